@@ -1,0 +1,33 @@
+"""`disposisi evaluate`: train and measure on held-out data, next to the reference model."""
+from __future__ import annotations
+
+import json
+
+from routing_model.registry import DEFAULT_REGISTRY
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help="held-out quality report (ours vs the reference model)")
+    p.add_argument("--data", required=True, help="labeled CSV or LAPOR! xlsx")
+    p.add_argument("--split", choices=["temporal", "cv"], default="temporal")
+    p.add_argument("--test-from", default=None, help="temporal split: first test date (default: Jan 1 of the last year)")
+    p.add_argument("--date-column", default="date")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--label-column", default="agency")
+    p.add_argument("--registry", default=str(DEFAULT_REGISTRY))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from routing_model import Registry
+    from training.evaluate import evaluate, format_table
+    from training.train import DEFAULT_CLASSIFIER_PARAMS, load_labeled
+
+    registry = Registry.load(args.registry)
+    data = load_labeled(args.data, registry, args.text_column, args.label_column, args.date_column)
+    result = evaluate(data, registry, args.split, DEFAULT_CLASSIFIER_PARAMS, args.test_from, args.seed)
+    result["data_report"] = data.report()
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_table(result))
+    return 0

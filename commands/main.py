@@ -1,0 +1,55 @@
+"""Entry point of the `disposisi` console script."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# Each module defines add_parser(subparsers) and sets a `func(args) -> int` default.
+COMMAND_MODULES = [
+    "commands.train",
+    "commands.evaluate",
+    "commands.classify",
+    "commands.select",
+    "commands.suggest",
+]
+
+
+class UserError(Exception):
+    """An error the user can fix (bad input, missing file); printed without a traceback."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from routing_model import ComplaintTextError, ModelLoadError, RegistryError
+    from routing_model.lexicon import LexiconError
+    from routing_model.places import PlaceDataError
+    from routing_model.tabular import TableError
+
+    return (UserError, TableError, RegistryError, ModelLoadError, ComplaintTextError, LexiconError, PlaceDataError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="disposisi", description="Suggest the agency responsible for a citizen complaint.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except user_errors() as exc:
+        print(f"disposisi {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"disposisi {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

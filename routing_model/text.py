@@ -1,0 +1,72 @@
+"""Pure text-cleaning functions for Indonesian complaint texts.
+
+Order matters: personal data is masked first, on the raw text, so that no later step
+(and no saved vocabulary) ever sees a NIK, a phone number, an e-mail address or a URL.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Placeholders are plain lower-case words so they survive tokenisation as single tokens
+# and can never collide with a real Indonesian word.
+URL_TOKEN = "xurlx"
+EMAIL_TOKEN = "xemailx"
+PHONE_TOKEN = "xteleponx"
+NIK_TOKEN = "xnikx"
+MASK_TOKENS = frozenset({URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, NIK_TOKEN})
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:go\.id|co\.id|com|id|net|org)(?:/\S*)?", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# A NIK is 16 digits; exports sometimes break it with spaces or dots.
+_NIK = re.compile(r"(?<!\d)(?:\d[ .]?){15}\d(?!\d)")
+# Indonesian phone numbers: +62 / 62 / 0 followed by 8-13 digits, with optional separators.
+_PHONE = re.compile(r"(?<![\w])(?:\+?62|0)[\s-]?\d{2,4}(?:[\s.-]?\d{2,4}){2,4}(?!\d)")
+# Placeholders already present in the shared, pre-masked data.
+_PREMASKED = {"[nik]": NIK_TOKEN, "[telepon]": PHONE_TOKEN, "[email]": EMAIL_TOKEN}
+_PREMASKED_RE = re.compile(r"\[(?:NIK|TELEPON|EMAIL)\]", re.I)
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+# Words glued by a lost line break: "BanjirSampai", "parahMohon", "rusak.Mohon".
+_GLUED_CASE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+_GLUED_PUNCT = re.compile(r"(?<=[a-z])([.,;:!?)])(?=[A-Za-z])")
+_E_KTP = re.compile(r"\be[\s-]?ktp\b", re.I)
+_TOKEN = re.compile(r"[a-z]+")
+
+
+def mask_personal_data(text: str) -> str:
+    """Replace URLs, e-mails, NIKs and phone numbers with placeholder words."""
+    text = _PREMASKED_RE.sub(lambda m: f" {_PREMASKED[m.group(0).lower()]} ", text)
+    text = _URL.sub(f" {URL_TOKEN} ", text)
+    text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
+    text = _NIK.sub(f" {NIK_TOKEN} ", text)
+    return _PHONE.sub(f" {PHONE_TOKEN} ", text)
+
+
+def strip_markup(text: str) -> str:
+    """Remove HTML tags and entities that web forms and exports leave behind."""
+    return html.unescape(_TAG.sub(" ", text))
+
+
+def split_glued_words(text: str) -> str:
+    """Re-insert the spaces lost with line breaks ("BanjirSampai" -> "Banjir Sampai")."""
+    text = _E_KTP.sub("ektp", text)  # keep "eKTP" whole: it is one word, not "e" + "KTP"
+    text = _GLUED_CASE.sub(" ", text)
+    return _GLUED_PUNCT.sub(r"\1 ", text)
+
+
+def fold_to_ascii(text: str) -> str:
+    """Lower-case and drop accents so "Pémkab" and "pemkab" are one word."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.encode("ascii", "ignore").decode("ascii").lower()
+
+
+def clean(text: str) -> str:
+    """Raw complaint -> lower-case ASCII text with personal data masked."""
+    return fold_to_ascii(split_glued_words(strip_markup(mask_personal_data(text))))
+
+
+def tokenize(cleaned: str) -> list[str]:
+    """Alphabetic tokens; digits and emoji carry no routing signal and are dropped."""
+    return _TOKEN.findall(cleaned)

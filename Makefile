@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO_MODEL := models/demo
 SHARED := ../shared/data
 
-.PHONY: install demo test bench serve clean
+.PHONY: install demo test bench serve report-demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,11 +25,25 @@ demo: install
 	  "Jalan di Desa Jelekong rusak parah, banyak lubang. Mohon segera diperbaiki" \
 	  "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis"
 
+$(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv data/agencies/kab_bandung.csv
+	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL)
+
+# Serve the demo model (trained first if missing) on http://127.0.0.1:8080 under waitress.
+# Set DISPOSISI_ADMIN_TOKENS to accept feedback.
+serve: $(DEMO_MODEL)/card.json
+	$(BIN)/disposisi serve --model $(DEMO_MODEL) --host 127.0.0.1 --port 8080
+
 test: install
 	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python -m bench.run_all --shared $(SHARED)
+
+# The managers' report on fictional demo feedback, rendered and screenshotted in headless Chromium.
+report-demo: install
+	$(BIN)/python -m learning.demo_feedback --out models/report_demo/feedback.csv
+	$(BIN)/disposisi report --feedback models/report_demo/feedback.csv --out models/report_demo/site
+	$(BIN)/python -m learning.chromium models/report_demo/site/index.html models/report_demo/report.png
 
 clean:
 	rm -rf $(VENV) models *.egg-info

@@ -17,10 +17,17 @@ def add_parser(sub) -> None:
     p.add_argument("--registry", default=str(DEFAULT_REGISTRY))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    from learning.prequential import add_prequential_arguments
+
+    add_prequential_arguments(p)  # --prequential, --period, --since, --jobs
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.prequential:
+        from learning.prequential import run_prequential
+
+        return run_prequential(args)
     from routing_model import Registry
     from training.evaluate import evaluate, format_table
     from training.train import DEFAULT_CLASSIFIER_PARAMS, load_labeled

@@ -13,6 +13,10 @@ COMMAND_MODULES = [
     "commands.classify",
     "commands.select",
     "commands.suggest",
+    "commands.serve",
+    "commands.retrain",
+    "commands.promote",
+    "commands.report",
 ]
 
 

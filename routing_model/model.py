@@ -17,7 +17,7 @@ from .classifier import AgencyClassifier
 from .metrics import coverage_at_threshold, expected_calibration_error, review_threshold
 from .registry import Registry
 from .stemming import sastrawi_stemmer
-from .text import clean, tokenize
+from .tokens import cleaned_tokens
 
 MAX_TEXT_CHARS = 20_000
 MIN_ROUTABLE_WORDS = 2
@@ -48,12 +48,12 @@ def validate_text(text) -> str:
 
 def routable_words(text: str) -> int:
     """How many alphabetic words of at least two letters the text has."""
-    return sum(1 for t in tokenize(clean(text)) if len(t) >= 2)
+    return sum(1 for t in cleaned_tokens(text) if len(t) >= 2)
 
 
 def indonesian_share(text: str) -> float:
     """Share of words found in Sastrawi's Indonesian dictionary (a cheap language check)."""
-    words = [t for t in tokenize(clean(text)) if len(t) >= 3]
+    words = [t for t in cleaned_tokens(text) if len(t) >= 3]
     if not words:
         return 0.0
     dictionary = sastrawi_stemmer().dictionary.words
@@ -131,7 +131,7 @@ class RoutingModel:
                 None if sample_weight is None else np.asarray(sample_weight)[train_idx],
             )
             held_out = [texts[i] for i in test_idx]
-            logits_rows.append((test_idx, clf.decision_topics(held_out), clf.context(held_out), clf))
+            logits_rows.append((test_idx, *clf.analyse(held_out), clf))
         return logits_rows
 
     def fit(self, texts, labels, sample_weight=None) -> "RoutingModel":

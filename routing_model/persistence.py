@@ -22,6 +22,9 @@ import skops.io as sio
 from .model import RoutingModel
 
 FORMAT = "disposisi-model/1"
+# Bump when the saved classes gain or lose learned attributes: an older file would load and
+# then fail at prediction, so it is refused at load with a clear message instead.
+SCHEMA = 2
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
 
@@ -93,6 +96,7 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
     os.close(fd)
     try:
         sio.dump(model, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model is read by the service user too
         model_sha = sha256_file(Path(tmp))
         os.replace(tmp, out / MODEL_FILE)
     finally:
@@ -101,6 +105,7 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
     created = datetime.now(timezone.utc)
     card = {
         "format": FORMAT,
+        "schema": SCHEMA,
         "version": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
         "created_at": created.isoformat(timespec="seconds"),
         "model_file": MODEL_FILE,
@@ -159,6 +164,11 @@ def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
         raise ModelLoadError(
             f"{model_path} does not match its card (sha256 {actual[:12]}… != {str(card.get('model_sha256'))[:12]}…): "
             "the file was changed or truncated; retrain or restore it"
+        )
+    if card.get("schema") != SCHEMA:
+        raise ModelLoadError(
+            f"{model_dir} was saved by another version of Disposisi (model schema {card.get('schema')}, "
+            f"this version reads {SCHEMA}); retrain it with `disposisi train`"
         )
     saved = card.get("libraries", {})
     running = library_versions()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .text import clean, tokenize
+from .tokens import cleaned_tokens
 
 # Words that announce a place name: "kecamatan soreang", "desa jelekong", "kel. andir".
 _KEC_MARKERS = frozenset({"kecamatan", "kec", "kc"})
@@ -88,7 +89,7 @@ class PlaceIndex:
 
     def find(self, text: str) -> list[PlaceMatch]:
         """Kecamatan named in the text, best first."""
-        return self.find_in_tokens(tokenize(clean(text)))
+        return self.find_in_tokens(list(cleaned_tokens(text)))
 
     def find_in_tokens(self, tokens: list[str]) -> list[PlaceMatch]:
         scores: dict[str, float] = defaultdict(float)

@@ -8,7 +8,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .lexicon import DEFAULT_NORMALISATION, DEFAULT_STOPWORDS, load_normalisation, load_stopwords
 from .stemming import stem_all
-from .text import MASK_TOKENS, clean, tokenize
+from .text import MASK_TOKENS
+from .tokens import cleaned_tokens
 
 
 def normalised_tokens(
@@ -18,7 +19,7 @@ def normalised_tokens(
 ) -> list[str]:
     """Cleaned tokens with informal spellings expanded and stopwords removed (not yet stemmed)."""
     out: list[str] = []
-    for token in tokenize(clean(text)):
+    for token in cleaned_tokens(text):
         for word in normalisation.get(token, (token,)):
             if word not in stopwords:
                 out.append(word)

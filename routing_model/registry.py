@@ -79,6 +79,9 @@ class Registry:
                     raise RegistryError(f"'{label}' names both '{index[key]}' and '{agency.name}'")
                 index[key] = agency.name
         self._index = index
+        for agency in self.agencies:
+            if agency.replaced_by and name_key(agency.replaced_by) not in index:
+                raise RegistryError(f"'{agency.name}' is replaced_by '{agency.replaced_by}', which is not in the registry")
 
     # -- lookups -------------------------------------------------------------------------
     def __len__(self) -> int:

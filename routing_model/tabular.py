@@ -6,6 +6,7 @@ column names rather than trusting a fixed row, and map them to Disposisi's colum
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,10 @@ class TableError(ValueError):
 
 def find_lapor_header(path: Path) -> int | None:
     """0-based row of the LAPOR! header in the first sheet, or None if this is not such an export."""
-    head = pd.read_excel(path, header=None, nrows=_HEADER_SEARCH_ROWS, dtype=str)
+    try:
+        head = pd.read_excel(path, header=None, nrows=_HEADER_SEARCH_ROWS, dtype=str)
+    except Exception as exc:  # openpyxl/zipfile raise many types for a corrupt or foreign file
+        raise TableError(f"{path} is not a readable .xlsx file: {exc}") from exc
     for row, values in head.iterrows():
         cells = {str(v).strip() for v in values if isinstance(v, str)}
         if _HEADER_MARKERS <= cells:
@@ -65,6 +69,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise TableError(f"input file not found: {path}")
+    if path.stat().st_size == 0:
+        raise TableError(f"{path} is empty")
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return read_lapor_export(path)
     for encoding in ("utf-8-sig", "cp1252"):
@@ -73,7 +79,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             break
         except UnicodeDecodeError:
             continue
-        except pd.errors.ParserError as exc:
+        except (pd.errors.ParserError, csv.Error) as exc:
             raise TableError(f"{path}: cannot parse as CSV: {exc}") from exc
         except pd.errors.EmptyDataError as exc:
             raise TableError(f"{path} is empty") from exc

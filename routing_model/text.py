@@ -27,6 +27,13 @@ _PHONE = re.compile(r"(?<![\w])(?:\+?62|0)[\s-]?\d{2,4}(?:[\s.-]?\d{2,4}){2,4}(?
 _PREMASKED = {"[nik]": NIK_TOKEN, "[telepon]": PHONE_TOKEN, "[email]": EMAIL_TOKEN}
 _PREMASKED_RE = re.compile(r"\[(?:NIK|TELEPON|EMAIL)\]", re.I)
 
+# Cheap necessary conditions, tested before the costlier patterns above: each hint matches a
+# part of every possible match of its pattern (same flags), so skipping a pattern when its hint
+# is absent never changes the result. (~40% of clean()'s time on the shared data.)
+_URL_HINT = re.compile(r"https?://|www\.|\.(?:go\.id|co\.id|com|id|net|org)", re.I).search
+_DIGIT_HINT = re.compile(r"\d").search  # NIK and phone numbers both need a (Unicode) digit
+_KTP_HINT = re.compile(r"ktp", re.I).search
+
 _TAG = re.compile(r"<[^>]{0,200}>")
 # Words glued by a lost line break: "BanjirSampai", "parahMohon", "rusak.Mohon".
 _GLUED_CASE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
@@ -36,22 +43,34 @@ _TOKEN = re.compile(r"[a-z]+")
 
 
 def mask_personal_data(text: str) -> str:
-    """Replace URLs, e-mails, NIKs and phone numbers with placeholder words."""
-    text = _PREMASKED_RE.sub(lambda m: f" {_PREMASKED[m.group(0).lower()]} ", text)
-    text = _URL.sub(f" {URL_TOKEN} ", text)
-    text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
-    text = _NIK.sub(f" {NIK_TOKEN} ", text)
-    return _PHONE.sub(f" {PHONE_TOKEN} ", text)
+    """Replace URLs, e-mails, NIKs and phone numbers with placeholder words.
+
+    E-mails go before URLs: the URL pattern also matches a bare domain ("gmail.com") and would
+    leave the mailbox name behind.
+    """
+    if "[" in text:
+        text = _PREMASKED_RE.sub(lambda m: f" {_PREMASKED[m.group(0).lower()]} ", text)
+    if "@" in text:
+        text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
+    if _URL_HINT(text):
+        text = _URL.sub(f" {URL_TOKEN} ", text)
+    if _DIGIT_HINT(text):
+        text = _NIK.sub(f" {NIK_TOKEN} ", text)
+        text = _PHONE.sub(f" {PHONE_TOKEN} ", text)
+    return text
 
 
 def strip_markup(text: str) -> str:
     """Remove HTML tags and entities that web forms and exports leave behind."""
-    return html.unescape(_TAG.sub(" ", text))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    return html.unescape(text) if "&" in text else text
 
 
 def split_glued_words(text: str) -> str:
     """Re-insert the spaces lost with line breaks ("BanjirSampai" -> "Banjir Sampai")."""
-    text = _E_KTP.sub("ektp", text)  # keep "eKTP" whole: it is one word, not "e" + "KTP"
+    if _KTP_HINT(text):
+        text = _E_KTP.sub("ektp", text)  # keep "eKTP" whole: it is one word, not "e" + "KTP"
     text = _GLUED_CASE.sub(" ", text)
     return _GLUED_PUNCT.sub(r"\1 ", text)
 

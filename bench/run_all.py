@@ -1,0 +1,22 @@
+"""`make bench`: every benchmark in one run, figures printed."""
+from __future__ import annotations
+
+import argparse
+import importlib
+
+BENCHES = ["bench.bench_preprocess", "bench.bench_service", "bench.bench_backlog"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default="../shared/data")
+    ap.add_argument("--only", default=None, help="run one benchmark module, e.g. bench.bench_preprocess")
+    args = ap.parse_args()
+    for name in [args.only] if args.only else BENCHES:
+        print(f"\n=== {name}")
+        module = importlib.import_module(name)
+        module.main(["--shared", args.shared])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Fixtures for the backlog tests; the session `demo_model_dir` comes from tests/conftest.py."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data"
+LAPOR_CSV = SHARED / "lapor" / "kab_bandung_2021_2023.csv"
+LAPOR_XLSX = SHARED / "lapor" / "kab_bandung_2021_2023_laporan_ringkas.xlsx"
+KAI_CSV = SHARED / "kai121" / "kai121_tweets.csv"
+DISPOSISI = str(Path(sys.executable).parent / "disposisi")  # the real console script
+
+
+def run_cli(*args, timeout=600, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run([DISPOSISI, *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def read_csv_rows(path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def shared_texts() -> list[str]:
+    texts = []
+    for path in (LAPOR_CSV, KAI_CSV):
+        with open(path, newline="", encoding="utf-8") as fh:
+            texts += [r["text"] for r in csv.DictReader(fh) if r["text"].strip()]
+    return texts
+
+
+@pytest.fixture(scope="session")
+def backlog_csv(tmp_path_factory, shared_data) -> Path:
+    """4,000 real complaints and tweets (LAPOR + KAI121) plus a few bad rows, as a UTF-8 CSV."""
+    texts = shared_texts()
+    path = tmp_path_factory.mktemp("backlog") / "backlog.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "source", "text"])
+        for i in range(4000):
+            text = texts[(i * 7919) % len(texts)]
+            if i % 997 == 5:
+                text = "   "  # empty text: must land in the reject file
+            w.writerow([f"B-{i:05d}", "lapor" if i % 3 else "kai", text])
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_dir(request) -> Path:
+    """The session demo model (tests/conftest.py); BACKLOG_TEST_MODEL_DIR reuses an already trained one."""
+    env = os.environ.get("BACKLOG_TEST_MODEL_DIR")
+    return Path(env) if env else request.getfixturevalue("demo_model_dir")

@@ -1,0 +1,50 @@
+"""Prequential replay on a small slice of the demo data (the LAPOR! figure is measured in the report)."""
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from learning_helpers import DEMO_CSV
+
+from learning.prequential import add_prequential_arguments, prequential, run_prequential
+from training.train import load_labeled
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory, registry):
+    import pandas as pd
+
+    frame = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
+    path = tmp_path_factory.mktemp("preq") / "small.csv"
+    frame[frame["date"] < "2023-06-01"].to_csv(path, index=False)
+    return path
+
+
+def test_prequential_replays_month_by_month(small_demo, registry):
+    data = load_labeled(small_demo, registry)
+    result = prequential(data, registry, period="month", since="2023-05")
+    periods = result["periods"]
+    assert [p["period"] for p in periods] == ["2023-05"]
+    dates = data.frame["date"]
+    # trained on everything before the period, tested on the period
+    assert periods[0]["n_train"] == int((dates < "2023-05-01").sum()) and periods[0]["n"] == int(dates.str.startswith("2023-05").sum())
+    overall = result["overall"]
+    assert overall["n"] == sum(p["n"] for p in periods)
+    weighted = sum(p["top1"] * p["n"] for p in periods) / overall["n"]
+    assert overall["top1"] == pytest.approx(weighted)
+    for block in (overall, overall["reference"], *periods, *(p["reference"] for p in periods)):
+        assert 0 <= block["top1"] <= block["top3"] <= 1
+    assert 0 <= overall["review_rate"] <= 1 and result["calibration_folds"] == 3
+
+
+def test_prequential_arguments_and_bad_since(small_demo, capsys):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data")
+    parser.add_argument("--json", action="store_true")
+    add_prequential_arguments(parser)
+    args = parser.parse_args(["--prequential", "--data", str(small_demo), "--since", "2030-01", "--json"])
+    assert args.prequential and args.period == "month"
+    from commands.main import UserError
+
+    with pytest.raises(UserError, match="2030-01"):
+        run_prequential(args)

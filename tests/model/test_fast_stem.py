@@ -1,0 +1,188 @@
+"""routing_model.fast_stem gives exactly Sastrawi's stems, word for word; text.clean's speed-ups
+change nothing.
+
+The reference is PySastrawi's own ``Stemmer.stem_word`` (``stemming.sastrawi_stemmer()``), run
+on: the whole vocabulary of the shared data (tokenised as the model does, and as raw
+lower-cased ``[a-z-]+`` tokens, which brings in hyphenated plurals), every dictionary word,
+and a generated affix stress set. The stress set in this test is a fixed 1/16 of the full
+root x prefix x suffix grid (about 70k words, to keep the test under a minute); set
+DISPOSISI_FULL_STRESS=1 to run the whole grid (~1M words; ~8 min of Sastrawi time) -- it was
+run with zero mismatches when fast_stem was written.
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+import unicodedata
+
+import pandas as pd
+import pytest
+from model_helpers import KAI_CSV, LAPOR_CSV
+
+from routing_model import stemming, text
+from routing_model.fast_stem import FastStemmer
+
+PREFIXES = (
+    "di ke se me mem men meng meny menge pe pem pen peng peny penge per be ber bel te ter memper diper keber"
+).split()
+SUFFIXES = ("", "i", "kan", "an", "nya", "lah", "kah", "pun", "ku", "mu", "kannya", "annya", "inya", "kanlah")
+_RAW_TOKEN = re.compile(r"[a-z-]+")
+
+
+def _shared_texts() -> list[str]:
+    texts: list[str] = []
+    for path in (LAPOR_CSV, KAI_CSV):
+        assert path.is_file(), f"shared data missing: {path}"
+        texts += pd.read_csv(path, dtype=str, keep_default_na=False)["text"].tolist()
+    return texts
+
+
+def _shared_vocabulary() -> set[str]:
+    words: set[str] = set()
+    for t in _shared_texts():
+        words.update(text.tokenize(text.clean(t)))
+        words.update(w for w in t.lower().split() if _RAW_TOKEN.fullmatch(w))
+    return words
+
+
+def _stress_words(dictionary, full: bool) -> set[str]:
+    roots = sorted(dictionary)[::10]
+    words: set[str] = set()
+    for i, root in enumerate(roots):
+        words.add(f"{root}-{root}")
+        words.add(f"{root}-{root}nya")
+        for j, prefix in enumerate(PREFIXES):
+            for k, suffix in enumerate(SUFFIXES):
+                if full or (i + 5 * j + 7 * k) % 16 == 0:
+                    words.add(prefix + root + suffix)
+    return words
+
+
+def _mismatches(words) -> list[tuple[str, str, str]]:
+    reference = stemming.sastrawi_stemmer()
+    fast = FastStemmer(reference.dictionary.words)
+    bad = []
+    for w in sorted(words):
+        expected, got = reference.stem_word(w), fast.stem_word(w)
+        if expected != got:
+            bad.append((w, expected, got))
+    return bad
+
+
+@pytest.mark.slow
+def test_fast_stems_equal_sastrawi_on_shared_vocabulary_and_dictionary(shared_data):
+    vocabulary = _shared_vocabulary()
+    assert len(vocabulary) > 10000
+    assert sum("-" in w for w in vocabulary) > 50, "raw tokens must bring in hyphenated plurals"
+    dictionary = stemming.sastrawi_stemmer().dictionary.words
+    bad = _mismatches(vocabulary | set(dictionary))
+    assert not bad, f"{len(bad)} stems differ from Sastrawi (word, sastrawi, fast): {bad[:20]}"
+
+
+@pytest.mark.slow
+def test_fast_stems_equal_sastrawi_on_affix_stress_set():
+    dictionary = stemming.sastrawi_stemmer().dictionary.words
+    words = _stress_words(dictionary, full=os.environ.get("DISPOSISI_FULL_STRESS") == "1")
+    assert len(words) > 50000
+    bad = _mismatches(words)
+    assert not bad, f"{len(bad)} of {len(words)} stems differ from Sastrawi (word, sastrawi, fast): {bad[:20]}"
+
+
+def test_edge_cases_equal_sastrawi():
+    words = [
+        "", "-", "--", "a", "di", "ke", "se", "ku", "kau", "mei", "dii", "ber", "pe", "lah", "kan", "nya",
+        "belajar", "pelajar", "mempengaruhi", "mengkritik", "menyala", "mentaati", "penstabilan",
+        "berbalas-balasan", "meniru-nirukan", "malaikat-malaikat-nya", "nikmat-ku", "a--lah", "x-kan",
+        "kupu-kupu", "ambah-ambah", "berek-berek", "main-mainlah", "buku-bukunya", "ke-", "-nya",
+        "pengambilan", "pengeboran", "mengebom", "perekonomian", "bersekolah", "terpercaya",
+        "kemenangannya", "disosialisasikan", "idealisme", "modernisasi", "dikatakannya",
+        # outside [a-z-]: handed to Sastrawi itself
+        "Belajar", "me2", "beL.ah", "a+b-kan", "me\n", 'oper "v,"', "pérkara",
+    ]
+    assert not _mismatches(words)
+
+
+def test_unsupported_characters_are_delegated():
+    calls: list[str] = []
+    dictionary = stemming.sastrawi_stemmer().dictionary.words
+
+    def fallback(word):
+        calls.append(word)
+        return "delegated"
+
+    fast = FastStemmer(dictionary, fallback=fallback)
+    assert fast.stem_word("mempengaruhi") == "pengaruh"
+    assert fast.stem_word("Mempengaruhi") == "delegated"
+    assert fast.stem_word("me2kan") == "delegated"
+    assert calls == ["Mempengaruhi", "me2kan"]
+
+
+def test_fast_stemmer_accepts_a_plain_set():
+    words = set(stemming.sastrawi_stemmer().dictionary.words)
+    assert FastStemmer(words).stem_word("diperbaiki") == "baik"
+
+
+def test_stemming_module_uses_one_fast_stemmer_over_sastrawi_dictionary():
+    fast = stemming.fast_stemmer()
+    assert stemming.fast_stemmer() is fast, "built once per process"
+    assert fast.words is stemming.sastrawi_stemmer().dictionary.words, "Sastrawi's own dictionary, as-is"
+    words = ["jalanan", "diperbaiki", "pelayanan", "ambah-ambah", "kupu-kupu", "xyzkan"]
+    reference = stemming.sastrawi_stemmer()
+    assert stemming._stem_words(words) == [reference.stem_word(w) for w in words]
+
+
+# --- text.clean: the pre-optimisation implementation, kept verbatim as the reference -------
+
+_OLD_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:go\.id|co\.id|com|id|net|org)(?:/\S*)?", re.I)
+_OLD_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_OLD_NIK = re.compile(r"(?<!\d)(?:\d[ .]?){15}\d(?!\d)")
+_OLD_PHONE = re.compile(r"(?<![\w])(?:\+?62|0)[\s-]?\d{2,4}(?:[\s.-]?\d{2,4}){2,4}(?!\d)")
+_OLD_PREMASKED = {"[nik]": "xnikx", "[telepon]": "xteleponx", "[email]": "xemailx"}
+_OLD_PREMASKED_RE = re.compile(r"\[(?:NIK|TELEPON|EMAIL)\]", re.I)
+_OLD_TAG = re.compile(r"<[^>]{0,200}>")
+_OLD_GLUED_CASE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+_OLD_GLUED_PUNCT = re.compile(r"(?<=[a-z])([.,;:!?)])(?=[A-Za-z])")
+_OLD_E_KTP = re.compile(r"\be[\s-]?ktp\b", re.I)
+
+
+def _old_clean(t: str) -> str:
+    t = _OLD_PREMASKED_RE.sub(lambda m: f" {_OLD_PREMASKED[m.group(0).lower()]} ", t)
+    t = _OLD_EMAIL.sub(" xemailx ", t)  # e-mails first (fixed ordering bug: URL ate the domain)
+    t = _OLD_URL.sub(" xurlx ", t)
+    t = _OLD_NIK.sub(" xnikx ", t)
+    t = _OLD_PHONE.sub(" xteleponx ", t)
+    t = html.unescape(_OLD_TAG.sub(" ", t))
+    t = _OLD_E_KTP.sub("ektp", t)
+    t = _OLD_GLUED_CASE.sub(" ", t)
+    t = _OLD_GLUED_PUNCT.sub(r"\1 ", t)
+    t = unicodedata.normalize("NFKD", t)
+    return t.encode("ascii", "ignore").decode("ascii").lower()
+
+
+CLEAN_CASES = [
+    "Lihat https://lapor.go.id/x?id=1 atau www.bandungkab.go.id dan info.bandungkab.go.id/berita",
+    "HTTP://EXAMPLE.COM/A dan WWW.X.ID serta Situs.Co.Id/abc dan a.NET b.org",
+    "Kirim ke budi.santoso+lapor@mail.co.id atau x@y.z ya", "email: a@b", "[EMAIL] [nik] [Telepon]",
+    "NIK 3204 1234 5678 9012 dan 3204.1234.5678.9012 dan 32041234567890123 (17 digit)",
+    "Hubungi 0812-3456-7890 atau +62 812 3456 7890 atau 6281234567890, kode 022-5891234",
+    "NIK ٣٢٠٤١٢٣٤٥٦٧٨٩٠١٢ dengan angka Arab-Indik", "telp ０８１２３４５６７８９０ lebar penuh",
+    "Urus e-KTP, E KTP, eKTP dan EKTP; ektp juga; eKTPnya?", "KTP saja", "Situs .İD dan .ıd dan .ſom",
+    "BanjirSampai parahMohon rusak.Mohon jalan,Tolong ok)Ya", "Pémkab Bandung <b>jalan</b> &amp; rusak",
+    "", "   ", "tanpa apa-apa", "12345", "www.", "a.id", "K.ID Kelvin sign",
+]
+
+
+@pytest.mark.slow
+def test_clean_is_unchanged_on_shared_texts_and_edge_cases(shared_data):
+    texts = list(dict.fromkeys(_shared_texts())) + CLEAN_CASES
+    differ = [(t, _old_clean(t), text.clean(t)) for t in texts if _old_clean(t) != text.clean(t)]
+    assert not differ, f"{len(differ)} texts clean differently, e.g. {differ[:3]}"
+
+
+def test_clean_masks_as_before():
+    for t in CLEAN_CASES:
+        assert text.clean(t) == _old_clean(t), t
+    assert "xurlx" in text.clean(CLEAN_CASES[0]) and "xemailx" in text.clean(CLEAN_CASES[2])
+    assert "xnikx" in text.clean(CLEAN_CASES[5]) and "xteleponx" in text.clean(CLEAN_CASES[6])
+    assert "ektp" in text.tokenize(text.clean(CLEAN_CASES[9]))

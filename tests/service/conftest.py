@@ -1,0 +1,29 @@
+"""Fixtures for the service tests: an app on a temp SQLite store with the demo model."""
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from svc_helpers import ADMIN_TOKEN, HASHED_TOKEN
+
+
+@pytest.fixture()
+def app(demo_model, demo_model_dir, tmp_path):
+    from service import create_app
+
+    app = create_app({
+        "MODEL": demo_model,
+        "MODEL_DIR": str(demo_model_dir),
+        "DATA_DIR": str(tmp_path / "var"),
+        "ADMIN_TOKENS": ADMIN_TOKEN,
+        "ADMIN_TOKEN_HASHES": hashlib.sha256(HASHED_TOKEN.encode()).hexdigest(),
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "MAX_BATCH": 50,
+    })
+    yield app
+    app.extensions["disposisi"].close()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

@@ -1,0 +1,78 @@
+"""Helpers shared by the service tests (constants, a real `disposisi serve` process, free ports)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ADMIN_TOKEN = "test-admin-token"
+HASHED_TOKEN = "hashed-admin-token"
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def copy_model(src: Path, dst: Path, version: str | None = None) -> Path:
+    """A copy of a model directory, optionally with another version in its card (the model file is unchanged)."""
+    shutil.copytree(src, dst)
+    if version:
+        card_path = dst / "card.json"
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        card["version"] = version
+        card_path.write_text(json.dumps(card), encoding="utf-8")
+    return dst
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def disposisi_cmd() -> list[str]:
+    exe = Path(sys.executable).parent / "disposisi"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "commands.main"]
+
+
+class Server:
+    def __init__(self, args: list[str], env: dict, log_path: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            [*disposisi_cmd(), "serve", *args, "--host", "127.0.0.1", "--port", str(self.port), "--threads", "4"],
+            env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if requests.get(self.base + "/readyz", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready after {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._log.close()

@@ -71,12 +71,15 @@ def split_glued_words(text: str) -> str:
     """Re-insert the spaces lost with line breaks ("BanjirSampai" -> "Banjir Sampai")."""
     if _KTP_HINT(text):
         text = _E_KTP.sub("ektp", text)  # keep "eKTP" whole: it is one word, not "e" + "KTP"
-    text = _GLUED_CASE.sub(" ", text)
+    if not text.islower():  # an all-lower-case text has no "xY" joint to split
+        text = _GLUED_CASE.sub(" ", text)
     return _GLUED_PUNCT.sub(r"\1 ", text)
 
 
 def fold_to_ascii(text: str) -> str:
     """Lower-case and drop accents so "Pémkab" and "pemkab" are one word."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return decomposed.encode("ascii", "ignore").decode("ascii").lower()
 

@@ -57,28 +57,13 @@ def _parsed(frame, tmp=None):
 
 
 def test_feedback_from_database_matches_csv(tmp_path, feedback_csv, registry):
-    """The service's table shape (JSON suggested, booleans, timestamps) read by reflection."""
+    """The table the service creates (JSON suggested, booleans, timestamps), read by reflection."""
     url = f"sqlite:///{tmp_path / 'feedback.db'}"
+    from service.store import FeedbackStore
+
+    FeedbackStore(url).close()  # the service's own Alembic migration creates the table
     engine = sa.create_engine(url)
-    meta = sa.MetaData()
-    table = sa.Table(
-        "feedback", meta,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
-        sa.Column("complaint_id", sa.String(200), nullable=False),
-        sa.Column("text", sa.Text, nullable=True),
-        sa.Column("text_sha256", sa.String(64), nullable=False),
-        sa.Column("confidential", sa.Boolean, nullable=False),
-        sa.Column("suggested", sa.JSON, nullable=False),
-        sa.Column("chosen_agency", sa.String(300), nullable=False),
-        sa.Column("action", sa.String(40), nullable=False),
-        sa.Column("admin", sa.String(200), nullable=False),
-        sa.Column("model_version", sa.String(200), nullable=False),
-        sa.Column("needs_review", sa.Boolean, nullable=True),
-        sa.Column("note", sa.Text, nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    meta.create_all(engine)
+    table = sa.Table("feedback", sa.MetaData(), autoload_with=engine)
     raw = feedback_frame()
     with engine.begin() as conn:
         for r in raw.to_dict("records"):

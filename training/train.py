@@ -1,11 +1,10 @@
 """Train a RoutingModel from a table of dispatched complaints and save it with its card."""
 from __future__ import annotations
 
-import hashlib
 import time
-from pathlib import Path
 
 from routing_model import Registry, RoutingModel
+from routing_model.persistence import sha256_file as file_sha256  # noqa: F401 - also imported by learning/
 from routing_model.registry import DEFAULT_REGISTRY
 from routing_model.tabular import column_name, read_table, require_columns
 
@@ -15,14 +14,6 @@ from .labeled_data import LabeledData, prepare_labeled
 # (5-fold CV + a forward split inside 2021-2022, best mean of top-1 and top-3; the 2023 test
 # year was not used). Held-out top-1 0.597, top-3 0.840. docs/quality.md has the full grid.
 DEFAULT_CLASSIFIER_PARAMS: dict = {"C": 30.0, "registry_weight": 1.0, "mention_boost": 3.0, "mandate_boost": 8.0}
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_labeled(path, registry: Registry, text_column="text", label_column="agency", date_column="date") -> LabeledData:

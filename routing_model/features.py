@@ -35,9 +35,13 @@ class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        index = self.place_index
+        return self.from_matches([index.find(text) if index is not None else [] for text in X])
+
+    def from_matches(self, places: list[list]) -> sp.csr_matrix:
+        """The two columns from place matches already found (``PlaceIndex.find`` per text)."""
         rows = []
-        for text in X:
-            matches = self.place_index.find(text) if self.place_index is not None else []
+        for matches in places:
             best = matches[0].score if matches else 0.0
             rows.append((self.scale * (best >= 2.0), self.scale * (0 < best < 2.0)))
         return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(-1, 2))

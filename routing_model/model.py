@@ -16,7 +16,7 @@ from sklearn.model_selection import KFold
 from .classifier import AgencyClassifier
 from .metrics import coverage_at_threshold, expected_calibration_error, review_threshold
 from .registry import Registry
-from .stemming import sastrawi_stemmer
+from .stemming import sastrawi_words
 from .tokens import cleaned_tokens
 
 MAX_TEXT_CHARS = 20_000
@@ -56,7 +56,7 @@ def indonesian_share(text: str) -> float:
     words = [t for t in cleaned_tokens(text) if len(t) >= 3]
     if not words:
         return 0.0
-    dictionary = sastrawi_stemmer().dictionary.words
+    dictionary = sastrawi_words()
     return sum(w in dictionary for w in words) / len(words)
 
 
@@ -181,9 +181,10 @@ class RoutingModel:
         if not texts:
             return []
         k = max(1, min(int(k), len(self.classes_)))
-        proba = self.classifier_.predict_proba(texts)
+        logits, context, evidence = self.classifier_.analyse_with_evidence(texts)
+        proba = self.classifier_.proba_from_logits(logits, context)
         out = []
-        for text, row in zip(texts, proba):
+        for i, (text, row) in enumerate(zip(texts, proba)):
             top = np.argsort(-row)[:k]
             agencies = tuple((str(self.classes_[j]), float(row[j])) for j in top)
             warnings = []
@@ -192,7 +193,7 @@ class RoutingModel:
             elif indonesian_share(text) < 0.25:
                 warnings.append("not_indonesian")
             needs_review = bool(warnings) or agencies[0][1] < self.review_threshold_
-            reasons = tuple(self.classifier_.reasons(text, agencies[0][0], n_reasons)) if n_reasons else ()
+            reasons = tuple(self.classifier_.reasons(text, agencies[0][0], n_reasons, evidence.of(i))) if n_reasons else ()
             out.append(Suggestion(agencies, needs_review, reasons, tuple(warnings)))
         return out
 

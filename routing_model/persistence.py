@@ -152,8 +152,9 @@ def read_card(model_dir: str | Path) -> dict:
     return card
 
 
-def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
-    """Verify and load a model directory; returns the model and its card."""
+def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
+    """Every check ``load_model`` makes before it builds any object: card, checksum, schema,
+    library versions, types in the file. Returns the card and the file's non-default types."""
     model_dir = Path(model_dir)
     card = read_card(model_dir)
     model_path = model_dir / MODEL_FILE
@@ -185,8 +186,15 @@ def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
     foreign = sorted(untrusted - TRUSTED_TYPES)
     if foreign:
         raise ModelLoadError(f"{model_path} contains types Disposisi does not trust: {', '.join(foreign[:5])}")
+    return card, sorted(untrusted)
+
+
+def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
+    """Verify and load a model directory; returns the model and its card."""
+    card, trusted = verify_model_dir(model_dir)
+    model_path = Path(model_dir) / MODEL_FILE
     try:
-        model = sio.load(model_path, trusted=sorted(untrusted))
+        model = sio.load(model_path, trusted=trusted)
     except Exception as exc:
         raise ModelLoadError(f"{model_path} could not be loaded: {exc}") from exc
     if not isinstance(model, RoutingModel):

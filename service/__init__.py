@@ -1,6 +1,6 @@
 """Disposisi's HTTP service: suggestions for admins and durable feedback on what they did.
 
-``create_app(config)`` builds the Flask app; ``disposisi serve`` runs it under waitress.
+``create_app(config)`` builds the Flask app; ``disposisi serve`` runs it under gunicorn.
 """
 from __future__ import annotations
 

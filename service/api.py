@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from pathlib import Path
 
@@ -255,7 +256,8 @@ def readyz():
     model_ok = st.models.model is not None
     db_ok = st.store.ping()
     body = {"status": "ready" if model_ok and db_ok else "not_ready", "model": model_ok, "database": db_ok,
-            "model_version": st.model.version if model_ok else None}
+            "model_version": st.model.version if model_ok else None,
+            "worker_pid": os.getpid()}  # each worker process loads and reloads its own model
     if st.models.last_error:
         body["model_reload_error"] = st.models.last_error
     if not (model_ok and db_ok):

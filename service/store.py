@@ -111,7 +111,7 @@ class FeedbackStore:
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            # waitress threads share the pool; each connection is used by one thread at a time
+            # worker threads share the pool; each connection is used by one thread at a time
             self.engine = sa.create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         else:

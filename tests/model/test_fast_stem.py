@@ -20,7 +20,10 @@ import pandas as pd
 import pytest
 from model_helpers import KAI_CSV, LAPOR_CSV
 
-from routing_model import stemming, text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routing_model import stemming, text, tokens
 from routing_model.fast_stem import FastStemmer
 
 PREFIXES = (
@@ -126,7 +129,8 @@ def test_fast_stemmer_accepts_a_plain_set():
 def test_stemming_module_uses_one_fast_stemmer_over_sastrawi_dictionary():
     fast = stemming.fast_stemmer()
     assert stemming.fast_stemmer() is fast, "built once per process"
-    assert fast.words is stemming.sastrawi_stemmer().dictionary.words, "Sastrawi's own dictionary, as-is"
+    assert fast.words is stemming.sastrawi_words(), "read once per process"
+    assert fast.words == set(stemming.sastrawi_stemmer().dictionary.words), "Sastrawi's own dictionary, as-is"
     words = ["jalanan", "diperbaiki", "pelayanan", "ambah-ambah", "kupu-kupu", "xyzkan"]
     reference = stemming.sastrawi_stemmer()
     assert stemming._stem_words(words) == [reference.stem_word(w) for w in words]
@@ -170,6 +174,7 @@ CLEAN_CASES = [
     "Urus e-KTP, E KTP, eKTP dan EKTP; ektp juga; eKTPnya?", "KTP saja", "Situs .İD dan .ıd dan .ſom",
     "BanjirSampai parahMohon rusak.Mohon jalan,Tolong ok)Ya", "Pémkab Bandung <b>jalan</b> &amp; rusak",
     "", "   ", "tanpa apa-apa", "12345", "www.", "a.id", "K.ID Kelvin sign",
+    "a+62812345678 b+62 812 3456 789", "x62812345678 _0812345678", "aBcDe ABCdef x.Yz RUSAK.Mohon",
 ]
 
 
@@ -186,3 +191,24 @@ def test_clean_masks_as_before():
     assert "xurlx" in text.clean(CLEAN_CASES[0]) and "xemailx" in text.clean(CLEAN_CASES[2])
     assert "xnikx" in text.clean(CLEAN_CASES[5]) and "xteleponx" in text.clean(CLEAN_CASES[6])
     assert "ektp" in text.tokenize(text.clean(CLEAN_CASES[9]))
+
+
+def test_tokens_skip_only_steps_that_cannot_change_them():
+    for t in CLEAN_CASES:
+        assert list(tokens.cleaned_tokens(t)) == text.tokenize(_old_clean(t)), t
+
+
+# Text built from the pieces the fast paths care about: digits and separators around +62 / 0,
+# case joints, punctuation joints, (e-)KTP, URL hints in any case, non-ASCII look-alikes.
+_PIECES = st.sampled_from(
+    ["+62", "62", "0", "812", "3456", "789", "3204", "1234", " ", ".", "-", "a", "Z", "e", "ktp", "KTP",
+     "Mohon", "rusak", ",", ")", "http://", "WWW.", ".Co.Id", ".com", ".İD", "ſ", "K", "é", "@", "x@y.id",
+     "[NIK]", "<b>", "&amp;", "\n", "_", "٣", "０"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_PIECES, max_size=24).map("".join))
+def test_clean_and_tokens_equal_the_plain_patterns_on_generated_text(raw):
+    assert text.clean(raw) == _old_clean(raw)
+    assert list(tokens.cleaned_tokens(raw)) == text.tokenize(_old_clean(raw))

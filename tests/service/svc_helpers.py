@@ -13,6 +13,7 @@ from pathlib import Path
 ADMIN_TOKEN = "test-admin-token"
 HASHED_TOKEN = "hashed-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+WORKERS = 2  # real servers in tests run two worker processes, whatever the machine's cores
 
 
 def copy_model(src: Path, dst: Path, version: str | None = None) -> Path:
@@ -44,7 +45,7 @@ class Server:
         self.log_path = log_path
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [*disposisi_cmd(), "serve", *args, "--host", "127.0.0.1", "--port", str(self.port), "--threads", "4"],
+            [*disposisi_cmd(), "serve", *args, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(WORKERS)],
             env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
@@ -58,7 +59,7 @@ class Server:
             try:
                 if requests.get(self.base + "/readyz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # bound, workers still loading
                 pass
             time.sleep(0.2)
         raise AssertionError(f"server not ready after {timeout} s:\n{self.log()}")

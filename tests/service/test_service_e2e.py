@@ -6,7 +6,7 @@ import time
 
 import pytest
 import requests
-from svc_helpers import ADMIN_TOKEN, Server, copy_model
+from svc_helpers import ADMIN_TOKEN, WORKERS, Server, copy_model, free_port
 
 from routing_model.model_store import point
 
@@ -44,7 +44,7 @@ def test_real_server_end_to_end_and_hot_reload(served, tmp_path):
     assert s.post(base + "/v1/suggest/batch", json={"items": [{"text": ROAD}, {"text": ""}]}).json()["n_errors"] == 1
     assert "predictions" in s.post(base + "/invocations", json={"inputs": [ROAD]}).json()
     assert s.get(base + "/ping").status_code == 200
-    # errors keep their JSON shape through waitress too
+    # errors keep their JSON shape through gunicorn too
     r = s.post(base + "/v1/suggest", data="not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     r = s.post(base + "/v1/suggest", data=b"{" + b" " * (3 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"})
@@ -80,10 +80,14 @@ def test_real_server_end_to_end_and_hot_reload(served, tmp_path):
     try:
         time.sleep(0.5)
         point(models, "current", b)
+        # every worker process switches on its own; new connections reach each of them
         deadline = time.monotonic() + 60
-        while s.get(base + "/v1/model").json()["version"] != "version-b":
-            assert time.monotonic() < deadline, f"model not switched:\n{server.log()}"
-            time.sleep(0.2)
+        seen: dict[int, str] = {}
+        while len(seen) < WORKERS or set(seen.values()) != {"version-b"}:
+            assert time.monotonic() < deadline, f"not every worker switched: {seen}\n{server.log()}"
+            ready = requests.get(base + "/readyz", timeout=10).json()
+            seen[ready["worker_pid"]] = ready["model_version"]
+            time.sleep(0.05)
         time.sleep(0.5)
     finally:
         stop.set()
@@ -97,11 +101,29 @@ def test_real_server_end_to_end_and_hot_reload(served, tmp_path):
     assert "Traceback" not in log
 
 
-def test_serve_refuses_a_missing_model(tmp_path):
+def _serve(tmp_path, *args) -> "subprocess.CompletedProcess":
     import subprocess
 
     from svc_helpers import disposisi_cmd
 
-    r = subprocess.run([*disposisi_cmd(), "serve", "--model", str(tmp_path / "nope"), "--port", "1"],
-                       capture_output=True, text=True, timeout=120, env={"DISPOSISI_DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"})
+    return subprocess.run([*disposisi_cmd(), "serve", *args, "--port", str(free_port())], capture_output=True, text=True,
+                          timeout=120, env={"DISPOSISI_DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"})
+
+
+def test_serve_refuses_a_missing_model(tmp_path):
+    r = _serve(tmp_path, "--model", str(tmp_path / "nope"))
     assert r.returncode == 2 and "error" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_refuses_a_changed_model_before_starting_workers(demo_model_dir, tmp_path):
+    model = copy_model(demo_model_dir, tmp_path / "changed")
+    with open(model / "model.skops", "ab") as fh:
+        fh.write(b"\0")
+    r = _serve(tmp_path, "--model", str(model))
+    assert r.returncode == 2 and "does not match its card" in r.stderr, r.stderr
+    assert "Booting worker" not in r.stderr + r.stdout and "Traceback" not in r.stderr
+
+
+def test_serve_refuses_zero_workers(demo_model_dir, tmp_path):
+    r = _serve(tmp_path, "--model", str(demo_model_dir), "--workers", "0")
+    assert r.returncode == 2 and "--workers must be at least 1" in r.stderr

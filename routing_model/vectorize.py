@@ -4,16 +4,17 @@ per-call overhead.
 For one complaint, scikit-learn's ``TfidfVectorizer.transform`` spends more time validating
 input and building intermediate matrices than counting, and its ``char_wb`` analyzer builds
 every character n-gram of every word of every text again. These functions compute the same
-numbers from the fitted attributes (``vocabulary_``, ``idf_``, ``coef_``): counts per
-distinct word, each word's n-grams built once per process. ``tests/model/test_vectorize.py``
+numbers from the fitted attributes (``vocabulary_``, ``idf_``, ``coef_``), with each word's
+``char_wb`` features looked up once per vectorizer. ``tests/model/test_inference_paths.py``
 compares them with scikit-learn's own ``transform`` on the shared data. Any configuration
 not handled here falls back to scikit-learn.
 """
 from __future__ import annotations
 
-from collections import Counter
+import weakref
 from functools import lru_cache
-from typing import Sequence
+from itertools import chain
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +22,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 
-@lru_cache(maxsize=100_000)
 def char_wb_grams(word: str, min_n: int, max_n: int) -> tuple[str, ...]:
     """The ``char_wb`` n-grams of one word, as scikit-learn's ``_char_wb_ngrams`` emits them:
     the word padded with a space each side; a padded word no longer than n counts once."""
@@ -36,6 +36,27 @@ def char_wb_grams(word: str, min_n: int, max_n: int) -> tuple[str, ...]:
     return tuple(out)
 
 
+_WORD_CACHE = 50_000  # distinct words per vectorizer; ~1 KB each
+_word_features: "weakref.WeakKeyDictionary[TfidfVectorizer, tuple[dict, Callable]]" = weakref.WeakKeyDictionary()
+
+
+def word_features(vectorizer: TfidfVectorizer) -> Callable[[str], tuple[int, ...]]:
+    """word -> the vocabulary indices of its ``char_wb`` n-grams, memoised per fitted vectorizer
+    (a complaint repeats its words, and complaints share most of theirs). A refit vectorizer has
+    a new ``vocabulary_`` and gets a new memo."""
+    entry = _word_features.get(vectorizer)
+    if entry is None or entry[0] is not vectorizer.vocabulary_:
+        vocabulary = vectorizer.vocabulary_
+        min_n, max_n = vectorizer.ngram_range
+
+        @lru_cache(maxsize=_WORD_CACHE)
+        def features(word: str) -> tuple[int, ...]:
+            return tuple(j for j in map(vocabulary.get, char_wb_grams(word, min_n, max_n)) if j is not None)
+
+        entry = _word_features[vectorizer] = (vocabulary, features)
+    return entry[1]
+
+
 def _handled(vectorizer: TfidfVectorizer) -> bool:
     return (
         isinstance(vectorizer, TfidfVectorizer)
@@ -47,38 +68,31 @@ def _handled(vectorizer: TfidfVectorizer) -> bool:
     )
 
 
-def _row_counts(vectorizer: TfidfVectorizer, docs: Sequence[str]):
-    """Per document: {feature index: count} over the fitted vocabulary."""
-    vocabulary = vectorizer.vocabulary_
+def _row_features(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> Iterator[list[int]]:
+    """Per document: the vocabulary index of every feature occurrence."""
     if vectorizer.analyzer == "char_wb":
         preprocess = vectorizer.build_preprocessor()
-        min_n, max_n = vectorizer.ngram_range
+        features = word_features(vectorizer)
         for doc in docs:
-            counts: dict[int, int] = {}
-            for word, times in Counter(preprocess(doc).split()).items():
-                for gram in char_wb_grams(word, min_n, max_n):
-                    j = vocabulary.get(gram)
-                    if j is not None:
-                        counts[j] = counts.get(j, 0) + times
-            yield counts
+            yield list(chain.from_iterable(map(features, preprocess(doc).split())))
     else:
-        analyze = vectorizer.build_analyzer()
+        analyze, vocabulary = vectorizer.build_analyzer(), vectorizer.vocabulary_
         for doc in docs:
-            yield {vocabulary[f]: n for f, n in Counter(analyze(doc)).items() if f in vocabulary}
+            yield [vocabulary[f] for f in analyze(doc) if f in vocabulary]
 
 
 def tfidf_transform(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sp.csr_matrix:
     """``vectorizer.transform(docs)``, the same numbers, a fraction of the per-call cost."""
     if not _handled(vectorizer):
         return sp.csr_matrix(vectorizer.transform(docs))
-    indptr, indices, values = [0], [], []
-    for counts in _row_counts(vectorizer, docs):
-        for j in sorted(counts):
-            indices.append(j)
-            values.append(counts[j])
-        indptr.append(len(indices))
-    data = np.asarray(values, dtype=np.float64)
-    cols = np.asarray(indices, dtype=np.int32)
+    indptr, indices, counts = [0], [], []
+    for found in _row_features(vectorizer, docs):
+        cols, times = np.unique(np.asarray(found, dtype=np.int64), return_counts=True)
+        indices.append(cols)
+        counts.append(times)
+        indptr.append(indptr[-1] + len(cols))
+    cols = np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, np.int32)
+    data = np.concatenate(counts).astype(np.float64) if counts else np.zeros(0)
     if vectorizer.sublinear_tf:
         np.log(data, out=data)
         data += 1.0

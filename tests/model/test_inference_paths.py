@@ -161,3 +161,24 @@ def test_lookup_tables_are_not_saved_but_rebuilt_on_load(demo_model, attr):
     assert "_prefixes" not in index.__getstate__()
     copy = pickle.loads(pickle.dumps(index))
     assert copy._prefixes == index._prefixes and len(copy._prefixes) > 10
+
+
+def test_classifier_cache_is_not_saved(demo_model):
+    clf = demo_model.classifier_
+    demo_model.suggest(["Jalan rusak parah di Desa Jelekong, mohon diperbaiki"])
+    assert "_mandate_cache" in vars(clf), "suggest builds the mandate lookup"
+    state = clf.__getstate__()
+    assert "_mandate_cache" not in state and "mandate_matrix_" in state
+    copy = pickle.loads(pickle.dumps(clf))
+    words = view_transform(dict(clf.features_.transformer_list)["words"], ["lampu jalan mati", "ktp belum jadi"])
+    assert np.allclose(copy.mandate_similarity(words), clf.mandate_similarity(words))
+
+
+def test_word_feature_memo_follows_a_refit():
+    tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))
+    first = ["jalan rusak parah", "lampu jalan mati"]
+    tfidf.fit(first)
+    _assert_same_matrix(tfidf_transform(tfidf, first), tfidf.transform(first))
+    second = ["ktp belum jadi", "antrean disdukcapil panjang", "jalan"]
+    tfidf.fit(second)  # same object, new vocabulary: the memo must not answer with old indices
+    _assert_same_matrix(tfidf_transform(tfidf, second + first), tfidf.transform(second + first))

@@ -1,11 +1,11 @@
-"""Load test of `disposisi serve` on loopback: p50/p99 latency, requests/s, server RSS.
+"""Load test of `disposisi serve` on loopback: p50/p99 latency, requests/s, server memory.
 
 Starts the server as its own process (gunicorn, default workers: one per core), then drives
 /v1/suggest from a separate load-generating process (threads with keep-alive connections)
 with real complaint texts from the shared LAPOR! data, against a model trained on that data.
 A warm-up phase, then one phase per client concurrency (1, 2, 4, 8 requests in flight), 20,000
-requests in all; the server's RSS (master + workers) is compared between the end of the
-warm-up and the end. By Little's law p50 can only stay under 10 ms at 300 req/s while at most
+requests in all; the server's memory (PSS of master + workers) is compared between the end of
+the warm-up and the end. By Little's law p50 can only stay under 10 ms at 300 req/s while at most
 about 3 requests are in flight, so every concurrency is printed, not one chosen figure.
 Bounded in count and time; talks to 127.0.0.1 only.
 

@@ -1,5 +1,6 @@
 """Memoised cleaning: one complaint is read by several parts of the model (word view,
-character view, place finder, agency-name finder, reasons); it is cleaned once.
+character view, place finder, agency-name finder, warnings); it is cleaned once for the
+character view (``cleaned``) and tokenised once for all the others (``cleaned_tokens``).
 
 Bounded LRU caches of pure functions: they change speed, never results.
 """

@@ -102,9 +102,6 @@ class MentionIndex(DerivedTables):
                 out.append((longest, phrases[longest]))
         return out
 
-    def find(self, text: str) -> list[str]:
-        return agencies_named(self.spans(text))
-
 
 def agencies_named(spans: list[tuple[str, str]]) -> list[str]:
     return list(dict.fromkeys(agency for _, agency in spans))
@@ -123,7 +120,7 @@ class Evidence:
         return Evidence(self.words[i], [self.places[i]], [self.mentions[i]])
 
 
-class AgencyClassifier(ClassifierMixin, BaseEstimator):
+class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
     """Suggests agencies for complaint texts; ``predict_proba`` covers every active agency."""
 
     def __init__(
@@ -209,7 +206,19 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         topics = list(self.topic_model_.classes_)
         self.classes_ = np.array(sorted([t for t in topics if t != KECAMATAN] + kecamatan), dtype=object)
         self.n_features_in_ = 1
+        self._derive()
         return self
+
+    _derived = ("_mandate_lookup",)
+
+    def _derive(self) -> None:
+        """Mandates by feature (CSR, so a product with a text is one sparse pass, ~3x faster
+        than through the transpose) and each mandate's column in ``classes_`` (-1: none)."""
+        if not hasattr(self, "mandate_matrix_"):  # not fitted: nothing to derive
+            return
+        col = {c: i for i, c in enumerate(self.classes_)}
+        columns = np.array([col.get(a, -1) for a in self.mandate_agencies_], dtype=np.int64)
+        self._mandate_lookup = (self.mandate_matrix_.T.tocsr(), columns)
 
     # -- prediction -----------------------------------------------------------------------
     def analyse(self, texts) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -222,11 +231,12 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
         """``analyse`` plus the evidence that ``reasons`` reads. Each view of a text is
         computed once and shared by the features, the context and the explanation."""
         evidence = self.evidence(texts)
+        word_view = self._word_view()
         views = []
         for _, transformer in self.features_.transformer_list:
             if isinstance(transformer, PlaceMentionFeatures):
                 views.append(transformer.from_matches(evidence.places))
-            elif transformer is self._word_view():
+            elif transformer is word_view:
                 views.append(evidence.words)
             else:
                 views.append(view_transform(transformer, texts))
@@ -252,26 +262,11 @@ class AgencyClassifier(ClassifierMixin, BaseEstimator):
 
     def mandate_similarity(self, words) -> np.ndarray:
         """Row per text, column per class: cosine similarity of the word view to the agency's mandate."""
-        by_feature, columns = self._mandate_lookup()
+        by_feature, columns = self._mandate_lookup
         out = np.zeros((words.shape[0], len(self.classes_)))
         known = columns >= 0
         out[:, columns[known]] = (words @ by_feature).toarray()[:, known]
         return out
-
-    _CACHES = ("_mandate_cache",)  # rebuilt when needed, never saved
-
-    def _mandate_lookup(self) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Mandates by feature (CSR, so a product with a text is one sparse pass, ~3x faster
-        than through the transpose) and each mandate's column in ``classes_`` (-1: none)."""
-        cached = self.__dict__.get("_mandate_cache")
-        if cached is None or cached[2] is not self.mandate_matrix_:
-            col = {c: i for i, c in enumerate(self.classes_)}
-            columns = np.array([col.get(a, -1) for a in self.mandate_agencies_], dtype=np.int64)
-            cached = self._mandate_cache = (self.mandate_matrix_.T.tocsr(), columns, self.mandate_matrix_)
-        return cached[0], cached[1]
-
-    def __getstate__(self):
-        return {k: v for k, v in super().__getstate__().items() if k not in self._CACHES}
 
     def _mentioned_agencies(self, mentions: list[list[tuple[str, str]]]) -> np.ndarray:
         """Row per text, column per class: 1 where the citizen names that agency ("Kepada Dishub ...")."""

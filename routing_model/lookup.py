@@ -10,7 +10,8 @@ from typing import Iterable
 
 class DerivedTables:
     """Mixin: attributes named in ``_derived`` are left out of the saved state and rebuilt by
-    ``_derive()`` after ``__init__`` and after loading."""
+    ``_derive()`` once the object is built (``__init__``, or ``fit`` for an estimator) and after
+    loading."""
 
     _derived: tuple[str, ...] = ()
 

@@ -19,13 +19,14 @@ from pathlib import Path
 from .journal import job_signature, journal_path, read_journal, rejects_path, write_journal
 from .sources import open_source
 from .worker import ChunkSpec, header_bytes, init_worker, process_chunk, rejects_header_bytes
+from routing_model.errors import DisposisiError
 
 log = logging.getLogger("disposisi.backlog")
 
 DEFAULT_CHUNK_SIZE = 2000
 
 
-class BacklogError(ValueError):
+class BacklogError(DisposisiError, ValueError):
     """A problem the user can fix (options, a checkpoint that does not match, ...)."""
 
 

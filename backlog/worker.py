@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from routing_model.output import neutralise_formula, suggestion_columns, suggestion_row
+from routing_model.errors import DisposisiError
 
 REJECT_COLUMNS = ["row", "id", "reason", "detail", "raw"]
 
@@ -21,7 +22,7 @@ _MODELS: dict = {}  # model dir -> RoutingModel, one load per process
 _INIT_ERROR: str | None = None
 
 
-class WorkerError(ValueError):
+class WorkerError(DisposisiError, ValueError):
     """A worker cannot do its job (e.g. the model does not load); the message says why."""
 
 

@@ -5,6 +5,7 @@ import argparse
 import importlib
 import logging
 import sys
+from routing_model.errors import DisposisiError
 
 # Each module defines add_parser(subparsers) and sets a `func(args) -> int` default.
 COMMAND_MODULES = [
@@ -20,17 +21,8 @@ COMMAND_MODULES = [
 ]
 
 
-class UserError(Exception):
+class UserError(DisposisiError):
     """An error the user can fix (bad input, missing file); printed without a traceback."""
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    from routing_model import ComplaintTextError, ModelLoadError, RegistryError
-    from routing_model.lexicon import LexiconError
-    from routing_model.places import PlaceDataError
-    from routing_model.tabular import TableError
-
-    return (UserError, TableError, RegistryError, ModelLoadError, ComplaintTextError, LexiconError, PlaceDataError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except user_errors() as exc:
+    except DisposisiError as exc:
         print(f"disposisi {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

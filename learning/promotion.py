@@ -19,6 +19,7 @@ import numpy as np
 from routing_model.model_store import CURRENT, PREVIOUS, point
 from routing_model.persistence import load_model, read_card
 from routing_model.registry import DEFAULT_REGISTRY, Registry
+from routing_model.errors import DisposisiError
 
 N_BOOTSTRAP = 2000
 BOOTSTRAP_SEED = 0
@@ -27,7 +28,7 @@ LOG_FILE = "promotions.jsonl"
 METRICS = ("top1", "top3")
 
 
-class PromotionError(RuntimeError):
+class PromotionError(DisposisiError, RuntimeError):
     """Promotion or rollback refused; nothing was changed."""
 
 

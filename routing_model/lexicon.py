@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 from importlib import resources
 from pathlib import Path
+from .errors import DisposisiError
 
 RESOURCES = resources.files("routing_model") / "resources"
 DEFAULT_NORMALISATION = RESOURCES / "normalisasi.tsv"
 DEFAULT_STOPWORDS = RESOURCES / "stopwords.txt"
 
 
-class LexiconError(ValueError):
+class LexiconError(DisposisiError, ValueError):
     """A word list file is malformed; the message names the file and line."""
 
 

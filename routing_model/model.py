@@ -18,12 +18,13 @@ from .metrics import coverage_at_threshold, expected_calibration_error, review_t
 from .registry import Registry
 from .stemming import sastrawi_words
 from .tokens import cleaned_tokens
+from .errors import DisposisiError
 
 MAX_TEXT_CHARS = 20_000
 MIN_ROUTABLE_WORDS = 2
 
 
-class ComplaintTextError(ValueError):
+class ComplaintTextError(DisposisiError, ValueError):
     """A complaint text that cannot be routed at all (empty, too long, not text)."""
 
     def __init__(self, code: str, message: str):

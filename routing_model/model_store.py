@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from .errors import DisposisiError
 
 CURRENT = "current"
 PREVIOUS = "previous"
 
 
-class ModelStoreError(RuntimeError):
+class ModelStoreError(DisposisiError, RuntimeError):
     """The models directory has no usable current model, or a switch was refused."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import skops.io as sio
 
 from .model import RoutingModel
+from .errors import DisposisiError
 
 FORMAT = "disposisi-model/1"
 # Bump when the saved classes gain or lose learned attributes: an older file would load and
@@ -62,7 +63,7 @@ TRUSTED_TYPES = frozenset(
 VERSIONED = ("scikit-learn", "PySastrawi", "skops", "numpy", "scipy")
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(DisposisiError, RuntimeError):
     """The model directory cannot be trusted or used; the message says why and what to do."""
 
 

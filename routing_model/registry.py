@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
+from .errors import DisposisiError
 
 COLUMNS = ("name", "kind", "aliases", "place", "description", "status", "replaced_by")
 KINDS = frozenset(
@@ -25,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "agencies" / "kab_bandung.csv"
 
 
-class RegistryError(ValueError):
+class RegistryError(DisposisiError, ValueError):
     """The registry file is malformed; the message names the row."""
 
 

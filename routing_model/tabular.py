@@ -10,6 +10,7 @@ import csv
 from pathlib import Path
 
 import pandas as pd
+from .errors import DisposisiError
 
 # LAPOR! export column -> Disposisi column
 LAPOR_COLUMNS = {
@@ -28,7 +29,7 @@ _HEADER_SEARCH_ROWS = 40
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
-class TableError(ValueError):
+class TableError(DisposisiError, ValueError):
     """The input table cannot be used as it is; the message says what to fix."""
 
 

@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from routing_model.errors import DisposisiError
 
 PREFIX = "DISPOSISI_"
 
@@ -27,7 +28,7 @@ _INTS = ("MAX_TEXT_CHARS", "MAX_CONTENT_LENGTH", "MAX_BATCH")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class ConfigError(ValueError):
+class ConfigError(DisposisiError, ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 

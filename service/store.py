@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from routing_model.text import mask_personal_data
+from routing_model.errors import DisposisiError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ feedback = sa.Table(
 )
 
 
-class StoreError(RuntimeError):
+class StoreError(DisposisiError, RuntimeError):
     """The feedback database cannot be opened or migrated."""
 
 

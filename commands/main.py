@@ -10,6 +10,7 @@ from routing_model.errors import DisposisiError
 # Each module defines add_parser(subparsers) and sets a `func(args) -> int` default.
 COMMAND_MODULES = [
     "commands.train",
+    "commands.adapt",
     "commands.evaluate",
     "commands.classify",
     "commands.select",

@@ -16,7 +16,6 @@ def add_parser(sub) -> None:
     p.add_argument("--registry", default=str(DEFAULT_REGISTRY), help="agency registry CSV")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--holdout-from", default=None, help="comparison slice: rows dated on/after this date (default: newest 20%% of dated rows)")
-    p.add_argument("--calibration-folds", type=int, default=None, help="calibration folds (default: the current model's)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=run)
 
@@ -33,7 +32,6 @@ def run(args) -> int:
         seed=args.seed,
         holdout_from=args.holdout_from,
         skip_unknown=args.skip_unknown,
-        calibration_folds=args.calibration_folds,
     )
     cc = card["champion_challenger"]
     td = card["training_data"]

@@ -17,10 +17,38 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def stage_logger(command: str):
+    """A progress callback for the model's stages: one log line each (a fit has few, long stages)."""
+    import logging
+    import time
+
+    log, started = logging.getLogger(f"disposisi.{command}"), time.perf_counter()
+    return lambda stage: log.info("%s done after %.1f s", stage, time.perf_counter() - started)
+
+
+def model_summary(card: dict) -> str:
+    """What an admin must know about a fresh model: how far to trust it, in two lines."""
+    cal, review = card["calibration"], card["calibration"].get("review", {})
+    lines = []
+    if card.get("small_data"):
+        lines.append(
+            f"  SMALL DATA: {cal['labeled_rows']} labeled complaints; the model leans on the shared functions and the "
+            "registry, and every suggestion needs review until there are more labels"
+        )
+    if "holdout_top1" in cal:
+        lines.append(
+            f"  held-out {cal['holdout']}: top-1 {cal['holdout_top1']:.3f}, ECE {cal['holdout_ece']:.3f}; "
+            f"auto-suggested without review {review.get('coverage', 0.0):.2f} at precision {review.get('precision', float('nan')):.2f} "
+            f"(global threshold {card['review_threshold']:.3f}, {len(card.get('review_thresholds', {}))} per-agency)"
+        )
+    lines.append(f"  agencies: {len(card['classes'])}, function mix {cal['function_mix']:.2f}, trained in {card['training_seconds']} s")
+    return "\n".join(lines)
+
+
 def run(args) -> int:
     from training.train import train_and_save
 
-    card = train_and_save(args.data, args.out, args.registry, args.text_column, args.label_column, args.date_column)
+    card = train_and_save(args.data, args.out, args.registry, args.text_column, args.label_column, args.date_column, progress=stage_logger("train"))
     report = card["training_data"]["report"]
     print(f"model {card['version']} written to {args.out}")
     print(f"  rows read {report['rows_read']}, trained on {report['rows_used']}, skipped {json.dumps(report['skipped'])}")
@@ -28,10 +56,5 @@ def run(args) -> int:
         print(f"  labels not in the registry (skipped): {json.dumps(report['unknown_labels'], ensure_ascii=False)}")
     if report["duplicates_removed"] or report["conflicting_duplicates"]:
         print(f"  duplicates removed {report['duplicates_removed']}, of which with conflicting labels {report['conflicting_duplicates']}")
-    cal = card["calibration"]
-    print(
-        f"  out-of-fold top-1 {cal['oof_top1']:.3f}, ECE {cal['oof_ece']:.3f}; review threshold {card['review_threshold']:.3f} "
-        f"(auto-suggest share {cal['review']['coverage']:.2f} at precision {cal['review']['precision']:.2f})"
-    )
-    print(f"  agencies: {len(card['classes'])}, trained in {card['training_seconds']} s")
+    print(model_summary(card))
     return 0

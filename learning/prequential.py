@@ -2,9 +2,9 @@
 
 For each period (a month by default) from ``since`` on: fit on every labeled row dated before
 the period starts (what admins had decided by then), suggest for the rows of the period,
-then move on. The reference model (training/reference.py) is replayed the same way. To keep
-a replay of a year affordable, RoutingModel is fitted with ``calibration_folds=3`` (the
-production default is 5; it only affects the temperature and the review threshold).
+then move on. The reference model (training/reference.py) is replayed the same way. Each
+period's model chose its review thresholds on its own latest labeled period, as in production,
+so the share auto-suggested and its precision per period are what admins would have seen.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from routing_model import Registry, RoutingModel
+from routing_model.metrics import expected_calibration_error
 from training.labeled_data import LabeledData
 from training.reference import reference_pipeline, reference_scores
 from training.train import DEFAULT_CLASSIFIER_PARAMS
@@ -23,7 +24,7 @@ from training.train import DEFAULT_CLASSIFIER_PARAMS
 from .retrain import row_hits
 
 PERIODS = {"month": "M", "quarter": "Q", "week": "W", "year": "Y"}
-PREQUENTIAL_FOLDS = 3
+MIN_TRAIN_ROWS = 10
 
 
 def _periods(dates: pd.Series, period: str) -> pd.Series:
@@ -40,7 +41,6 @@ def prequential(
     since: str | None = None,
     params: dict | None = None,
     seed: int = 0,
-    calibration_folds: int = PREQUENTIAL_FOLDS,
     log=None,
     n_jobs: int = 1,
 ) -> dict:
@@ -59,7 +59,7 @@ def prequential(
     if not periods:
         raise ValueError(f"no dated rows on or after {since}")
 
-    rows, hits = [], {"ours_top1": [], "ours_top3": [], "ours_review": [], "ref_top1": [], "ref_top3": []}
+    rows, hits = [], {"ours_top1": [], "ours_top3": [], "ours_review": [], "ours_conf": [], "ref_top1": [], "ref_top3": []}
     skipped, jobs = [], []
     started = time.perf_counter()
     for p in periods:
@@ -67,12 +67,12 @@ def prequential(
         test = dated[dated["period"] == p]
         if len(test) == 0:
             continue
-        if len(train) < 2 * calibration_folds or train["label"].nunique() < 2:
+        if len(train) < MIN_TRAIN_ROWS or train["label"].nunique() < 2:
             skipped.append({"period": str(p), "n": int(len(test)), "why": f"only {len(train)} earlier rows"})
             continue
-        jobs.append((str(p), train["text"].tolist(), train["label"].tolist(), test["text"].tolist(), test["label"].tolist()))
+        jobs.append((str(p), train["text"].tolist(), train["label"].tolist(), train["date"].astype(str).tolist(), test["text"].tolist(), test["label"].tolist()))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_replay_period)(job, registry, params, calibration_folds, seed) for job in jobs
+        delayed(_replay_period)(job, registry, params, seed) for job in jobs
     )
     for row, period_hits in results:
         for key, v in period_hits.items():
@@ -86,6 +86,7 @@ def prequential(
         "top1": float(np.mean(hits["ours_top1"])) if n else float("nan"),
         "top3": float(np.mean(hits["ours_top3"])) if n else float("nan"),
         "review_rate": float(np.mean(hits["ours_review"])) if n else float("nan"),
+        **auto_suggest_figures(hits["ours_conf"], hits["ours_top1"], hits["ours_review"]),
         "reference": {
             "top1": float(np.mean(hits["ref_top1"])) if n else float("nan"),
             "top3": float(np.mean(hits["ref_top3"])) if n else float("nan"),
@@ -97,7 +98,6 @@ def prequential(
         "period": period,
         "since": since,
         "seed": seed,
-        "calibration_folds": calibration_folds,
         "params": params,
         "periods": rows,
         "skipped_periods": skipped,
@@ -106,14 +106,28 @@ def prequential(
     }
 
 
-def _replay_period(job, registry: Registry, params: dict, calibration_folds: int, seed: int) -> tuple[dict, dict]:
+def auto_suggest_figures(confidence, top1, review) -> dict:
+    """Share auto-suggested (not sent to review), its precision, and calibration (ECE)."""
+    confidence, top1, review = np.asarray(confidence, float), np.asarray(top1, float), np.asarray(review, bool)
+    auto = ~review
+    return {
+        "auto_share": float(auto.mean()) if len(auto) else float("nan"),
+        "auto_precision": float(top1[auto].mean()) if auto.any() else float("nan"),
+        "auto_n": int(auto.sum()),
+        "ece": expected_calibration_error(confidence, top1),
+    }
+
+
+def _replay_period(job, registry: Registry, params: dict, seed: int) -> tuple[dict, dict]:
     """Fit ours and the reference on the rows before one period; score the period's rows."""
-    period, train_x, train_y, test_x, y = job
+    period, train_x, train_y, train_dates, test_x, y = job
     t0 = time.perf_counter()
-    model = RoutingModel(registry, params, calibration_folds=calibration_folds, random_state=seed).fit(train_x, train_y)
+    dates = train_dates if all(train_dates) else None
+    model = RoutingModel(registry, params, random_state=seed).fit(train_x, train_y, dates)
     proba = model.predict_proba(test_x)
     o1, o3 = row_hits(proba, model.classes_, y, 1), row_hits(proba, model.classes_, y, 3)
-    review = (proba.max(axis=1) < model.review_threshold_).astype(np.int8)
+    review = model.needs_review(proba).astype(np.int8)
+    confidence = proba.max(axis=1)
     ref = reference_pipeline().fit(train_x, train_y)
     rproba = reference_scores(ref, test_x)
     r1, r3 = row_hits(rproba, ref.classes_, y, 1), row_hits(rproba, ref.classes_, y, 3)
@@ -124,32 +138,41 @@ def _replay_period(job, registry: Registry, params: dict, calibration_folds: int
         "top1": float(o1.mean()),
         "top3": float(o3.mean()),
         "review_rate": float(review.mean()),
+        **auto_suggest_figures(confidence, o1, review),
         "review_threshold": float(model.review_threshold_),
+        "claimed_precision": model.calibration_.get("review", {}).get("precision"),
         "reference": {"top1": float(r1.mean()), "top3": float(r3.mean())},
         "new_agencies": sorted(set(y) - set(train_y)),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    hits = {"ours_top1": o1.tolist(), "ours_top3": o3.tolist(), "ours_review": review.tolist(), "ref_top1": r1.tolist(), "ref_top3": r3.tolist()}
+    hits = {
+        "ours_top1": o1.tolist(), "ours_top3": o3.tolist(), "ours_review": review.tolist(), "ours_conf": confidence.tolist(),
+        "ref_top1": r1.tolist(), "ref_top3": r3.tolist(),
+    }
     return row, hits
 
 
 def _period_line(r: dict) -> str:
     return (
-        f"{r['period']:<10}{r['n_train']:>8}{r['n']:>6}{r['top1']:>8.3f}{r['top3']:>8.3f}{r['review_rate']:>8.3f}"
-        f"{r['reference']['top1']:>10.3f}{r['reference']['top3']:>10.3f}"
+        f"{r['period']:<10}{r['n_train']:>8}{r['n']:>6}{r['top1']:>8.3f}{r['top3']:>8.3f}{r['auto_share']:>8.3f}"
+        f"{_fmt(r['auto_precision']):>8}{r['ece']:>8.3f}{r['reference']['top1']:>10.3f}{r['reference']['top3']:>10.3f}"
     )
 
 
-HEADER = f"{'period':<10}{'n_train':>8}{'n':>6}{'top1':>8}{'top3':>8}{'review':>8}{'ref_top1':>10}{'ref_top3':>10}"
+def _fmt(value) -> str:
+    return "-" if value is None or value != value else f"{value:.3f}"
+
+
+HEADER = f"{'period':<10}{'n_train':>8}{'n':>6}{'top1':>8}{'top3':>8}{'auto':>8}{'auto_p':>8}{'ece':>8}{'ref_top1':>10}{'ref_top3':>10}"
 
 
 def format_prequential(result: dict) -> str:
-    lines = [f"prequential replay by {result['period']} (calibration_folds={result['calibration_folds']}, seed={result['seed']})", HEADER]
+    lines = [f"prequential replay by {result['period']} (seed={result['seed']}); auto = share suggested without review, auto_p = its precision", HEADER]
     lines += [_period_line(r) for r in result["periods"]]
     o = result["overall"]
     lines.append(
-        f"{'overall':<10}{'':>8}{o['n']:>6}{o['top1']:>8.3f}{o['top3']:>8.3f}{o['review_rate']:>8.3f}"
-        f"{o['reference']['top1']:>10.3f}{o['reference']['top3']:>10.3f}"
+        f"{'overall':<10}{'':>8}{o['n']:>6}{o['top1']:>8.3f}{o['top3']:>8.3f}{o['auto_share']:>8.3f}{_fmt(o['auto_precision']):>8}"
+        f"{o['ece']:>8.3f}{o['reference']['top1']:>10.3f}{o['reference']['top3']:>10.3f}"
     )
     lines.append(f"gain over the reference: top-1 {o['gain']['top1']:+.3f}, top-3 {o['gain']['top3']:+.3f}")
     for s in result["skipped_periods"]:

@@ -120,6 +120,9 @@ def holdout_mask(frame: pd.DataFrame, holdout_from: str | None = None, share: fl
     return mask, cut, rule
 
 
+MIN_COMPARISON_TRAIN = 10  # rows older than the comparison slice a challenger needs
+
+
 def row_hits(proba: np.ndarray, classes, y_true, k: int) -> np.ndarray:
     """Per row: 1 if the true agency is among the k highest-scored classes (absent class = miss)."""
     idx = {c: i for i, c in enumerate(classes)}
@@ -130,7 +133,7 @@ def row_hits(proba: np.ndarray, classes, y_true, k: int) -> np.ndarray:
 def score_rows(model: RoutingModel, texts, labels) -> dict:
     proba = model.predict_proba(list(texts))
     top1, top3 = row_hits(proba, model.classes_, labels, 1), row_hits(proba, model.classes_, labels, 3)
-    review = proba.max(axis=1) < model.review_threshold_
+    review = model.needs_review(proba)
     return {
         "top1": float(top1.mean()),
         "top3": float(top3.mean()),
@@ -160,7 +163,6 @@ def retrain(
     seed: int = 0,
     holdout_from: str | None = None,
     skip_unknown: bool = False,
-    calibration_folds: int | None = None,
     log=print,
 ) -> dict:
     """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds."""
@@ -196,26 +198,29 @@ def retrain(
     if len(data.frame) == 0:
         raise RetrainError("no usable labeled complaints to train on")
 
-    folds = int(calibration_folds or champion.calibration_folds)
     params = dict(champion.classifier_params)
 
     def new_model() -> RoutingModel:
-        return RoutingModel(registry, params, target_precision=champion.target_precision, calibration_folds=folds, random_state=seed)
+        return RoutingModel(registry, params, target_precision=champion.target_precision, random_state=seed)
+
+    def dates(frame: pd.DataFrame) -> list[str] | None:
+        values = frame["date"].astype(str).tolist()
+        return values if values and all(values) else None
 
     # 1. champion vs challenger on the newest slice (challenger fitted without it)
     mask, cut, rule = holdout_mask(data.frame, holdout_from)
     train_cmp, slice_ = data.frame[~mask], data.frame[mask]
-    if len(train_cmp) < 2 * folds:
-        raise RetrainError(f"only {len(train_cmp)} rows are older than the comparison slice; at least {2 * folds} are needed")
+    if len(train_cmp) < MIN_COMPARISON_TRAIN:
+        raise RetrainError(f"only {len(train_cmp)} rows are older than the comparison slice; at least {MIN_COMPARISON_TRAIN} are needed")
     started = time.perf_counter()
-    challenger_cmp = new_model().fit(train_cmp["text"].tolist(), train_cmp["label"].tolist())
+    challenger_cmp = new_model().fit(train_cmp["text"].tolist(), train_cmp["label"].tolist(), dates(train_cmp))
     champ_fig = score_rows(champion, slice_["text"], slice_["label"].tolist())
     chall_fig = score_rows(challenger_cmp, slice_["text"], slice_["label"].tolist())
     champion_keys = {clean(str(t)).strip() for t in parts[0]["text"] if isinstance(t, str)}  # what the champion trained on
     seen = int(sum(clean(t).strip() in champion_keys for t in slice_["text"]))
 
     # 2. final challenger on everything
-    final = new_model().fit(data.texts, data.labels)
+    final = new_model().fit(data.texts, data.labels, dates(data.frame))
     seconds = time.perf_counter() - started
 
     dates = sorted(d for d in data.frame["date"] if d)
@@ -265,7 +270,7 @@ def retrain(
             "champion_challenger": comparison,
             "training_seconds": round(seconds, 2),
             "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
-            "evaluation": {"out_of_fold": final.calibration_},
+            "evaluation": {"held_out": final.calibration_},
         }
         new_card = final.save(tmp, card_extra)
         if out_dir.exists():

@@ -1,9 +1,19 @@
-"""Feature extraction: words (stemmed), character n-grams (typos, glued words) and place mentions."""
+"""Feature extraction: words (stemmed), character n-grams (typos, glued words) and place mentions.
+
+The vocabularies are pruned before anything is fitted on them, because a model file is shared
+and kept: a word or character n-gram enters only if at least ``min_df`` complaints use it or a
+registry/function document (public text written by the team or the admins) does, and never if
+it contains a digit. A name or a number that one citizen wrote cannot end up in a model file.
+The vocabulary is chosen on at most ``max_vocab_docs`` complaints, so memory stays flat at the
+scale of a province.
+"""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -12,6 +22,7 @@ from .preprocess import ComplaintPreprocessor
 from .tokens import cleaned
 
 WORDS = "words"
+_DIGIT = re.compile(r"\d")
 
 
 def clean_all(texts) -> list[str]:
@@ -22,8 +33,8 @@ def clean_all(texts) -> list[str]:
 class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
     """Two columns: does the text name a kecamatan, does it name a desa/kelurahan of the region.
 
-    Admins send place-bound complaints to the kecamatan office; whether a place is named at
-    all is a signal the topic words cannot carry.
+    Admins send place-bound complaints to the local office; whether a place is named at all is a
+    signal the topic words cannot carry.
     """
 
     def __init__(self, place_index=None, scale: float = 1.0):
@@ -50,8 +61,75 @@ class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
         return np.array(["place__kecamatan_named", "place__desa_named"], dtype=object)
 
 
+def _tfidf(analyzer: str, ngram_range: tuple[int, int]) -> TfidfVectorizer:
+    if analyzer == "word":
+        return TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=ngram_range, sublinear_tf=True, dtype=np.float64)
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, sublinear_tf=True, dtype=np.float64)
+
+
+def shared_vocabulary(
+    vectorizer: TfidfVectorizer, complaints: list[str], documents: list[str], min_df: int, max_features: int | None,
+    max_docs: int, seed: int = 0,
+) -> list[str]:
+    """Terms used by at least ``min_df`` complaints or by any document, without digits; the
+    ``max_features`` most frequent (document terms first) when there are more."""
+    if len(complaints) > max_docs:
+        pick = np.random.default_rng(seed).choice(len(complaints), size=max_docs, replace=False)
+        complaints = [complaints[i] for i in np.sort(pick)]
+    counter = clone(vectorizer).set_params(min_df=1, max_df=1.0, max_features=None, use_idf=False, norm=None, sublinear_tf=False)
+    counts = counter.fit_transform(complaints + documents)
+    terms = counter.get_feature_names_out()
+    del counter  # its stop_words_ would hold every rare n-gram; it never leaves this function
+    n = len(complaints)
+    in_complaints = np.asarray((counts[:n] > 0).sum(axis=0)).ravel()
+    in_documents = np.asarray((counts[n:] > 0).sum(axis=0)).ravel()
+    keep = ((in_complaints >= min_df) | (in_documents > 0)) & np.array([_DIGIT.search(t) is None for t in terms], dtype=bool)
+    idx = np.flatnonzero(keep)
+    if max_features is not None and len(idx) > max_features:
+        total = np.asarray(counts.sum(axis=0)).ravel()[idx] + 1e9 * (in_documents[idx] > 0)
+        idx = idx[np.argsort(-total, kind="stable")[:max_features]]
+    return sorted(terms[i] for i in idx)
+
+
+class PrunedTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF over a vocabulary no single complaint can add to (see the module docstring).
+
+    ``fit(X)`` takes complaints followed by ``n_documents`` public documents (set before fit by
+    the classifier); the documents' terms are always kept.
+    """
+
+    def __init__(
+        self, analyzer: str = "word", ngram_range: tuple[int, int] = (1, 2), min_df: int = 2,
+        max_features: int | None = None, max_vocab_docs: int = 20000, n_documents: int = 0,
+    ):
+        self.analyzer = analyzer
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.max_vocab_docs = max_vocab_docs
+        self.n_documents = n_documents
+
+    def fit(self, X, y=None):
+        texts = list(X)
+        split = len(texts) - self.n_documents
+        base = _tfidf(self.analyzer, tuple(self.ngram_range))
+        vocabulary = shared_vocabulary(base, texts[:split], texts[split:], self.min_df, self.max_features, self.max_vocab_docs)
+        if not vocabulary:  # nothing shared yet (a handful of rows): keep the documents' terms
+            vocabulary = ["<kosong>"]
+        self.vectorizer_ = base.set_params(vocabulary=vocabulary).fit(texts)
+        return self
+
+    def transform(self, X):
+        return self.vectorizer_.transform(list(X))
+
+    def get_feature_names_out(self, input_features=None):
+        return self.vectorizer_.get_feature_names_out()
+
+
 def build_features(
-    place_index=None, char_ngrams: bool = True, place_scale: float = 1.0, n_jobs: int | None = 1, char_max_features: int = 20000
+    place_index=None, char_ngrams: bool = True, place_scale: float = 1.0, n_jobs: int | None = 1,
+    char_max_features: int = 20000, word_max_features: int | None = 50000, min_df: int = 2,
+    max_vocab_docs: int = 20000, n_documents: int = 0,
 ) -> FeatureUnion:
     """The feature union used by the routing classifier (word view first: reasons read it)."""
     parts = [
@@ -60,12 +138,7 @@ def build_features(
             Pipeline(
                 [
                     ("preprocess", ComplaintPreprocessor(n_jobs=n_jobs)),
-                    (
-                        "tfidf",
-                        TfidfVectorizer(
-                            token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2), sublinear_tf=True, min_df=1
-                        ),
-                    ),
+                    ("tfidf", PrunedTfidf("word", (1, 2), min_df, word_max_features, max_vocab_docs, n_documents)),
                 ]
             ),
         )
@@ -77,15 +150,16 @@ def build_features(
                 Pipeline(
                     [
                         ("clean", FunctionTransformer(clean_all)),
-                        (
-                            "tfidf",
-                            TfidfVectorizer(
-                                analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=char_max_features
-                            ),
-                        ),
+                        ("tfidf", PrunedTfidf("char_wb", (2, 5), min_df, char_max_features, max_vocab_docs, n_documents)),
                     ]
                 ),
             )
         )
     parts.append(("places", PlaceMentionFeatures(place_index, place_scale)))
     return FeatureUnion(parts)
+
+
+def fitted_tfidf(view) -> TfidfVectorizer:
+    """The fitted TfidfVectorizer at the end of one view of the feature union."""
+    last = view.steps[-1][1] if isinstance(view, Pipeline) else view
+    return last.vectorizer_ if isinstance(last, PrunedTfidf) else last

@@ -48,6 +48,30 @@ def review_threshold(confidence: np.ndarray, correct: np.ndarray, target_precisi
     return best
 
 
+MIN_AGENCY_SUPPORT = 8  # held-out suggestions of one agency before it gets its own threshold
+
+
+def review_thresholds(
+    confidence: np.ndarray, predicted: np.ndarray, correct: np.ndarray, target_precision: float = 0.90,
+    min_support: int = 5, min_agency_support: int = MIN_AGENCY_SUPPORT,
+) -> tuple[float, dict[str, float]]:
+    """(global threshold, {agency: threshold}) from held-out outcomes.
+
+    An agency whose suggestions were frequent enough in the held-out period gets its own
+    threshold (an agency whose mandate just moved stops being auto-suggested; a reliable one is
+    trusted sooner); the others share the global one. Each is ``review_threshold`` on its rows.
+    """
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
+    predicted = np.asarray(predicted, dtype=object)
+    overall = review_threshold(confidence, correct, target_precision, min_support)
+    per_agency: dict[str, float] = {}
+    for agency in sorted(set(predicted.tolist())):
+        mask = predicted == agency
+        if mask.sum() >= min_agency_support:
+            per_agency[str(agency)] = review_threshold(confidence[mask], correct[mask], target_precision, min_support)
+    return overall, per_agency
+
+
 def coverage_at_threshold(confidence: np.ndarray, correct: np.ndarray, threshold: float) -> dict:
     """Share of rows auto-suggested (confidence >= threshold) and their precision."""
     confidence, correct = np.asarray(confidence), np.asarray(correct, float)

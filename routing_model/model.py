@@ -1,27 +1,34 @@
 """RoutingModel: the object every part of Disposisi uses to suggest agencies.
 
-It wraps the ``AgencyClassifier`` with what a dispatcher needs beyond a label: probabilities
-that mean what they say (temperature scaling fitted on out-of-fold predictions), a
-``needs_review`` flag whose threshold was chosen on held-out rows to reach a target precision,
-and the words that drove the top suggestion.
+It wraps the ``AgencyClassifier`` with what a dispatcher needs beyond a label:
+- probabilities that mean what they say, and a ``needs_review`` flag whose thresholds were
+  chosen on the **latest** labeled period, held out (the next month looks more like last
+  month than like a random fold of the past), per agency where that period has enough rows;
+- the words that drove the top suggestion, and the region the complaint belongs to when it
+  names another one (``outside_region``);
+- honesty on small data: below ``min_labels`` labeled complaints nothing is auto-suggested,
+  and a threshold is never taken from rows the model trained on.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from sklearn.model_selection import KFold
 
 from .classifier import AgencyClassifier
-from .metrics import coverage_at_threshold, expected_calibration_error, review_threshold
+from .errors import DisposisiError
+from .metrics import coverage_at_threshold, expected_calibration_error, review_thresholds
 from .registry import Registry
 from .stemming import sastrawi_words
 from .tokens import cleaned_tokens
-from .errors import DisposisiError
 
 MAX_TEXT_CHARS = 20_000
 MIN_ROUTABLE_WORDS = 2
+MIN_LABELS = 40  # below this a model leans on functions and the registry and auto-suggests nothing
+MIN_HOLDOUT = 20  # fewest held-out rows a temperature, mix or threshold is fitted on
+TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(8.0), 25))
+MIXES = (0.0, 0.15, 0.3, 0.5, 0.7, 0.85, 1.0)
 
 
 class ComplaintTextError(DisposisiError, ValueError):
@@ -38,12 +45,12 @@ def validate_text(text) -> str:
         raise ComplaintTextError("empty_text", "complaint text is missing")
     if not isinstance(text, str):
         raise ComplaintTextError("not_text", f"complaint text must be a string, got {type(text).__name__}")
-    if not text.strip():
-        raise ComplaintTextError("empty_text", "complaint text is empty")
     if len(text) > MAX_TEXT_CHARS:
         raise ComplaintTextError(
             "text_too_long", f"complaint text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
         )
+    if not any(ch.isalnum() for ch in text):
+        raise ComplaintTextError("empty_text", "complaint text is empty (no letters or digits)")
     return text
 
 
@@ -52,13 +59,31 @@ def routable_words(text: str) -> int:
     return sum(1 for t in cleaned_tokens(text) if len(t) >= 2)
 
 
-def indonesian_share(text: str) -> float:
-    """Share of words found in Sastrawi's Indonesian dictionary (a cheap language check)."""
-    words = [t for t in cleaned_tokens(text) if len(t) >= 3]
+@lru_cache(maxsize=1)
+def _word_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(Indonesian words: Sastrawi's dictionary, the informal spellings of the normalisation
+    table (jln, bnyk, tlg …) and stopwords; English function words)."""
+    from .lexicon import DEFAULT_NORMALISATION, DEFAULT_STOPWORDS, RESOURCES, load_normalisation, load_stopwords
+
+    indonesian = sastrawi_words() | frozenset(load_normalisation(DEFAULT_NORMALISATION)) | load_stopwords(DEFAULT_STOPWORDS)
+    english = frozenset((RESOURCES / "english_function_words.txt").read_text(encoding="utf-8").split())
+    return indonesian, english - indonesian
+
+
+def language_shares(text: str) -> tuple[float, float]:
+    """(Indonesian, English) share of a text's words."""
+    words = [t for t in cleaned_tokens(text) if len(t) >= 2 and t.isalpha()]
     if not words:
-        return 0.0
-    dictionary = sastrawi_words()
-    return sum(w in dictionary for w in words) / len(words)
+        return 0.0, 0.0
+    indonesian, english = _word_lists()
+    return sum(w in indonesian for w in words) / len(words), sum(w in english for w in words) / len(words)
+
+
+def not_indonesian(text: str) -> bool:
+    """English (or another language) rather than informal Indonesian: few Indonesian words and
+    clearly more English function words than Indonesian ones."""
+    indonesian, english = language_shares(text)
+    return indonesian < 0.5 and english > indonesian
 
 
 @dataclass(frozen=True)
@@ -69,6 +94,7 @@ class Suggestion:
     needs_review: bool
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    outside_region: dict | None = None  # {"region", "province", "evidence"} when another region is named
 
     @property
     def top(self) -> str:
@@ -84,106 +110,171 @@ class Suggestion:
             "needs_review": bool(self.needs_review),
             "reasons": list(self.reasons),
             "warnings": list(self.warnings),
+            "outside_region": self.outside_region,
         }
 
 
-def _fold_scores(folds, labels: list[str], temperature: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per held-out row: probability of the true agency, top-1 confidence, top-1 correct."""
-    true_p, confidence, hits = [], [], []
-    for test_idx, logits, context, clf in folds:
-        proba = clf.proba_from_logits(logits, context, temperature)
-        col = {c: j for j, c in enumerate(clf.classes_)}
-        for row, i in zip(proba, test_idx):
-            true_p.append(row[col[labels[i]]] if labels[i] in col else 0.0)
-            confidence.append(row.max())
-            hits.append(clf.classes_[row.argmax()] == labels[i])
-    return np.array(true_p), np.array(confidence), np.array(hits, dtype=float)
+def latest_split(n: int, dates, share: float, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(older rows, latest rows, how it was cut): the newest ``share`` of the rows by date, or a
+    seeded random share when the rows are undated."""
+    k = max(MIN_HOLDOUT, int(round(n * share)))
+    if dates is not None and len(dates) == n and all(dates):
+        order = np.argsort(np.asarray(dates, dtype=str), kind="stable")
+        held = order[n - k :]
+        return order[: n - k], held, f"latest {k} rows by date ({min(dates[i] for i in held)} .. {max(dates[i] for i in held)})"
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[k:]), np.sort(order[:k]), f"{k} random rows (undated data)"
 
 
 class RoutingModel:
-    """fit / predict_proba / suggest / save / load for agency routing."""
+    """fit / adapt / predict_proba / suggest / save / load for agency routing."""
 
     def __init__(
         self,
         registry: Registry | None = None,
         classifier_params: dict | None = None,
         target_precision: float = 0.90,
-        calibration_folds: int = 5,
+        holdout_share: float = 0.2,
+        min_labels: int = MIN_LABELS,
         random_state: int = 0,
     ):
         self.registry = registry
         self.classifier_params = dict(classifier_params or {})
         self.target_precision = target_precision
-        self.calibration_folds = calibration_folds
+        self.holdout_share = holdout_share
+        self.min_labels = min_labels
         self.random_state = random_state
 
     # -- training -------------------------------------------------------------------------
-    def _new_classifier(self) -> AgencyClassifier:
-        return AgencyClassifier(registry=self.registry, **self.classifier_params)
+    def _new_classifier(self, **extra) -> AgencyClassifier:
+        return AgencyClassifier(registry=self.registry, random_state=self.random_state, **{**self.classifier_params, **extra})
 
-    def out_of_fold(self, texts: list[str], labels: list[str], sample_weight=None):
-        """Out-of-fold logits for every training row: the held-out data calibration is fitted on."""
-        logits_rows = []
-        folds = KFold(n_splits=min(self.calibration_folds, len(texts)), shuffle=True, random_state=self.random_state)
-        for train_idx, test_idx in folds.split(texts):
-            clf = self._new_classifier().fit(
-                [texts[i] for i in train_idx],
-                [labels[i] for i in train_idx],
-                None if sample_weight is None else np.asarray(sample_weight)[train_idx],
-            )
-            held_out = [texts[i] for i in test_idx]
-            logits_rows.append((test_idx, *clf.analyse(held_out), clf))
-        return logits_rows
-
-    def fit(self, texts, labels, sample_weight=None) -> "RoutingModel":
-        texts = [str(t) for t in texts]
-        labels = [str(label) for label in labels]
+    def fit(self, texts, labels, dates=None, sample_weight=None, progress=None) -> "RoutingModel":
+        """Fit on labeled complaints (possibly none). With enough rows, the latest period is held
+        out first to fit the temperature, the function mix and the review thresholds."""
+        texts, labels = [str(t) for t in texts], [str(label) for label in labels]
         if len(texts) != len(labels):
-            raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-        if len(texts) < 2 * self.calibration_folds:
-            raise ValueError(f"need at least {2 * self.calibration_folds} labeled complaints to train, got {len(texts)}")
+            raise DisposisiError(f"{len(texts)} texts but {len(labels)} labels")
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        step = progress or (lambda *_: None)
+        self._calibrate(texts, labels, dates, weights, lambda rows_old, rows_new: self._new_classifier().fit(
+            [texts[i] for i in rows_old], [labels[i] for i in rows_old], None if weights is None else weights[rows_old]
+        ), step)
+        self.classifier_ = self._new_classifier(temperature=self.temperature_, function_mix=self.function_mix_).fit(texts, labels, weights)
+        step("final model")
+        return self._finish(labels)
 
-        # 1. held-out predictions -> temperature (calibration) and review threshold
-        folds = self.out_of_fold(texts, labels, sample_weight)
+    def adapt(self, base: "RoutingModel", texts=(), labels=(), dates=None, progress=None) -> "RoutingModel":
+        """A model for this registry's region from a model trained elsewhere: the base's features
+        and function model carry over; this region's agencies, places and labels are added."""
+        texts, labels = [str(t) for t in texts], [str(label) for label in labels]
+        step = progress or (lambda *_: None)
+        base_clf = base.classifier_
+        self.base_ = {"version": base.version, "region": _region_name(base.registry)}
 
-        def nll(log_t: float) -> float:
-            true_p, _, _ = _fold_scores(folds, labels, float(np.exp(log_t)))
-            return float(-np.mean(np.log(np.clip(true_p, 1e-6, None))))
+        def local(rows_old, rows_new):
+            return self._new_classifier().adapt_from(base_clf, [texts[i] for i in rows_old], [labels[i] for i in rows_old])
 
-        best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded", options={"xatol": 1e-2})
-        self.temperature_ = float(np.exp(best.x))
-        _, confidence, hits = _fold_scores(folds, labels, self.temperature_)
-        self.review_threshold_ = review_threshold(confidence, hits, self.target_precision)
+        self._calibrate(texts, labels, dates, None, local, step, default_temperature=float(base.temperature_))
+        self.classifier_ = self._new_classifier(temperature=self.temperature_, function_mix=self.function_mix_).adapt_from(base_clf, texts, labels)
+        step("final model")
+        return self._finish(labels)
+
+    def _calibrate(self, texts, labels, dates, weights, fit_old, step, default_temperature: float = 1.0) -> None:
+        """Temperature, function mix and review thresholds from the latest period, held out."""
+        n = len(texts)
+        self.small_data_ = n < self.min_labels
+        self.temperature_, self.function_mix_ = default_temperature, self._default_mix(n)
+        self.review_threshold_, self.review_thresholds_ = 1.0, {}
         self.calibration_ = {
-            "method": "temperature scaling on out-of-fold logits",
-            "folds": len(folds),
+            "method": "none: too few labeled complaints to hold any out",
+            "labeled_rows": n,
+            "small_data": self.small_data_,
             "temperature": self.temperature_,
-            "oof_top1": float(hits.mean()),
-            "oof_ece": expected_calibration_error(confidence, hits),
-            "oof_nll": float(best.fun),
+            "function_mix": self.function_mix_,
             "target_precision": self.target_precision,
-            "review": coverage_at_threshold(confidence, hits, self.review_threshold_),
         }
+        if n < self.min_labels:
+            self.calibration_["review"] = {"threshold": 1.0, "why": f"fewer than {self.min_labels} labeled complaints: every suggestion is reviewed"}
+            return
+        old, new, how = latest_split(n, dates, self.holdout_share, self.random_state)
+        clf = fit_old(old, new)
+        step("held-out model")
+        held_labels = [labels[i] for i in new]
+        logits, context = clf.analyse([texts[i] for i in new])
+        best = None
+        for mix in MIXES:
+            for t in TEMPERATURES:
+                proba = clf.proba_from_logits(logits, context, t, mix)
+                nll = _nll(proba, clf.classes_, held_labels)
+                if best is None or nll < best[0] - 1e-9:
+                    best = (nll, float(t), float(mix))
+        _, self.temperature_, self.function_mix_ = best
+        proba = clf.proba_from_logits(logits, context, self.temperature_, self.function_mix_)
+        confidence = proba.max(axis=1)
+        predicted = clf.classes_[proba.argmax(axis=1)]
+        hits = (predicted == np.asarray(held_labels, dtype=object)).astype(float)
+        self.review_threshold_, self.review_thresholds_ = review_thresholds(confidence, predicted, hits, self.target_precision)
+        self.calibration_.update(
+            {
+                "method": "temperature, function mix and review thresholds fitted on the latest labeled period, held out",
+                "holdout": how,
+                "holdout_rows": len(new),
+                "temperature": self.temperature_,
+                "function_mix": self.function_mix_,
+                "holdout_top1": float(hits.mean()),
+                "holdout_ece": expected_calibration_error(confidence, hits),
+                "holdout_nll": best[0],
+                "review": coverage_at_threshold(confidence, hits, self.review_threshold_)
+                | {"per_agency": dict(self.review_thresholds_)},
+            }
+        )
 
-        # 2. final model on everything
-        params = dict(self.classifier_params, temperature=self.temperature_)
-        self.classifier_ = AgencyClassifier(registry=self.registry, **params).fit(texts, labels, sample_weight)
+    def _default_mix(self, n: int) -> float:
+        """Without held-out rows: lean on the functions the less local evidence there is."""
+        return float(np.clip(1.0 - n / 200.0, 0.5, 0.85))
+
+    def _finish(self, labels: list[str]) -> "RoutingModel":
         self.classes_ = self.classifier_.classes_
         self.label_counts_ = {label: labels.count(label) for label in sorted(set(labels))}
         return self
+
+    def recalibrate_review(self, confidence, predicted, correct) -> dict:
+        """New review thresholds from outcomes the model did not train on (the latest labeled
+        period and admins' accept/correct feedback): the live precision of auto-suggestions."""
+        self.review_threshold_, self.review_thresholds_ = review_thresholds(
+            np.asarray(confidence, float), np.asarray(predicted, dtype=object), np.asarray(correct, float), self.target_precision
+        )
+        if self.small_data_:
+            self.review_threshold_, self.review_thresholds_ = 1.0, {}
+        review = coverage_at_threshold(np.asarray(confidence, float), np.asarray(correct, float), self.review_threshold_)
+        self.calibration_["review"] = review | {"per_agency": dict(self.review_thresholds_), "from": f"{len(correct)} outcomes"}
+        return self.calibration_["review"]
 
     # -- prediction -----------------------------------------------------------------------
     def predict_proba(self, texts) -> np.ndarray:
         return self.classifier_.predict_proba([validate_text(t) for t in texts])
 
+    def needs_review(self, proba: np.ndarray) -> np.ndarray:
+        """Per row: the top agency's confidence is below its threshold (the agency's own where
+        the held-out period had enough of its suggestions, the global one elsewhere)."""
+        top = proba.argmax(axis=1)
+        per = np.array([self.review_thresholds_.get(str(c), self.review_threshold_) for c in self.classes_])
+        return proba[np.arange(len(proba)), top] < per[top]
+
     def suggest(self, texts, k: int = 3, n_reasons: int = 5) -> list[Suggestion]:
         """Top-k agencies per text. Raises ComplaintTextError for an unroutable text."""
+        from .elsewhere import outside_region
+
         texts = [validate_text(t) for t in texts]
         if not texts:
             return []
         k = max(1, min(int(k), len(self.classes_)))
-        logits, context, evidence = self.classifier_.analyse_with_evidence(texts)
-        proba = self.classifier_.proba_from_logits(logits, context)
+        clf = self.classifier_
+        logits, context, evidence = clf.analyse_with_evidence(texts)
+        proba = clf.proba_from_logits(logits, context)
+        review = self.needs_review(proba)
+        region = self.registry.region if self.registry is not None else None
         out = []
         for i, (text, row) in enumerate(zip(texts, proba)):
             top = np.argsort(-row)[:k]
@@ -191,11 +282,14 @@ class RoutingModel:
             warnings = []
             if routable_words(text) < MIN_ROUTABLE_WORDS:
                 warnings.append("too_few_words")
-            elif indonesian_share(text) < 0.25:
+            elif not_indonesian(text):
                 warnings.append("not_indonesian")
-            needs_review = bool(warnings) or agencies[0][1] < self.review_threshold_
-            reasons = tuple(self.classifier_.reasons(text, agencies[0][0], n_reasons, evidence.of(i))) if n_reasons else ()
-            out.append(Suggestion(agencies, needs_review, reasons, tuple(warnings)))
+            elsewhere = outside_region(text, region, clf.place_index_) if region is not None else None
+            if elsewhere is not None:
+                warnings.append("outside_region")
+            needs_review = bool(warnings) or bool(review[i])
+            reasons = tuple(clf.reasons(text, agencies[0][0], n_reasons, evidence.of(i))) if n_reasons else ()
+            out.append(Suggestion(agencies, needs_review, reasons, tuple(warnings), elsewhere.to_dict() if elsewhere else None))
         return out
 
     # -- persistence ----------------------------------------------------------------------
@@ -218,3 +312,14 @@ class RoutingModel:
     def version(self) -> str:
         card = getattr(self, "card_", None) or {}
         return str(card.get("version", "unsaved"))
+
+
+def _region_name(registry: Registry | None) -> str | None:
+    region = registry.region if registry is not None else None
+    return region.place if region is not None else None
+
+
+def _nll(proba: np.ndarray, classes, labels: list[str]) -> float:
+    col = {c: i for i, c in enumerate(classes)}
+    p = np.array([proba[r, col[y]] if y in col else 0.0 for r, y in enumerate(labels)])
+    return float(-np.mean(np.log(np.clip(p, 1e-6, None))))

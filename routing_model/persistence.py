@@ -25,7 +25,7 @@ from .errors import DisposisiError
 FORMAT = "disposisi-model/1"
 # Bump when the saved classes gain or lose learned attributes: an older file would load and
 # then fail at prediction, so it is refused at load with a clear message instead.
-SCHEMA = 2
+SCHEMA = 3
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
 
@@ -45,7 +45,11 @@ TRUSTED_TYPES = frozenset(
         "routing_model.registry.Agency",
         "sklearn.feature_extraction.text.TfidfVectorizer",
         "sklearn.feature_extraction.text.TfidfTransformer",
-        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._stochastic_gradient.SGDClassifier",
+        "routing_model.features.PrunedTfidf",
+        "routing_model.functions.FunctionCatalogue",
+        "routing_model.functions.Function",
+        "routing_model.regions.Region",
         "sklearn.pipeline.FeatureUnion",
         "sklearn.pipeline.Pipeline",
         "sklearn.preprocessing._function_transformer.FunctionTransformer",
@@ -116,11 +120,16 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
         "classes": [str(c) for c in model.classes_],
         "parameters": {
             "target_precision": model.target_precision,
-            "calibration_folds": model.calibration_folds,
+            "holdout_share": model.holdout_share,
+            "min_labels": model.min_labels,
             "random_state": model.random_state,
             "classifier": model.classifier_.get_params(deep=False) | {"registry": model.registry.source if model.registry else None},
         },
         "review_threshold": model.review_threshold_,
+        "review_thresholds": dict(model.review_thresholds_),
+        "small_data": bool(model.small_data_),
+        "region": _region(model),
+        "base_model": getattr(model, "base_", None),
         "calibration": model.calibration_,
     }
     card["parameters"]["classifier"] = {k: _jsonable(v) for k, v in card["parameters"]["classifier"].items()}
@@ -129,6 +138,11 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
     tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=_jsonable), encoding="utf-8")
     os.replace(tmp_card, out / CARD_FILE)
     return card
+
+
+def _region(model: RoutingModel) -> dict | None:
+    region = model.registry.region if model.registry is not None else None
+    return {"province": region.province, "name": region.name} if region is not None else None
 
 
 def _jsonable(value):

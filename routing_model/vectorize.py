@@ -109,11 +109,14 @@ def tfidf_transform(vectorizer: TfidfVectorizer, docs: Sequence[str]) -> sp.csr_
 
 def view_transform(view, texts: Sequence[str]):
     """Transform by one view of the feature union; a pipeline ending in TF-IDF takes the fast path."""
-    if isinstance(view, Pipeline) and isinstance(view.steps[-1][1], TfidfVectorizer):
-        docs = texts
-        for _, step in view.steps[:-1]:
-            docs = step.transform(docs)
-        return tfidf_transform(view.steps[-1][1], docs)
+    if isinstance(view, Pipeline):
+        last = view.steps[-1][1]
+        vectorizer = getattr(last, "vectorizer_", last)  # PrunedTfidf wraps a TfidfVectorizer
+        if isinstance(vectorizer, TfidfVectorizer):
+            docs = texts
+            for _, step in view.steps[:-1]:
+                docs = step.transform(docs)
+            return tfidf_transform(vectorizer, docs)
     return view.transform(texts)
 
 

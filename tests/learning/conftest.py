@@ -22,7 +22,7 @@ def base_model_dir(datasets, tmp_path_factory):
 
     registry = Registry.load()
     data = load_labeled(datasets["base"], registry)
-    model = RoutingModel(registry, DEFAULT_CLASSIFIER_PARAMS, calibration_folds=3).fit(data.texts, data.labels)
+    model = RoutingModel(registry, DEFAULT_CLASSIFIER_PARAMS).fit(data.texts, data.labels, data.frame["date"].tolist())
     out = tmp_path_factory.mktemp("learning_models") / "base"
     model.save(out, {"training_data": {"path": str(datasets["base"]), "file_sha256": file_sha256(datasets["base"]), "rows": len(data.frame), "report": data.report()}})
     return out

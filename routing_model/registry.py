@@ -38,6 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REGISTRIES_DIR = Path(__file__).resolve().parent / "resources" / "registries"
 DEFAULT_REGISTRY = REGISTRIES_DIR / "kab_bandung.csv"
 _LETTER = re.compile(r"[^\W\d_]")
+REVIEW_MARKER = "[PERIKSA]"  # written by `registry init` into rows an admin must review
 
 
 class RegistryError(DisposisiError, ValueError):
@@ -247,6 +248,8 @@ class Registry:
                 continue
             if not agency.functions:
                 out.append(f"{self._where(i)}: '{agency.name}' declares no function; fill in its functions column")
+            elif REVIEW_MARKER in agency.description:
+                out.append(f"{self._where(i)}: '{agency.name}' is marked {REVIEW_MARKER}: {agency.description}")
             clusters = sorted({catalogue.get(c).cluster for c in agency.functions if catalogue.get(c).cluster})
             if len(clusters) > 1 and agency.kind in ("dinas", "badan"):
                 out.append(

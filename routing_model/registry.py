@@ -185,7 +185,10 @@ class Registry:
                     f"{self._where(i)}: place '{agency.place}' of '{agency.name}' cannot be checked: the registry names no region "
                     "(give the pemerintah_daerah row the place 'Province/Kabupaten or Kota')"
                 )
-            kecamatan, village = split_place(agency.place, self._region)
+            try:
+                kecamatan, village = split_place(agency.place, self._region)
+            except RegistryError as exc:
+                raise RegistryError(f"{self._where(i)}: '{agency.name}': {exc}") from None
             if agency.kind == "kecamatan" and village:
                 raise RegistryError(f"{self._where(i)}: kecamatan '{agency.name}' has place '{agency.place}'; give only the kecamatan name")
             if agency.kind in ("kelurahan", "desa") and not village:

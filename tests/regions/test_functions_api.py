@@ -1,6 +1,9 @@
 """The shared-function catalogue and the region lookup: the API the model and `registry init` build on."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from routing_model.errors import DisposisiError
@@ -103,3 +106,32 @@ def test_region_places_and_variants():
 
 def test_default_functions_file_is_package_data():
     assert DEFAULT_FUNCTIONS.name == "functions.csv" and DEFAULT_FUNCTIONS.parent.name == "resources"
+
+
+REFERENCE = Path("/work/shared/reference/sp4n-lapor.md")
+URUSAN = [f"1.0{i}" for i in range(1, 7)] + [f"2.{i:02d}" for i in range(7, 25)] + [f"3.{i}" for i in range(25, 33)]
+SUPPORTING = ["4.01", "4.02", "5.01", "5.02", "5.03", "5.04", "5.05", "6.01", "7.01", "8.01"]
+
+
+def test_catalogue_has_every_urusan_and_supporting_unit():
+    catalogue = FunctionCatalogue.load()
+    for code in URUSAN + SUPPORTING:
+        assert code in catalogue, code
+    if REFERENCE.is_file():  # the codes the project's reference lists are all present
+        listed = set(re.findall(r"\b[1-8]\.\d\d\b", REFERENCE.read_text(encoding="utf-8")))
+        assert listed and listed <= set(catalogue.codes), listed - set(catalogue.codes)
+    for code in URUSAN:
+        assert catalogue.get(code).cluster in "abcdefg" and catalogue.get(code).cluster, code
+    for group, example in [("wilayah", "W.02"), ("layanan", "L.01"), ("bumd", "B.01"), ("vertikal", "V.01"), ("provinsi", "R.02")]:
+        assert catalogue.get(example).group == group
+
+
+def test_descriptions_are_citizen_documents():
+    catalogue = FunctionCatalogue.load()
+    for function in catalogue.functions:
+        words = function.description.split()
+        sentences = [s for s in re.split(r"[.!?]\s", function.description) if s.strip()]
+        assert len(words) >= 20 and 1 <= len(sentences) <= 6, function.code
+        assert function.patterns, function.code
+    assert "ktp" in catalogue.document("2.12").lower() and "kk" in catalogue.document("2.12").lower()
+    assert "jln" in catalogue.document("1.03").lower()

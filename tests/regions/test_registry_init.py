@@ -119,3 +119,20 @@ def test_read_agency_names_skips_comments_and_blank_lines(tmp_path):
     assert read_agency_names(path) == ["Dinas Kesehatan", "Dinas Sosial"]
     with pytest.raises(AgenciesFileError, match="not found"):
         read_agency_names(tmp_path / "missing.txt")
+
+
+def test_luwu_timur_example_is_what_init_writes(tmp_path):
+    agencies = LUWU_TIMUR / "agencies.txt"
+    header = agencies.read_text(encoding="utf-8").splitlines()[:3]
+    assert any("to be checked" in line.lower() for line in header)
+    out = tmp_path / "registry.csv"
+    result = _run("init", "--region", "Kabupaten Luwu Timur", "--agencies", str(agencies), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Kantor Unit Penyelenggara Pelabuhan Kelas III Malili" in result.stdout and "Puskesmas Lampia" in result.stdout
+    assert out.read_text(encoding="utf-8") == (LUWU_TIMUR / "registry.csv").read_text(encoding="utf-8")
+    registry = Registry.load(LUWU_TIMUR / "registry.csv")
+    assert registry.region.name == "Kabupaten Luwu Timur"
+    assert registry.get("Desa Mahalona").place == "Towuti/Mahalona"
+    assert registry.resolve("Camat Towuti") == "Kecamatan Towuti"
+    assert registry.resolve("Dinas Kesehatan") == "Dinas Kesehatan Kabupaten Luwu Timur"
+    assert [a.name for a in registry.holders("2.12")] == ["DISDUKCAPIL Kabupaten Luwu Timur"]

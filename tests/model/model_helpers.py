@@ -26,10 +26,12 @@ def run_cli(*args, timeout: float = 900) -> subprocess.CompletedProcess:
 
 
 def vocabularies(routing_model) -> dict[str, dict]:
+    from routing_model.features import fitted_tfidf
+
     """The word and char TfidfVectorizer vocabularies of a fitted RoutingModel or AgencyClassifier."""
     clf = getattr(routing_model, "classifier_", routing_model)
     parts = dict(clf.features_.transformer_list)
-    out = {"words": parts["words"].named_steps["tfidf"].vocabulary_}
+    out = {"words": fitted_tfidf(parts["words"]).vocabulary_}
     if "chars" in parts:
-        out["chars"] = parts["chars"].named_steps["tfidf"].vocabulary_
+        out["chars"] = fitted_tfidf(parts["chars"]).vocabulary_
     return out

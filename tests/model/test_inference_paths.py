@@ -130,18 +130,18 @@ def _places_plain(index, text: str) -> dict[str, float]:
     scores: dict[str, float] = {}
     for i in range(len(tokens)):
         before = tokens[i - 1] if i else ""
-        for width in range(1, min(P._MAX_NAME_WORDS, len(tokens) - i) + 1):
+        for width in range(1, min(P.MAX_NAME_WORDS, len(tokens) - i) + 1):
             key = "".join(tokens[i : i + width])
-            agency = index.kecamatan_names.get(key)
-            if agency is not None:
-                scores[agency] = scores.get(agency, 0) + (P.W_KEC_MARKED if before in P._KEC_MARKERS else P.W_KEC_BARE)
+            if key in index.common_words and before not in P.KEC_MARKERS | P.DESA_MARKERS:
+                continue
+            kecamatan = index.kecamatan_names.get(key)
+            if kecamatan is not None and before not in P.DESA_MARKERS:
+                scores[kecamatan] = scores.get(kecamatan, 0) + (P.W_KEC_MARKED if before in P.KEC_MARKERS else P.W_KEC_BARE)
             shared_by = index.desa_names.get(key)
-            if shared_by:
-                marked = before in P._DESA_MARKERS
-                if key in index.common_words and not marked:
-                    continue
-                for a in shared_by:
-                    scores[a] = scores.get(a, 0) + (P.W_DESA_MARKED if marked else P.W_DESA_BARE) / len(shared_by)
+            if shared_by and before not in P.KEC_MARKERS:
+                marked = before in P.DESA_MARKERS
+                for kec, _ in shared_by:
+                    scores[kec] = scores.get(kec, 0) + (P.W_DESA_MARKED if marked else P.W_DESA_BARE) / len(shared_by)
     return scores
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from routing_model import Registry, RoutingModel
+from routing_model.errors import DisposisiError
 from routing_model.persistence import sha256_file as file_sha256  # noqa: F401 - also imported by learning/
 from routing_model.registry import DEFAULT_REGISTRY
 from routing_model.tabular import column_name, read_table, require_columns
@@ -23,11 +24,33 @@ def load_labeled(path, registry: Registry, text_column="text", label_column="age
     return prepare_labeled(frame, registry, cols["text"], cols["label"], date_column)
 
 
+class TrainingDataError(DisposisiError, ValueError):
+    """The labeled data cannot train a model (too few rows, one agency only); says what was skipped."""
+
+
+def check_trainable(data: LabeledData, model: RoutingModel) -> None:
+    """Refuse, in one line a user can act on, data the model cannot learn from.
+
+    The model itself raises a bare ValueError for these; checking first turns a user's mistake
+    (2 rows, labels the registry does not know) into a DisposisiError instead of a traceback.
+    """
+    report = data.report()
+    why = f"rows read {report['rows_read']}, usable {report['rows_used']}, skipped {report['skipped']}"
+    if report["unknown_labels"]:
+        examples = ", ".join(f"'{name}'" for name in list(report["unknown_labels"])[:3])
+        why += f"; labels not in the registry: {examples} (check --registry)"
+    needed = 2 * int(getattr(model, "calibration_folds", 5))
+    if len(data.frame) < needed:
+        raise TrainingDataError(f"need at least {needed} usable labeled complaints to train, got {len(data.frame)} ({why})")
+    if data.frame["label"].nunique() < 2:
+        raise TrainingDataError(f"need complaints of at least 2 agencies to train, got {data.frame['label'].nunique()} ({why})")
+
+
 def train_model(data: LabeledData, registry: Registry, classifier_params: dict | None = None, random_state: int = 0) -> RoutingModel:
-    if len(data.frame) == 0:
-        raise ValueError("no usable labeled complaints to train on")
     params = dict(DEFAULT_CLASSIFIER_PARAMS if classifier_params is None else classifier_params)
-    return RoutingModel(registry, params, random_state=random_state).fit(data.texts, data.labels)
+    model = RoutingModel(registry, params, random_state=random_state)
+    check_trainable(data, model)
+    return model.fit(data.texts, data.labels)
 
 
 def train_and_save(path, out_dir, registry_path=DEFAULT_REGISTRY, text_column="text", label_column="agency", date_column="date") -> dict:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from routing_model import feedback_schema as schema
 from routing_model.registry import Registry
-from routing_model.tabular import TableError, read_table
+from routing_model.tabular import TableError, read_table, source_rows
 from routing_model.text import clean
 
 ACTIONS = frozenset(schema.ACTIONS)
@@ -48,6 +48,9 @@ def read_feedback_frame(source: str) -> pd.DataFrame:
         where = "feedback table"
     else:
         frame = read_table(source)
+        rows = source_rows(frame)
+        frame = frame.reset_index(drop=True)  # positions from here on; row numbers for messages below
+        frame.attrs.update(first_data_row=rows[0] if rows else 2, row_index=False)
         where = source
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:

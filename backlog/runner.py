@@ -17,7 +17,7 @@ from itertools import islice
 from pathlib import Path
 
 from .journal import job_signature, journal_path, read_journal, rejects_path, write_journal
-from .sources import open_source
+from routing_model.tabular import open_source
 from .worker import ChunkSpec, header_bytes, init_worker, process_chunk, rejects_header_bytes
 from routing_model.errors import DisposisiError
 

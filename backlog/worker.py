@@ -92,8 +92,8 @@ def rejects_header_bytes() -> bytes:
 
 
 def process_chunk(spec: ChunkSpec, records: list) -> tuple[bytes, bytes, dict]:
-    """(output bytes, reject bytes, counters) for one chunk of ``sources.Record`` tuples."""
-    from routing_model import ComplaintTextError, validate_text
+    """(output bytes, reject bytes, counters) for one chunk of ``routing_model.tabular.Record`` tuples."""
+    from routing_model.input_checks import check_text
 
     if _INIT_ERROR is not None:
         raise WorkerError(_INIT_ERROR)
@@ -107,10 +107,9 @@ def process_chunk(spec: ChunkSpec, records: list) -> tuple[bytes, bytes, dict]:
             rejects.append([row, "", rec[2], rec[3], rec[4]])
             continue
         text = values[spec.text_index]
-        try:
-            validate_text(text)
-        except ComplaintTextError as exc:
-            rejects.append([row, values[spec.id_index] if spec.id_index is not None else "", exc.code, str(exc),
+        problem = check_text(text)
+        if problem is not None:
+            rejects.append([row, values[spec.id_index] if spec.id_index is not None else "", problem[0], problem[1],
                             text[:2000]])
             continue
         valid.append((rec, text))

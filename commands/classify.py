@@ -40,7 +40,7 @@ def argparse_suppress():
 
 def run(args) -> int:
     from backlog import DEFAULT_CHUNK_SIZE, BacklogError, Options, WorkerError, run_backlog
-    from commands.main import UserError
+    from commands.common import UserError
 
     fmt = args.fmt or ("jsonl" if str(args.output).lower().endswith((".jsonl", ".ndjson")) else "csv")
     if args.scheduler and args.engine != "dask":

@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import json
 
-from routing_model.registry import DEFAULT_REGISTRY
+from commands.common import add_column_arguments, add_registry_argument, add_seed_argument
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="held-out quality report (ours vs the reference model)")
     p.add_argument("--data", required=True, help="labeled CSV or LAPOR! xlsx")
-    p.add_argument("--split", choices=["temporal", "cv"], default="temporal")
+    p.add_argument("--split", choices=["temporal", "cv"], default="temporal",
+                   help="temporal: train on the past, test on the last year (default); cv: 5-fold cross-validation")
     p.add_argument("--test-from", default=None, help="temporal split: first test date (default: Jan 1 of the last year)")
-    p.add_argument("--date-column", default="date")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--label-column", default="agency")
-    p.add_argument("--registry", default=str(DEFAULT_REGISTRY))
-    p.add_argument("--seed", type=int, default=0)
+    add_column_arguments(p)
+    add_registry_argument(p)
+    add_seed_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     from learning.prequential import add_prequential_arguments
 

@@ -5,6 +5,7 @@ import argparse
 import importlib
 import logging
 import sys
+from commands.common import UserError
 from routing_model.errors import DisposisiError
 
 # Each module defines add_parser(subparsers) and sets a `func(args) -> int` default.
@@ -23,13 +24,23 @@ COMMAND_MODULES = [
 ]
 
 
-class UserError(DisposisiError):
-    """An error the user can fix (bad input, missing file); printed without a traceback."""
+__all__ = ["UserError", "build_parser", "main", "version"]
+
+
+def version() -> str:
+    """The installed package's version (also right in a wheel install, where there is no repo)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("disposisi")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="disposisi", description="Suggest the agency responsible for a citizen complaint.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("--version", action="version", version=f"disposisi {version()}", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(sub)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from routing_model.registry import DEFAULT_REGISTRY
+from commands.common import add_registry_argument
 
 
 def add_parser(sub) -> None:
@@ -13,18 +13,18 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="promote even if the gate refuses (needs --reason)")
     p.add_argument("--reason", default=None, help="why (recorded in promotions.jsonl)")
     p.add_argument("--by", default=None, help="who promotes (default: the login name)")
-    p.add_argument("--registry", default=str(DEFAULT_REGISTRY), help="agency registry CSV the model must match")
+    add_registry_argument(p, "agency registry CSV the model must match")
     p.set_defaults(func=run_promote)
 
     r = sub.add_parser("rollback", help="switch the current model back to the previous one")
-    r.add_argument("--models-dir", required=True)
-    r.add_argument("--by", default=None)
-    r.add_argument("--reason", default=None)
+    r.add_argument("--models-dir", required=True, help="directory of model versions with the 'current' pointer")
+    r.add_argument("--by", default=None, help="who rolls back (default: the login name)")
+    r.add_argument("--reason", default=None, help="why (recorded in promotions.jsonl)")
     r.set_defaults(func=run_rollback)
 
 
 def _user_error(exc):
-    from commands.main import UserError
+    from commands.common import UserError
 
     return UserError(str(exc))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from routing_model.registry import DEFAULT_REGISTRY
+from commands.common import add_registry_argument, add_seed_argument
 
 
 def add_parser(sub) -> None:
@@ -13,8 +13,8 @@ def add_parser(sub) -> None:
     p.add_argument("--data", nargs="+", action="extend", default=[], help="newly labeled complaints: CSV or LAPOR! xlsx (repeatable)")
     p.add_argument("--feedback", default=None, help="feedback DATABASE_URL or a CSV export of the feedback table")
     p.add_argument("--skip-unknown", action="store_true", help="count and skip feedback naming agencies the registry does not know (default: error)")
-    p.add_argument("--registry", default=str(DEFAULT_REGISTRY), help="agency registry CSV")
-    p.add_argument("--seed", type=int, default=0)
+    add_registry_argument(p)
+    add_seed_argument(p)
     p.add_argument("--holdout-from", default=None, help="comparison slice: rows dated on/after this date (default: newest 20%% of dated rows)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=run)

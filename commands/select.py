@@ -1,15 +1,15 @@
 """`disposisi select`: cross-validate the classifier settings inside a training period."""
 from __future__ import annotations
 
-from routing_model.registry import DEFAULT_REGISTRY
+from commands.common import add_registry_argument, add_seed_argument
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("select", help="choose classifier settings by cross-validation (before --until only)")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="labeled CSV or LAPOR! xlsx (columns text, agency, date)")
     p.add_argument("--until", default=None, help="use only rows dated before this (e.g. 2023-01-01)")
-    p.add_argument("--registry", default=str(DEFAULT_REGISTRY))
-    p.add_argument("--seed", type=int, default=0)
+    add_registry_argument(p)
+    add_seed_argument(p)
     p.set_defaults(func=run)
 
 

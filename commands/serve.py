@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
     src.add_argument("--models-dir", help="models directory; serve its 'current' model and follow it when it is repointed "
                      "(default: $DISPOSISI_MODELS_DIR)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: loopback only)")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
     p.add_argument("--workers", type=int, default=None,
                    help=f"worker processes, each with its own copy of the model (default: one per core, at most {MAX_DEFAULT_WORKERS})")
     p.add_argument("--threads", type=int, default=1,
@@ -47,7 +47,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from commands.main import UserError
+    from commands.common import UserError
     from routing_model import ModelLoadError
     from routing_model.model_store import ModelStoreError
     from service import ConfigError

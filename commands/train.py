@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import json
 
-from routing_model.registry import DEFAULT_REGISTRY
+from commands.common import add_column_arguments, add_registry_argument
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model from labeled complaints (CSV or LAPOR! xlsx)")
     p.add_argument("--data", required=True, help="CSV or SP4N-LAPOR! 'Laporan Ringkas' .xlsx export")
-    p.add_argument("--out", required=True, help="model directory to write")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--label-column", default="agency")
-    p.add_argument("--date-column", default="date")
-    p.add_argument("--registry", default=str(DEFAULT_REGISTRY), help="agency registry CSV")
+    p.add_argument("--out", required=True, help="model directory to write (new or empty; see --force)")
+    p.add_argument("--force", action="store_true", help="write into --out even if it is not empty (its files are replaced)")
+    add_column_arguments(p)
+    add_registry_argument(p)
     p.set_defaults(func=run)
 
 
@@ -45,9 +44,23 @@ def model_summary(card: dict) -> str:
     return "\n".join(lines)
 
 
+def check_out_dir(out, force: bool) -> None:
+    """Refuse to write a model over a non-empty directory unless asked: it may be another model."""
+    from pathlib import Path
+
+    from commands.common import UserError
+
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"--out {out} is a file, not a directory")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise UserError(f"--out {out} is not empty; choose a new directory, or pass --force to replace what is in it")
+
+
 def run(args) -> int:
     from training.train import train_and_save
 
+    check_out_dir(args.out, args.force)
     card = train_and_save(args.data, args.out, args.registry, args.text_column, args.label_column, args.date_column, progress=stage_logger("train"))
     report = card["training_data"]["report"]
     print(f"model {card['version']} written to {args.out}")

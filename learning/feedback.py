@@ -21,16 +21,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from routing_model import feedback_schema as schema
 from routing_model.registry import Registry
-from routing_model.tabular import TableError, read_table
+from routing_model.tabular import TableError, read_table, source_rows
 from routing_model.text import clean
 
-REQUIRED_COLUMNS = ("complaint_id", "text", "chosen_agency", "action", "created_at")
-OPTIONAL_COLUMNS = (
-    "id", "idempotency_key", "text_sha256", "confidential", "suggested", "admin", "model_version", "needs_review", "note",
-)
-ACTIONS = frozenset({"accepted", "corrected", "not_our_authority", "archived"})
-LABEL_ACTIONS = frozenset({"accepted", "corrected"})
+ACTIONS = frozenset(schema.ACTIONS)
+LABEL_ACTIONS = schema.LABEL_ACTIONS
+REQUIRED_COLUMNS = schema.REQUIRED_COLUMNS
+OPTIONAL_COLUMNS = schema.OPTIONAL_COLUMNS
 
 
 class FeedbackError(TableError):
@@ -49,6 +48,9 @@ def read_feedback_frame(source: str) -> pd.DataFrame:
         where = "feedback table"
     else:
         frame = read_table(source)
+        rows = source_rows(frame)
+        frame = frame.reset_index(drop=True)  # positions from here on; row numbers for messages below
+        frame.attrs.update(first_data_row=rows[0] if rows else 2, row_index=False)
         where = source
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -83,16 +85,16 @@ def _rowno(frame: pd.DataFrame, i: int) -> int:
 def _read_database(url: str) -> pd.DataFrame:
     import sqlalchemy as sa
 
+    table = schema.feedback
     try:
         engine = sa.create_engine(url)
         with engine.connect() as conn:
-            meta = sa.MetaData()
-            table = sa.Table("feedback", meta, autoload_with=conn)
-            order = table.c.id if "id" in table.c else table.c.created_at
-            rows = conn.execute(sa.select(table).order_by(order)).mappings().all()
+            if not sa.inspect(conn).has_table(schema.TABLE):
+                raise FeedbackError("the feedback database has no 'feedback' table")
+            rows = conn.execute(sa.select(table).order_by(table.c.id)).mappings().all()
             columns = [c.name for c in table.columns]
-    except sa.exc.NoSuchTableError as exc:
-        raise FeedbackError("the feedback database has no 'feedback' table") from exc
+    except FeedbackError:
+        raise
     except sa.exc.SQLAlchemyError as exc:
         raise FeedbackError(f"cannot read the feedback database: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
     except Exception as exc:  # bad URL, missing driver

@@ -16,6 +16,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from routing_model import Registry, RoutingModel
+from routing_model.errors import DisposisiError
 from routing_model.metrics import expected_calibration_error
 from training.labeled_data import LabeledData
 from training.reference import reference_pipeline, reference_scores
@@ -23,13 +24,18 @@ from training.train import DEFAULT_CLASSIFIER_PARAMS
 
 from .retrain import row_hits
 
+
+class PrequentialError(DisposisiError, ValueError):
+    """The data cannot be replayed as asked (no dated rows, an unknown period)."""
+
+
 PERIODS = {"month": "M", "quarter": "Q", "week": "W", "year": "Y"}
 MIN_TRAIN_ROWS = 10
 
 
 def _periods(dates: pd.Series, period: str) -> pd.Series:
     if period not in PERIODS:
-        raise ValueError(f"unknown period '{period}' (one of {', '.join(PERIODS)})")
+        raise PrequentialError(f"unknown period '{period}' (one of {', '.join(PERIODS)})")
     parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
     return parsed.dt.to_period(PERIODS[period])
 
@@ -50,14 +56,14 @@ def prequential(
     frame["period"] = _periods(frame["date"].astype(str), period)
     dated = frame[frame["period"].notna()].copy()
     if dated.empty:
-        raise ValueError("prequential evaluation needs dated rows (a date column with values)")
+        raise PrequentialError("prequential evaluation needs dated rows (a date column with values)")
     dated["start"] = dated["period"].map(lambda p: p.start_time)
     start = pd.Timestamp(since) if since else None
     periods = sorted(p for p in dated["period"].unique() if start is None or p.end_time >= start)
     if start is not None:
         periods = [p for p in periods if p.start_time >= start.to_period(PERIODS[period]).start_time]
     if not periods:
-        raise ValueError(f"no dated rows on or after {since}")
+        raise PrequentialError(f"no dated rows on or after {since}")
 
     rows, hits = [], {"ours_top1": [], "ours_top3": [], "ours_review": [], "ours_conf": [], "ref_top1": [], "ref_top3": []}
     skipped, jobs = [], []
@@ -205,20 +211,15 @@ def run_prequential(args) -> int:
     as_json = bool(getattr(args, "json", False))
     if not as_json:
         print(HEADER, flush=True)
-    try:
-        result = prequential(
-            data,
-            registry,
-            period=args.period,
-            since=args.since,
-            seed=int(getattr(args, "seed", 0) or 0),
-            log=None if as_json else (lambda line: print(line, flush=True)),
-            n_jobs=int(getattr(args, "jobs", 1) or 1),
-        )
-    except ValueError as exc:
-        from commands.main import UserError
-
-        raise UserError(str(exc)) from exc
+    result = prequential(
+        data,
+        registry,
+        period=args.period,
+        since=args.since,
+        seed=int(getattr(args, "seed", 0) or 0),
+        log=None if as_json else (lambda line: print(line, flush=True)),
+        n_jobs=int(getattr(args, "jobs", 1) or 1),
+    )
     result["data"] = {"path": str(args.data), **data.report()}
     if as_json:
         print(json.dumps(result, indent=2, ensure_ascii=False))

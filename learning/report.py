@@ -14,9 +14,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from routing_model.feedback_schema import DECIDED_ACTIONS, accepted_as_suggested  # noqa: E402
+
 from .feedback import read_feedback_frame, _safe_source  # noqa: E402
 
-DECIDED = ("accepted", "corrected", "not_our_authority")
+DECIDED = DECIDED_ACTIONS
 FREQ = {"day": "D", "week": "W", "month": "M"}
 
 
@@ -29,7 +31,9 @@ def report_tables(frame: pd.DataFrame, period: str = "month") -> dict:
     decided = frame[frame["action"].isin(DECIDED)].copy()
     decided["bucket"] = _bucket(decided["created_at"], period)
     decided["model_version"] = decided["model_version"].fillna("unknown").astype(str).replace("", "unknown")
-    decided["accepted"] = (decided["action"] == "accepted").astype(float)
+    # one definition of "accepted" for the report and /v1/stats: dispatched to the top suggestion
+    decided["accepted"] = [float(accepted_as_suggested(a, s, c))
+                           for a, s, c in zip(decided["action"], decided["suggested"], decided["chosen_agency"])]
     acceptance = decided.groupby(["bucket", "model_version"])["accepted"].agg(["mean", "size"]).reset_index()
 
     decided["top"] = [s[0] if s else "(none)" for s in decided["suggested"]]
@@ -50,7 +54,8 @@ def report_tables(frame: pd.DataFrame, period: str = "month") -> dict:
     flagged["bucket"] = _bucket(flagged["created_at"], period)
     flagged["review"] = flagged["needs_review"].astype(float)
     review = flagged.groupby("bucket")["review"].agg(["mean", "size"]).reset_index()
-    return {"acceptance": acceptance, "confusion": confusion, "most_corrected": most_corrected, "review": review, "decided": len(decided)}
+    return {"acceptance": acceptance, "confusion": confusion, "most_corrected": most_corrected, "review": review, "decided": len(decided),
+            "accepted": int(decided["accepted"].sum())}
 
 
 def _chart_acceptance(acceptance: pd.DataFrame, path: Path, period: str) -> None:
@@ -125,7 +130,7 @@ def write_report(source: str, out_dir, period: str = "month") -> dict:
         _chart_review(tables["review"], tmp / charts["review"], period)
         counts = frame["action"].value_counts().to_dict()
         decided = tables["decided"]
-        overall = counts.get("accepted", 0) / decided if decided else float("nan")
+        overall = tables["accepted"] / decided if decided else float("nan")
         flagged = frame["needs_review"].dropna()
         review_rate = float(flagged.astype(float).mean()) if len(flagged) else float("nan")
         first, last = frame["created_at"].min(), frame["created_at"].max()

@@ -79,6 +79,7 @@ def read_new_data(path, registry: Registry) -> tuple[pd.DataFrame, dict]:
     if len(frame) == 0:
         raise RetrainError(f"{path} has no rows: nothing new to learn from")
     rows = _as_training_frame(frame, path, f"data:{Path(path).name}")
+    rows.attrs["reader_rejects"] = dict(frame.attrs.get("reader_rejects") or {})  # counted in the report
     report = prepare_labeled(rows, registry).report()
     if report["rows_used"] == 0:
         raise RetrainError(f"{path}: none of its {report['rows_read']} rows can be trained on (skipped: {report['skipped']}, unknown labels: {report['unknown_labels']})")
@@ -88,6 +89,7 @@ def read_new_data(path, registry: Registry) -> tuple[pd.DataFrame, dict]:
 def combine(parts: list[pd.DataFrame], registry: Registry, negatives: set) -> tuple[LabeledData, pd.Series, int]:
     """One labeled data set from all parts (later parts win duplicate texts), minus negative pairs."""
     frame = pd.concat(parts, ignore_index=True)
+    frame.attrs.clear()  # each part's reader rejects were reported with that part
     frame.attrs["first_data_row"] = 0  # LabeledData.row is then the index into `frame`
     data = prepare_labeled(frame, registry, "text", "agency", "date")
     excluded = 0

@@ -19,8 +19,14 @@ from pathlib import Path
 
 import skops.io as sio
 
-from .model import RoutingModel
+from typing import TYPE_CHECKING
+
 from .errors import DisposisiError
+
+if TYPE_CHECKING:  # model.py imports this module to save/load; naming the class here keeps the graph acyclic
+    from .model import RoutingModel
+
+MODEL_CLASS = "routing_model.model.RoutingModel"
 
 FORMAT = "disposisi-model/1"
 # Bump when the saved classes gain or lose learned attributes: an older file would load and
@@ -34,7 +40,7 @@ CARD_FILE = "card.json"
 # only when listed; we list the ones our pipeline uses).
 TRUSTED_TYPES = frozenset(
     {
-        "routing_model.model.RoutingModel",
+        MODEL_CLASS,
         "routing_model.classifier.AgencyClassifier",
         "routing_model.classifier.MentionIndex",
         "routing_model.features.PlaceMentionFeatures",
@@ -212,7 +218,8 @@ def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
         model = sio.load(model_path, trusted=trusted)
     except Exception as exc:
         raise ModelLoadError(f"{model_path} could not be loaded: {exc}") from exc
-    if not isinstance(model, RoutingModel):
+    cls = type(model)
+    if f"{cls.__module__}.{cls.__qualname__}" != MODEL_CLASS:
         raise ModelLoadError(f"{model_path} holds a {type(model).__name__}, not a RoutingModel")
     model.card_ = card
     return model, card

@@ -18,34 +18,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, feedback, in_top3, metadata
 from routing_model.text import mask_personal_data
 from routing_model.errors import DisposisiError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-ACTIONS = ("accepted", "corrected", "not_our_authority", "archived")
-
-metadata = sa.MetaData()
-# Mirrors migrations/versions/*: used for queries only, never for creating the schema.
-feedback = sa.Table(
-    "feedback",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
-    sa.Column("complaint_id", sa.String(200), nullable=False),
-    sa.Column("text", sa.Text, nullable=True),
-    sa.Column("text_sha256", sa.String(64), nullable=False),
-    sa.Column("confidential", sa.Boolean, nullable=False),
-    sa.Column("suggested", sa.JSON, nullable=False),
-    sa.Column("chosen_agency", sa.String(300), nullable=False),
-    sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("admin", sa.String(200), nullable=False),
-    sa.Column("model_version", sa.String(200), nullable=False),
-    sa.Column("needs_review", sa.Boolean, nullable=True),
-    sa.Column("note", sa.Text, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
+# The table is defined once, in routing_model.feedback_schema (the migration and learning/ use it too).
+__all__ = ["ACTIONS", "FeedbackInput", "FeedbackStore", "StoreError", "feedback", "metadata"]
 
 
 class StoreError(DisposisiError, RuntimeError):
@@ -226,16 +207,19 @@ class FeedbackStore:
 
 
 class _Tally:
-    __slots__ = ("n", "top1", "top3", "review_known", "review", "actions")
+    """Counts for /v1/stats; acceptance as defined in routing_model.feedback_schema (the report uses it too)."""
+
+    __slots__ = ("n", "decided", "top1", "top3", "review_known", "review", "actions")
 
     def __init__(self):
-        self.n = self.top1 = self.top3 = self.review_known = self.review = 0
+        self.n = self.decided = self.top1 = self.top3 = self.review_known = self.review = 0
         self.actions: dict[str, int] = {}
 
     def add(self, suggested: list[str], chosen: str, needs_review, action: str) -> None:
         self.n += 1
-        self.top1 += bool(suggested) and suggested[0] == chosen
-        self.top3 += chosen in suggested[:3]
+        self.decided += action in DECIDED_ACTIONS
+        self.top1 += accepted_as_suggested(action, suggested, chosen)
+        self.top3 += in_top3(action, suggested, chosen)
         if needs_review is not None:
             self.review_known += 1
             self.review += bool(needs_review)
@@ -247,8 +231,9 @@ class _Tally:
 
         return {
             "n": self.n,
-            "top1_accepted_share": share(self.top1, self.n),
-            "in_top3_share": share(self.top3, self.n),
+            "decided": self.decided,
+            "top1_accepted_share": share(self.top1, self.decided),
+            "in_top3_share": share(self.top3, self.decided),
             "needs_review_share": share(self.review, self.review_known),
             "needs_review_known": self.review_known,
             "actions": dict(sorted(self.actions.items())),

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.model_selection import KFold
 
 from routing_model import Registry, RoutingModel
+from routing_model.errors import DisposisiError
 from routing_model.metrics import summarize
 
 from .labeled_data import LabeledData
@@ -20,20 +21,27 @@ from .reference import reference_pipeline, reference_scores
 SEED = 0
 
 
+class EvaluationError(DisposisiError, ValueError):
+    """The data cannot be evaluated as asked (no dates for a temporal split, an empty side)."""
+
+
 def temporal_split(frame: pd.DataFrame, test_from: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     dated = frame[frame["date"].astype(bool)]
     if dated.empty:
-        raise ValueError("temporal split needs a date column with values; use --split cv")
+        raise EvaluationError("temporal split needs a date column with values; use --split cv (or --date-column NAME)")
     if test_from is None:
         test_from = f"{max(dated['date'])[:4]}-01-01"
     train, test = dated[dated["date"] < test_from], dated[dated["date"] >= test_from]
     if train.empty or test.empty:
-        raise ValueError(f"temporal split at {test_from} leaves an empty side ({len(train)} train, {len(test)} test)")
+        raise EvaluationError(f"temporal split at {test_from} leaves an empty side ({len(train)} train, {len(test)} test)")
     return train, test, test_from
 
 
 def _score_pair(train: pd.DataFrame, test: pd.DataFrame, registry: Registry, params: dict, seed: int) -> tuple[dict, dict, float]:
     started = time.perf_counter()
+    if len(train) < 10 or train["label"].nunique() < 2:
+        raise EvaluationError(f"the training side has {len(train)} rows of {train['label'].nunique()} agencies; "
+                              "at least 10 rows of 2 agencies are needed")
     model = RoutingModel(registry, params, random_state=seed).fit(train["text"].tolist(), train["label"].tolist())
     seconds = time.perf_counter() - started
     ours = summarize(model.predict_proba(test["text"].tolist()), model.classes_, test["label"].tolist(), model.review_threshold_)
@@ -63,7 +71,7 @@ def evaluate(data: LabeledData, registry: Registry, split: str = "temporal", par
         ours, reference = _pool(ours_rows), _pool(ref_rows)
         result = {"split": "cv", "folds": 5, "n_train": int(len(frame) * 4 / 5), "n_test": len(frame)}
     else:
-        raise ValueError(f"unknown split '{split}' (temporal or cv)")
+        raise EvaluationError(f"unknown split '{split}' (temporal or cv)")
     result.update({k: v for k, v in ours.items()})
     result["reference"] = reference
     result["gain"] = {m: result[m] - reference[m] for m in ("top1", "top3", "macro_f1")}

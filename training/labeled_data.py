@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from routing_model.input_checks import has_visible_text
 from routing_model.model import MAX_TEXT_CHARS, MIN_ROUTABLE_WORDS, routable_words
 from routing_model.registry import Registry
+from routing_model.tabular import normalise_date, source_rows
 from routing_model.text import clean
 
 
@@ -59,14 +61,21 @@ def prepare_labeled(
     label_column: str = "agency",
     date_column: str | None = "date",
 ) -> LabeledData:
-    """Resolve labels against the registry and drop what cannot be trained on, counting why."""
-    first_row = int(frame.attrs.get("first_data_row", 2))
+    """Resolve labels against the registry and drop what cannot be trained on, counting why.
+
+    Rows the table reader already rejected (``frame.attrs["reader_rejects"]``) are counted here
+    too, under their reason, so ``rows_read`` is every row of the file. Dates are normalised to
+    YYYY-MM-DD by the reader's one date function (an unreadable date leaves the row undated).
+    """
+    row_numbers = source_rows(frame)
     rows = []
-    skipped: Counter = Counter()
+    skipped: Counter = Counter(frame.attrs.get("reader_rejects") or {})
+    n_reader_rejects = sum(skipped.values())
     unknown: Counter = Counter()
     has_date = date_column is not None and date_column in frame.columns
-    for offset, (text, raw_label, date) in enumerate(
+    for row_number, text, raw_label, date in (
         zip(
+            row_numbers,
             frame[text_column].tolist(),
             frame[label_column].tolist(),
             frame[date_column].tolist() if has_date else [None] * len(frame),
@@ -80,6 +89,9 @@ def prepare_labeled(
         if len(text) > MAX_TEXT_CHARS:
             skipped["text_too_long"] += 1
             continue
+        if not has_visible_text(text):
+            skipped["no_visible_text" if text else "text_too_short"] += 1
+            continue
         if routable_words(text) < MIN_ROUTABLE_WORDS:
             skipped["text_too_short"] += 1
             continue
@@ -91,7 +103,7 @@ def prepare_labeled(
         if not registry.get(label).active:
             skipped["retired_agency"] += 1
             continue
-        rows.append({"text": text, "label": label, "date": "" if date is None or pd.isna(date) else str(date), "row": first_row + offset})
+        rows.append({"text": text, "label": label, "date": normalise_date(date), "row": row_number})
 
     data = pd.DataFrame(rows, columns=["text", "label", "date", "row"])
     # duplicates: same cleaned text. Same label -> keep one; different labels -> keep the latest decision.
@@ -105,7 +117,7 @@ def prepare_labeled(
     n_dupes = len(rows) - len(data)
     return LabeledData(
         frame=data.drop(columns="key").reset_index(drop=True),
-        rows_read=len(frame),
+        rows_read=len(frame) + n_reader_rejects,
         skipped=skipped,
         unknown_labels=unknown,
         duplicates=n_dupes,

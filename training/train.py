@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from routing_model import Registry, RoutingModel
+from routing_model.errors import DisposisiError
 from routing_model.persistence import sha256_file as file_sha256  # noqa: F401 - also imported by learning/
 from routing_model.registry import DEFAULT_REGISTRY
 from routing_model.tabular import column_name, read_table, require_columns
@@ -29,7 +30,28 @@ def dates_of(data: LabeledData) -> list[str] | None:
     return dates if dates and all(dates) else None
 
 
+class TrainingDataError(DisposisiError, ValueError):
+    """The labeled data cannot train a model; says what was skipped."""
+
+
+def check_trainable(data: LabeledData) -> None:
+    """Refuse, in one line a user can act on, data with nothing to learn from. A few rows are
+    fine: the model then says it is small-data and leans on the functions and the registry."""
+    if len(data.frame):
+        return
+    report = data.report()
+    why = f"rows read {report['rows_read']}, usable 0, skipped {report['skipped']}"
+    if report["unknown_labels"]:
+        examples = ", ".join(f"'{name}'" for name in list(report["unknown_labels"])[:3])
+        why += f"; labels not in the registry: {examples} (check --registry)"
+    raise TrainingDataError(
+        f"no usable labeled complaints to train on ({why}); a region without labels starts from a model trained "
+        "elsewhere with `disposisi adapt`"
+    )
+
+
 def train_model(data: LabeledData, registry: Registry, classifier_params: dict | None = None, random_state: int = 0, progress=None) -> RoutingModel:
+    check_trainable(data)
     params = dict(DEFAULT_CLASSIFIER_PARAMS if classifier_params is None else classifier_params)
     return RoutingModel(registry, params, random_state=random_state).fit(data.texts, data.labels, dates_of(data), progress=progress)
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import LAPOR_XLSX, read_csv_rows, run_cli
 
 from backlog import Options, run_backlog
-from backlog.sources import open_source
+from routing_model.tabular import open_source
 from routing_model.model import MAX_TEXT_CHARS
 from routing_model.tabular import TableError
 
@@ -100,11 +100,16 @@ def test_lapor_xlsx_export(model_dir, tmp_path):
     out = tmp_path / "lapor.csv"
     s = classify(model_dir, LAPOR_XLSX, out)
     rows, rej = read_csv_rows(out), rejects(out)
-    assert s["source_kind"] == "lapor_xlsx" and s["text_column"] == "text" and s["id_column"] == "id"
+    assert s["source_kind"] == "lapor_xlsx"
+    assert s["text_column"] == "Isi Laporan Awal" and s["id_column"] == "Tracking ID"  # the export's own names
     assert s["read"] == 580 == len(rows) + len(rej)
     first = min([int(r["row"]) for r in rej] + [12])
     assert first >= 12  # the header is on row 11
-    assert rows[0]["date"][:2] == "20" and rows[0]["id"]
+    header = [c.value for c in next(openpyxl.load_workbook(LAPOR_XLSX, read_only=True).worksheets[0].iter_rows(min_row=11, max_row=11))]
+    header = [h for h in header if h]
+    assert list(rows[0])[: len(header)] == header  # the admin's columns, in the admin's order, suggestions after
+    assert list(rows[0])[len(header)] == "agency_1"
+    assert rows[0]["Tanggal Laporan Masuk"] == "29 May 2023" and rows[0]["Tracking ID"] == "5216807"  # values as in the file
 
 
 def test_plain_xlsx_without_text_column_is_a_clear_error(model_dir, tmp_path):

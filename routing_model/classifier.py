@@ -469,30 +469,32 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         return out
 
     def proba_from_logits(self, logits, context, temperature: float | None = None, mix: float | None = None) -> np.ndarray:
-        """Agency probabilities from (local, function) logits and the ``context`` of the texts."""
+        """Agency probabilities from (local, function) logits and the ``context`` of the texts.
+
+        ``temperature`` calibrates the final distribution (after the mix and the lifts for named
+        agencies and mandates, which sharpen it too): p ** (1 / T), renormalised.
+        """
         local_logits, function_logits = logits
         places, mentions, mandates = context
         t = self.temperature if temperature is None else temperature
         w = self.function_mix if mix is None else mix
         n = len(local_logits)
         local = np.zeros((n, len(self.classes_)))
-        topic_p = softmax(local_logits / t, axis=1)
+        topic_p = softmax(local_logits, axis=1)
         for j, c in self._columns["topic"]:
             local[:, c] = topic_p[:, j]
         for j, cols in self._columns["groups"].values():
             local[:, cols] = topic_p[:, [j]] * places[:, cols]
-        p = local
-        if w > 0:
-            p = (1.0 - w) * local + w * self._function_view(softmax(function_logits / t, axis=1), places)
+        log_p = np.log(np.clip(local if w <= 0 else (1.0 - w) * local + w * self._function_view(softmax(function_logits, axis=1), places), 1e-300, None))
         if self.mention_boost:
             # A named agency is more likely, not certain: "Kepada Satpol PP" about street
             # vendors may still be the kecamatan's job.
-            p = p * (1.0 + self.mention_boost * mentions)
+            log_p += np.log1p(self.mention_boost * mentions)
         if self.mandate_boost:
             # A text that reads like an agency's mandate lifts it ("PJU padam" -> Dishub after
             # the mandate moved from PUTR).
-            p = p * np.exp(self.mandate_boost * mandates)
-        return p / p.sum(axis=1, keepdims=True)
+            log_p += self.mandate_boost * mandates
+        return softmax(log_p / t, axis=1)
 
     def _function_view(self, function_p: np.ndarray, places: np.ndarray) -> np.ndarray:
         """P(agency) through functions: each function's probability shared among the agencies

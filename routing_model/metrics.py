@@ -94,7 +94,7 @@ def coverage_at_precision(confidence: np.ndarray, correct: np.ndarray, target: f
     return float((ok.max() + 1) / len(hit)) if ok.size else 0.0
 
 
-def summarize(proba: np.ndarray, classes, y_true, threshold: float | None = None, target_precision: float = 0.90) -> dict:
+def summarize(proba: np.ndarray, classes, y_true, review: np.ndarray | None = None, target_precision: float = 0.90) -> dict:
     """The standard report: top1, top3, macro-F1, ECE, coverage, per-agency figures."""
     classes = np.asarray(classes, dtype=object)
     y_true = list(y_true)
@@ -116,7 +116,11 @@ def summarize(proba: np.ndarray, classes, y_true, threshold: float | None = None
             if si > 0 or pi > 0
         },
     }
-    if threshold is not None:
-        report["review"] = coverage_at_threshold(confidence, correct, threshold)
+    if review is not None:
+        auto = ~np.asarray(review, bool)
+        report["review"] = {
+            "coverage": float(auto.mean()) if auto.size else float("nan"),
+            "precision": float(correct[auto].mean()) if auto.any() else float("nan"),
+        }
         report["review_rate"] = 1.0 - report["review"]["coverage"]
     return report

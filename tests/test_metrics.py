@@ -52,13 +52,14 @@ def test_coverage_at_precision_is_the_largest_precise_prefix():
 
 def test_summarize_reports_the_standard_figures_and_per_agency_support():
     proba = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
-    report = summarize(proba, ["a", "b"], ["a", "b", "b"], threshold=0.65)
+    report = summarize(proba, ["a", "b"], ["a", "b", "b"], review=proba.max(axis=1) < 0.65)
     assert report["top1"] == pytest.approx(2 / 3)
     assert report["top3"] == pytest.approx(1.0)
     assert report["per_agency"]["b"]["support"] == 2
     assert report["per_agency"]["b"]["recall"] == pytest.approx(0.5)
     assert 0 <= report["macro_f1"] <= 1
     assert report["review"]["coverage"] == pytest.approx(2 / 3)
+    assert report["review"]["precision"] == pytest.approx(1.0)  # rows 1 and 2 (0.8 "a", 0.7 "b") are both right
 
 
 def test_recency_weights_halve_every_half_life_and_fill_undated_rows():

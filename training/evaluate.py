@@ -42,11 +42,15 @@ def _score_pair(train: pd.DataFrame, test: pd.DataFrame, registry: Registry, par
     if len(train) < 10 or train["label"].nunique() < 2:
         raise EvaluationError(f"the training side has {len(train)} rows of {train['label'].nunique()} agencies; "
                               "at least 10 rows of 2 agencies are needed")
-    model = RoutingModel(registry, params, random_state=seed).fit(train["text"].tolist(), train["label"].tolist())
+    dates = train["date"].astype(str).tolist()
+    model = RoutingModel(registry, params, random_state=seed).fit(train["text"].tolist(), train["label"].tolist(), dates if all(dates) else None)
     seconds = time.perf_counter() - started
-    ours = summarize(model.predict_proba(test["text"].tolist()), model.classes_, test["label"].tolist(), model.review_threshold_)
+    proba = model.predict_proba(test["text"].tolist())
+    ours = summarize(proba, model.classes_, test["label"].tolist(), review=model.needs_review(proba))
     ours["train_seconds"] = round(seconds, 2)
     ours["review_threshold"] = model.review_threshold_
+    ours["review_thresholds"] = dict(model.review_thresholds_)
+    ours["claimed"] = model.calibration_.get("review")
     ref = reference_pipeline().fit(train["text"].tolist(), train["label"].tolist())
     reference = summarize(reference_scores(ref, test["text"].tolist()), ref.classes_, test["label"].tolist())
     return ours, reference, seconds
@@ -111,8 +115,12 @@ def format_table(result: dict) -> str:
     for key in ("top1", "top3", "macro_f1", "ece", "coverage_at_precision_90"):
         gain = result[key] - ref[key]
         lines.append(f"{key:<28}{result[key]:>12.3f}{ref[key]:>12.3f}{gain:>+10.3f}")
-    if "review_rate" in result:
-        lines.append(f"{'review_rate (stored thr.)':<28}{result['review_rate']:>12.3f}")
+    if "review" in result:
+        auto, claimed = result["review"], result.get("claimed") or {}
+        lines.append(
+            f"{'auto-suggested (no review)':<28}{auto['coverage']:>12.3f}   precision {auto['precision']:.3f}"
+            f" (claimed on the held-out period: {claimed.get('coverage', float('nan')):.3f} at {claimed.get('precision', float('nan')):.3f})"
+        )
     lines.append("")
     lines.append(f"{'agency':<60}{'prec':>7}{'recall':>8}{'support':>9}")
     for agency, m in sorted(result["per_agency"].items(), key=lambda kv: -kv[1]["support"]):

@@ -37,7 +37,8 @@ from .tokens import cleaned_tokens
 from .vectorize import linear_scores, view_transform
 
 PLACE_GROUP = "__place__:"  # topic class of all place-bound agencies of one kind
-KECAMATAN = PLACE_GROUP + "kecamatan"  # kept for readers of older code and tests
+KECAMATAN = PLACE_GROUP + "kecamatan"
+PLACE_OFFICES = ("kecamatan", "kelurahan", "desa")  # kinds whose name is a place
 
 
 class LabelError(DisposisiError, ValueError):
@@ -95,11 +96,12 @@ def build_place_index(registry: Registry) -> PlaceIndex:
 
 
 def build_mention_index(registry: Registry) -> "MentionIndex":
-    """Names and aliases of topic agencies; the region itself and place-bound offices are left
-    out (citizens address "Pemkab Bandung" whatever the topic, and kecamatan are places)."""
+    """Names and aliases of agencies a citizen may name; the region itself and the offices of
+    places are left out (citizens address "Pemkab Bandung" whatever the topic, and "kecamatan
+    soreang" or "desa jelekong" says where, not who). A named puskesmas is a who."""
     phrases = {}
     for agency in registry.active:
-        if agency.kind == "pemerintah_daerah" or is_place_bound(agency):
+        if agency.kind in ("pemerintah_daerah", *PLACE_OFFICES):
             continue
         for label in (agency.name, *agency.aliases):
             key = " ".join(tokenize(clean(label)))

@@ -92,6 +92,17 @@ def mask_personal_data(text: str) -> str:
     return text
 
 
+def mask_identifier(value: str) -> str:
+    """An identifier (complaint id, admin name, idempotency key) with any e-mail, NIK or phone
+    number in it masked, by the patterns of ``mask_personal_data``. The long-digit and name
+    rules are left out on purpose: they would merge distinct ids ("LAPOR-2023123456")."""
+    if "@" in value:
+        value = _EMAIL.sub(EMAIL_TOKEN, value)
+    if _DIGIT_HINT(value):
+        value = _PHONE.sub(PHONE_TOKEN, _NIK.sub(NIK_TOKEN, value))
+    return value
+
+
 def _may_hold_url(text: str) -> bool:
     if text.isascii():  # the same test without case folding in the regex engine: ~3x faster
         return _URL_HINT_LOWER_ASCII(text.lower()) is not None

@@ -13,6 +13,7 @@ from routing_model import ComplaintTextError, RoutingModel, validate_text
 from .errors import ApiError, read_json
 from .fields import FieldError, reject_lone_surrogates
 from .logsafe import escaped
+from .public_card import public_card
 from .state import ServiceState
 from .store import ACTIONS, FeedbackInput, sanitised
 
@@ -248,7 +249,7 @@ def agencies():
 
 @v1.get("/model")
 def model_card():
-    return jsonify(state().model.card_)
+    return jsonify(public_card(state().model.card_))
 
 
 @v1.get("/stats")

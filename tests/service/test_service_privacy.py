@@ -6,6 +6,7 @@ import logging
 
 from test_service_api import assert_error, feedback_body
 
+from routing_model.registry import DEFAULT_REGISTRY, REPO_ROOT
 from service.logsafe import escaped
 from svc_helpers import AUTH
 
@@ -115,3 +116,27 @@ def test_escaped_log_values_are_one_line_masked_and_bounded():
     assert NIK not in escaped(f"id {NIK}") and PHONE not in escaped(f"hp {PHONE}")
     long = escaped("a" * 10_000)
     assert len(long) < 200 and long.endswith("…")
+
+
+def test_model_card_names_no_file_path(client, demo_model, demo_model_dir):
+    on_disk = demo_model.card_
+    assert "path" in on_disk["training_data"]  # the operator's card records it...
+    shown = client.get("/v1/model").get_json()
+    assert shown["version"] == demo_model.version
+    flat = json.dumps(shown, ensure_ascii=False)
+    assert '"path"' not in flat  # ...the public one names none
+    for place in (demo_model_dir, REPO_ROOT, DEFAULT_REGISTRY, on_disk["training_data"]["path"]):
+        assert str(place) not in flat, place
+    assert not [v for v in _strings(shown) if v.startswith(("/", "~")) or "://" in v]
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str):
+        yield value

@@ -12,6 +12,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, help="new model directory to write (must not exist or be empty)")
     p.add_argument("--data", nargs="+", action="extend", default=[], help="newly labeled complaints: CSV or LAPOR! xlsx (repeatable)")
     p.add_argument("--feedback", default=None, help="feedback DATABASE_URL or a CSV export of the feedback table")
+    p.add_argument("--training-data", default=None, metavar="PATH",
+                   help="where to keep the combined (masked) training set for the next retrain; never inside a model "
+                        "directory (default: OUT.training-data.csv beside --out)")
     p.add_argument("--skip-unknown", action="store_true", help="count and skip feedback naming agencies the registry does not know (default: error)")
     add_registry_argument(p)
     add_seed_argument(p)
@@ -32,6 +35,7 @@ def run(args) -> int:
         seed=args.seed,
         holdout_from=args.holdout_from,
         skip_unknown=args.skip_unknown,
+        training_data_out=args.training_data,
     )
     cc = card["champion_challenger"]
     td = card["training_data"]
@@ -39,6 +43,7 @@ def run(args) -> int:
         print(json.dumps({"version": card["version"], "out": args.out, "champion_challenger": {k: v for k, v in cc.items() if k != "per_row"}, "sources": td["sources"], "feedback": td["feedback"]}, ensure_ascii=False, indent=2))
         return 0
     print(f"model {card['version']} written to {args.out} (parent {card['parent']['version']})")
+    print(f"  training set (masked) kept in {td['path']}, outside the model directory")
     print(f"  trained on {td['rows']} rows: {json.dumps(td['sources'], ensure_ascii=False)}; skipped {json.dumps(td['report']['skipped'])}")
     if td["feedback"]:
         fb = td["feedback"]

@@ -24,7 +24,7 @@ import pandas as pd
 from routing_model import feedback_schema as schema
 from routing_model.registry import Registry
 from routing_model.tabular import TableError, read_table, source_rows
-from routing_model.text import clean
+from routing_model.text import clean, mask_identifier, mask_personal_data
 
 ACTIONS = frozenset(schema.ACTIONS)
 LABEL_ACTIONS = schema.LABEL_ACTIONS
@@ -75,6 +75,18 @@ def read_feedback_frame(source: str) -> pd.DataFrame:
     if unknown_actions:
         raise FeedbackError(f"{where}: unknown action(s) {unknown_actions}; expected one of {sorted(ACTIONS)}")
     frame["_row"] = [_rowno(frame, i) for i in range(len(frame))]
+    return _masked(frame)
+
+
+def _masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same masking as the service's store, for feedback that comes from elsewhere (a CSV
+    export): free text masked, none kept for confidential rows, ids NIK/phone-masked."""
+    for col in ("text", "note"):
+        frame[col] = [
+            None if conf or _missing(v) else mask_personal_data(str(v)) for conf, v in zip(frame["confidential"], frame[col])
+        ]
+    for col in ("complaint_id", "admin"):
+        frame[col] = [v if _missing(v) else mask_identifier(str(v)) for v in frame[col]]
     return frame
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from routing_model.model_store import CURRENT, PREVIOUS, point
-from routing_model.persistence import load_model, read_card
+from routing_model.persistence import CARD_FILE, MODEL_FILE, load_model, read_card
 from routing_model.registry import DEFAULT_REGISTRY, Registry
 from routing_model.errors import DisposisiError
 
@@ -25,6 +25,7 @@ N_BOOTSTRAP = 2000
 BOOTSTRAP_SEED = 0
 MAX_P_WORSE = 0.90
 LOG_FILE = "promotions.jsonl"
+MODEL_DIR_FILES = (MODEL_FILE, CARD_FILE)  # what a promoted model directory holds, nothing else
 METRICS = ("top1", "top3")
 
 
@@ -160,7 +161,9 @@ def promote(new_dir, models_dir, force: bool = False, reason: str | None = None,
         else:
             tmp = models_dir / f".{version}.incoming"
             shutil.rmtree(tmp, ignore_errors=True)
-            shutil.copytree(new_dir, tmp, symlinks=False)
+            tmp.mkdir()
+            for name in MODEL_DIR_FILES:  # only the model: never training texts or other files beside it
+                shutil.copy2(new_dir / name, tmp / name, follow_symlinks=True)
             os.replace(tmp, target)
         load_model(target)  # verify the copy
     else:

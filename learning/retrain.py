@@ -4,6 +4,11 @@ Champion / challenger: both are scored on the same most-recent slice of the labe
 (by date). For that comparison the challenger is fitted *without* the slice; the final
 challenger is then fitted on everything. The card of the new model records both figures,
 the per-row hits (for the paired bootstrap of ``disposisi promote``) and its parent.
+
+The combined training set (texts masked) is needed by the next retrain, but it never goes
+into the model directory, which is copied into the served models directory by ``promote``:
+it is written where the operator says (``--training-data``), by default beside the new
+model directory (``NEW_DIR.training-data.csv``).
 """
 from __future__ import annotations
 
@@ -23,14 +28,14 @@ from routing_model import Registry, RoutingModel
 from routing_model.persistence import load_model
 from routing_model.registry import DEFAULT_REGISTRY, REPO_ROOT
 from routing_model.tabular import TableError, column_name, read_table, require_columns
-from routing_model.text import clean
+from routing_model.text import clean, mask_personal_data
 from training.labeled_data import LabeledData, prepare_labeled
 from training.train import file_sha256
 
 from .feedback import FeedbackLabels, load_feedback
 
 HOLDOUT_SHARE = 0.20
-TRAINING_DATA_FILE = "training_data.csv"
+TRAINING_DATA_SUFFIX = ".training-data.csv"
 MIN_SLICE = 5
 
 
@@ -44,13 +49,19 @@ def training_data_path(card: dict, model_dir: str | Path) -> Path:
     recorded = info.get("path")
     if not recorded:
         raise RetrainError(f"{model_dir}/card.json does not record its training data (training_data.path); retrain from scratch with `disposisi train`")
-    candidates = [Path(recorded), REPO_ROOT / recorded, Path(model_dir) / Path(recorded).name]
+    candidates = [Path(recorded), REPO_ROOT / recorded]
     for path in candidates:
         if path.is_file():
             return path
     raise RetrainError(
         f"the training data of {model_dir} ({recorded}) is missing; restore it, or retrain from scratch with `disposisi train`"
     )
+
+
+def default_training_data_path(out_dir: str | Path) -> Path:
+    """Where retrain keeps the combined training set unless told: beside NEW_DIR, not in it."""
+    out_dir = Path(out_dir)
+    return out_dir.parent / f"{out_dir.name}{TRAINING_DATA_SUFFIX}"
 
 
 def _as_training_frame(frame: pd.DataFrame, path, source: str, text="text", label="agency", date="date") -> pd.DataFrame:
@@ -166,11 +177,21 @@ def retrain(
     holdout_from: str | None = None,
     skip_unknown: bool = False,
     log=print,
+    training_data_out: str | Path | None = None,
 ) -> dict:
-    """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds."""
+    """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds.
+
+    Writes the model to ``out_dir`` and the combined, masked training set to
+    ``training_data_out`` (default ``default_training_data_path(out_dir)``), outside the model.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise RetrainError(f"{out_dir} already exists and is not empty; choose a new --out directory")
+    data_out = Path(training_data_out) if training_data_out else default_training_data_path(out_dir)
+    if data_out.exists():
+        raise RetrainError(f"{data_out} already exists; choose another --training-data file")
+    if data_out.resolve().is_relative_to(out_dir.resolve()):
+        raise RetrainError(f"--training-data {data_out} is inside the model directory {out_dir}; keep training texts out of model directories")
     champion, card = load_model(model_dir)
     registry = Registry.load(registry_path)
 
@@ -249,14 +270,18 @@ def retrain(
     }
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    data_out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
+    tmp_data = data_out.parent / f".{data_out.name}.tmp"
+    data_moved = False
     try:
-        table = pd.DataFrame({"text": data.frame["text"], "agency": data.frame["label"], "date": data.frame["date"], "source": sources})
-        table.to_csv(tmp / TRAINING_DATA_FILE, index=False)
+        texts = [mask_personal_data(str(t)) for t in data.frame["text"]]  # the model masks the same way
+        table = pd.DataFrame({"text": texts, "agency": data.frame["label"], "date": data.frame["date"], "source": sources})
+        table.to_csv(tmp_data, index=False)
         card_extra = {
             "training_data": {
-                "path": str((out_dir / TRAINING_DATA_FILE).resolve()),
-                "file_sha256": file_sha256(tmp / TRAINING_DATA_FILE),
+                "path": str(data_out.resolve()),
+                "file_sha256": file_sha256(tmp_data),
                 "rows_sha256": data.sha256(),
                 "rows": len(data.frame),
                 "date_range": [dates[0], dates[-1]] if dates else None,
@@ -277,9 +302,14 @@ def retrain(
         new_card = final.save(tmp, card_extra)
         if out_dir.exists():
             out_dir.rmdir()  # empty (checked above)
+        os.replace(tmp_data, data_out)
+        data_moved = True
         os.replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        tmp_data.unlink(missing_ok=True)
+        if data_moved:
+            data_out.unlink(missing_ok=True)
         raise
     return new_card
 

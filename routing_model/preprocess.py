@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from .lexicon import DEFAULT_NORMALISATION, DEFAULT_STOPWORDS, load_normalisation, load_stopwords
 from .stemming import stem_all
 from .text import MASK_TOKENS
-from .tokens import cleaned_tokens
+from .tokens import MEMO_BATCH, cleaned_tokens, tokens_of
 
 
 def expand_token(token: str, normalisation: Mapping[str, Sequence[str]], stopwords: frozenset[str]) -> list[str]:
@@ -69,8 +69,14 @@ class ComplaintPreprocessor(TransformerMixin, BaseEstimator):
         return {token: " ".join([stems.get(w, w) for w in ws]) for token, ws in words.items()}
 
     def _outputs(self, texts: Iterable[str]) -> dict[str, str]:
-        """Distinct text -> its output string."""
-        token_lists = {t: cleaned_tokens(t) for t in dict.fromkeys(texts)}
+        """Distinct text -> its output string.
+
+        A small batch (one suggest call) shares the memo with the other views of the same
+        texts; a big one (training, a backlog) bypasses it: it would only evict everything.
+        """
+        distinct = dict.fromkeys(texts)
+        tokens = cleaned_tokens if len(distinct) <= MEMO_BATCH else tokens_of
+        token_lists = {t: tokens(t) for t in distinct}
         outputs = self.token_outputs(set().union(*token_lists.values()))
         get = outputs.__getitem__
         return {t: " ".join(filter(None, map(get, tokens))) for t, tokens in token_lists.items()}

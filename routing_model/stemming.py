@@ -14,8 +14,10 @@ pickled into a model file; it stays the reference for the tests.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
+from itertools import islice
 from multiprocessing import get_context
 from typing import Iterable
 
@@ -57,9 +59,16 @@ def fast_stemmer():
     return FastStemmer(sastrawi_words(), fallback=_sastrawi_stem_word)
 
 
+# Bound of the word -> stem cache: ~4x the whole vocabulary of the shared data (LAPOR! +
+# KAI121, ~25k words), ~15 MB at most. Oldest words go first.
+MAX_CACHED_STEMS = 100_000
+_CACHE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def stem_cache() -> dict[str, str]:
-    """Per-process word -> stem cache shared by every preprocessor in the process."""
+    """Per-process word -> stem cache shared by every preprocessor in the process, at most
+    ``MAX_CACHED_STEMS`` words (insertion order = age)."""
     return {}
 
 
@@ -77,16 +86,31 @@ def _chunks(items: list[str], n: int) -> list[list[str]]:
 
 
 def stem_all(words: Iterable[str], n_jobs: int | None = 1) -> dict[str, str]:
-    """Return the stem of every word, computing only the ones not seen before in this process."""
+    """word -> stem for every word, computing only the ones not in this process's bounded
+    cache. The answer is a dict of its own: another thread's eviction cannot empty it."""
     cache = stem_cache()
-    new = [w for w in dict.fromkeys(words) if w not in cache]
-    if new:
-        jobs = (os.cpu_count() or 1) if n_jobs in (None, -1) else max(1, n_jobs)
-        if jobs > 1 and len(new) >= _PARALLEL_MIN_WORDS:
-            fast_stemmer()  # build before forking so workers inherit it
-            with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
-                stems = [s for part in pool.map(_stem_words, _chunks(new, jobs)) for s in part]
-        else:
-            stems = _stem_words(new)
-        cache.update(zip(new, stems))
-    return cache
+    wanted = dict.fromkeys(words)
+    with _CACHE_LOCK:
+        known = {w: s for w in wanted if (s := cache.get(w)) is not None}
+    new = [w for w in wanted if w not in known]
+    if not new:
+        return known
+    jobs = (os.cpu_count() or 1) if n_jobs in (None, -1) else max(1, n_jobs)
+    if jobs > 1 and len(new) >= _PARALLEL_MIN_WORDS:
+        fast_stemmer()  # build before forking so workers inherit it
+        with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
+            stems = [s for part in pool.map(_stem_words, _chunks(new, jobs)) for s in part]
+    else:
+        stems = _stem_words(new)
+    known.update(zip(new, stems))
+    with _CACHE_LOCK:
+        _remember(cache, new[-MAX_CACHED_STEMS:], stems[-MAX_CACHED_STEMS:])
+    return known
+
+
+def _remember(cache: dict[str, str], new: list[str], stems: list[str]) -> None:
+    """Add ``new`` to the cache, first dropping its oldest words to stay within the bound."""
+    excess = len(cache) + len(new) - MAX_CACHED_STEMS
+    for w in list(islice(cache, max(0, excess))):
+        del cache[w]
+    cache.update(zip(new, stems))

@@ -1,7 +1,9 @@
 """Pure text-cleaning functions for Indonesian complaint texts.
 
 Order matters: personal data is masked first, on the raw text, so that no later step
-(and no saved vocabulary) ever sees a NIK, a phone number, an e-mail address or a URL.
+(and no saved vocabulary, store or log) ever sees a NIK or KK number, a phone number, an e-mail
+address (also written "name[at]domain dot com"), a URL or a name a citizen introduces.
+``mask_personal_data`` is the project's one masker.
 """
 from __future__ import annotations
 
@@ -9,13 +11,16 @@ import html
 import re
 import unicodedata
 
+from .names import NAME_TOKEN, mask_names
+
 # Placeholders are plain lower-case words so they survive tokenisation as single tokens
 # and can never collide with a real Indonesian word.
 URL_TOKEN = "xurlx"
 EMAIL_TOKEN = "xemailx"
 PHONE_TOKEN = "xteleponx"
 NIK_TOKEN = "xnikx"
-MASK_TOKENS = frozenset({URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, NIK_TOKEN})
+NUMBER_TOKEN = "xnomorx"  # any other long digit run: a 17-digit KK, an account number
+MASK_TOKENS = frozenset({URL_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, NIK_TOKEN, NUMBER_TOKEN, NAME_TOKEN})
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:go\.id|co\.id|com|id|net|org)(?:/\S*)?", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -26,9 +31,22 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _NIK = re.compile(r"\d(?<!\d\d)(?:[ .]?\d){15}(?!\d)")
 # Indonesian phone numbers: +62 / 62 / 0 followed by 8-13 digits, with optional separators.
 _PHONE = re.compile(r"(?:\+62(?<!\w\+62)|62(?<!\w62)|0(?<!\w0))[\s-]?\d{2,4}(?:[\s.-]?\d{2,4}){2,4}(?!\d)")
+# Landlines with the area code in brackets: "(022) 5891234", "(0274) 123-456". Without brackets
+# ("022-5891234", "0274 123456") they are phone numbers of the pattern above.
+_LANDLINE = re.compile(r"\(\s?0\d{2,3}\s?\)[\s.-]?\d{2,4}(?:[\s.-]?\d{2,4}){1,2}(?!\d)")
+# Any other long digit run is an identifier, never a routing signal: 12+ digits with single
+# separators, or 10-11 digits in a row (a 17-digit KK number, an account number).
+_LONG_DIGITS = re.compile(r"\d(?<!\d\d)(?:[ .-]?\d){11,}(?!\d)|\d(?<!\d\d)\d{9,10}(?!\d)")
+# Obfuscated e-mails: "name[at]domain.com", "name (at) domain dot com", "name @ domain . com".
+# The plain "name@domain.tld" is _EMAIL's; these forms must end in a known top-level domain.
+_AT = r"(?:\s*@\s*|\s*[\[({]\s*(?:at|et)\s*[\])}]\s*)"
+_DOT = r"(?:\s*\.\s*|\s*[\[({]\s*(?:dot|titik)\s*[\])}]\s*|\s+(?:dot|titik)\s+)"
+_TLD = r"(?:com|net|org|id|info|biz|xyz|io|me|co|go|ac|sch|or|web|my)"
+_OBFUSCATED_EMAIL = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.I)
+_OBFUSCATED_AT_HINT = re.compile(r"[\[({]\s*(?:at|et)\s*[\])}]", re.I).search
 # Placeholders already present in the shared, pre-masked data.
-_PREMASKED = {"[nik]": NIK_TOKEN, "[telepon]": PHONE_TOKEN, "[email]": EMAIL_TOKEN}
-_PREMASKED_RE = re.compile(r"\[(?:NIK|TELEPON|EMAIL)\]", re.I)
+_PREMASKED = {"[nik]": NIK_TOKEN, "[telepon]": PHONE_TOKEN, "[email]": EMAIL_TOKEN, "[nama]": NAME_TOKEN}
+_PREMASKED_RE = re.compile(r"\[(?:NIK|TELEPON|EMAIL|NAMA)\]", re.I)
 
 # Cheap necessary conditions, tested before the costlier patterns above: each hint matches a
 # part of every possible match of its pattern (same flags), so skipping a pattern when its hint
@@ -49,7 +67,8 @@ _NON_LETTERS_TO_SPACE = bytes(b if 97 <= b <= 122 else 32 for b in range(256))  
 
 
 def mask_personal_data(text: str) -> str:
-    """Replace URLs, e-mails, NIKs and phone numbers with placeholder words.
+    """Replace URLs, e-mails, NIK/KK and other long numbers, phone numbers and introduced
+    names with placeholder words. Idempotent.
 
     E-mails go before URLs: the URL pattern also matches a bare domain ("gmail.com") and would
     leave the mailbox name behind.
@@ -58,12 +77,30 @@ def mask_personal_data(text: str) -> str:
         text = _PREMASKED_RE.sub(lambda m: f" {_PREMASKED[m.group(0).lower()]} ", text)
     if "@" in text:
         text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
+    if "@" in text or (("[" in text or "(" in text or "{" in text) and _OBFUSCATED_AT_HINT(text)):
+        text = _OBFUSCATED_EMAIL.sub(f" {EMAIL_TOKEN} ", text)
     if _may_hold_url(text):
         text = _URL.sub(f" {URL_TOKEN} ", text)
     if _DIGIT_HINT(text):
         text = _NIK.sub(f" {NIK_TOKEN} ", text)
+        if "(" in text:
+            text = _LANDLINE.sub(f" {PHONE_TOKEN} ", text)
         text = _PHONE.sub(f" {PHONE_TOKEN} ", text)
+        text = _LONG_DIGITS.sub(f" {NUMBER_TOKEN} ", text)
+    if not text.islower():  # a name needs a capital letter
+        text = mask_names(text)
     return text
+
+
+def mask_identifier(value: str) -> str:
+    """An identifier (complaint id, admin name, idempotency key) with any e-mail, NIK or phone
+    number in it masked, by the patterns of ``mask_personal_data``. The long-digit and name
+    rules are left out on purpose: they would merge distinct ids ("LAPOR-2023123456")."""
+    if "@" in value:
+        value = _EMAIL.sub(EMAIL_TOKEN, value)
+    if _DIGIT_HINT(value):
+        value = _PHONE.sub(PHONE_TOKEN, _NIK.sub(NIK_TOKEN, value))
+    return value
 
 
 def _may_hold_url(text: str) -> bool:

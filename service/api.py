@@ -11,8 +11,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from routing_model import ComplaintTextError, RoutingModel, validate_text
 
 from .errors import ApiError, read_json
+from .fields import FieldError, reject_lone_surrogates
+from .logsafe import escaped
+from .public_card import public_card
 from .state import ServiceState
-from .store import ACTIONS, FeedbackInput
+from .store import ACTIONS, FeedbackInput, sanitised
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +175,11 @@ def _require_admin() -> None:
 def post_feedback():
     _require_admin()
     body = _object(read_json())
+    try:
+        reject_lone_surrogates(body)
+        reject_lone_surrogates(request.headers.get("Idempotency-Key", ""), "Idempotency-Key")
+    except FieldError as exc:
+        raise ApiError(400, exc.code, str(exc)) from None
     st = state()
     model = st.model
 
@@ -215,14 +223,19 @@ def post_feedback():
     elif not isinstance(key, str) or not key.strip() or len(key) > MAX_ID_CHARS:
         raise _invalid(f"'idempotency_key' must be a non-empty string of at most {MAX_ID_CHARS} characters")
 
-    record, created = st.store.add(FeedbackInput(
-        idempotency_key=key, complaint_id=complaint_id, text=text, suggested=names, chosen_agency=chosen,
-        action=action, admin=admin, model_version=model_version, confidential=confidential,
-        needs_review=needs_review, note=note,
-    ))
-    if not created and (record["complaint_id"] != complaint_id or record["chosen_agency"] != chosen or record["action"] != action):
+    try:  # sanitised before the store sees it, so the replay check compares stored forms
+        item = sanitised(FeedbackInput(
+            idempotency_key=key, complaint_id=complaint_id, text=text, suggested=names, chosen_agency=chosen,
+            action=action, admin=admin, model_version=model_version, confidential=confidential,
+            needs_review=needs_review, note=note,
+        ))
+    except FieldError as exc:
+        status = 400 if exc.code == "invalid_characters" else 422
+        raise ApiError(status, exc.code, str(exc)) from None
+    record, created = st.store.add(item)
+    if not created and (record["complaint_id"] != item.complaint_id or record["chosen_agency"] != item.chosen_agency or record["action"] != action):
         raise ApiError(409, "idempotency_key_reused", "this idempotency key was already used for a different feedback")
-    log.info("feedback %s %s complaint=%s action=%s", record["id"], "stored" if created else "replayed", complaint_id, action)
+    log.info("feedback %s %s complaint=%s action=%s", record["id"], "stored" if created else "replayed", escaped(item.complaint_id), escaped(action))
     resp = jsonify({"feedback": record, "replayed": not created})
     resp.status_code = 201 if created else 200
     return resp
@@ -236,7 +249,7 @@ def agencies():
 
 @v1.get("/model")
 def model_card():
-    return jsonify(state().model.card_)
+    return jsonify(public_card(state().model.card_))
 
 
 @v1.get("/stats")

@@ -7,6 +7,8 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from .logsafe import escaped
+
 log = logging.getLogger(__name__)
 
 _CODES = {
@@ -56,7 +58,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         # type and place only: the message or traceback locals could carry complaint text
-        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.path, exc_info=log.isEnabledFor(logging.DEBUG))
+        log.error("unhandled %s on %s %s", type(exc).__name__, escaped(request.method), escaped(request.path),
+                  exc_info=log.isEnabledFor(logging.DEBUG))
         return error_response(500, "internal_error", "internal error; the server log names the exception type")
 
 

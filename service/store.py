@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, feedback, in_top3, metadata
 from routing_model.text import mask_personal_data
 from routing_model.errors import DisposisiError
+
+from . import fields
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,25 @@ class FeedbackInput:
     confidential: bool = False
     needs_review: bool | None = None
     note: str | None = None
+
+
+def sanitised(item: FeedbackInput) -> FeedbackInput:
+    """The feedback as it may be stored (``service.fields``): identifiers sanitised and
+    NIK/phone-masked, the note masked, and no free text at all for a confidential complaint
+    (``text`` stays only as the input of ``text_sha256``). Idempotent; raises
+    ``fields.FieldError`` for a field that cannot be stored."""
+    ident = fields.identifier
+    return replace(
+        item,
+        idempotency_key=ident(item.idempotency_key, "idempotency_key"),
+        complaint_id=ident(item.complaint_id, "complaint_id"),
+        admin=ident(item.admin, "admin"),
+        model_version=ident(item.model_version, "model_version"),
+        suggested=[ident(s, "suggested", fields.MAX_NAME_CHARS) for s in item.suggested],
+        chosen_agency=ident(item.chosen_agency, "chosen_agency", fields.MAX_NAME_CHARS),
+        text=fields.free_text(item.text, "text"),
+        note=None if item.confidential else fields.free_text(item.note, "note"),
+    )
 
 
 def _utc(value: datetime) -> datetime:
@@ -137,11 +158,13 @@ class FeedbackStore:
         """Store one feedback (committed on return); ``(record, created)``.
 
         A second call with the same idempotency key stores nothing and returns the first record.
+        The record is ``sanitised(item)``: nothing unmasked or unsanitised is ever written.
         """
+        item = sanitised(item)
         existing = self.get_by_key(item.idempotency_key)
         if existing is not None:
             return existing, False
-        masked = mask_personal_data(item.text)
+        masked = item.text  # masked by sanitised()
         values = {
             "idempotency_key": item.idempotency_key,
             "complaint_id": item.complaint_id,

@@ -114,3 +114,20 @@ def test_bad_action_and_date_refused(tmp_path, registry):
     frame.to_csv(tmp_path / "b.csv", index=False)
     with pytest.raises(FeedbackError, match="created_at"):
         load_feedback(str(tmp_path / "b.csv"), registry)
+
+
+def test_feedback_read_from_elsewhere_is_masked_and_confidential_rows_keep_no_text(tmp_path):
+    """A CSV export may hold what the service would never store: reading it masks the same way."""
+    frame = feedback_frame().head(3).copy()
+    frame["text"] = frame["text"].astype(str) + " Saya Zulkarnaen Wirabhumi NIK 3204123456789012 hp 081234567890"
+    frame["note"] = "pelapor Budi Santoso hp 081234567890"
+    frame["confidential"] = [True, False, False]
+    frame.loc[1, "complaint_id"] = "LAPOR 081234567890"
+    path = tmp_path / "fb.csv"
+    frame.to_csv(path, index=False)
+    read = read_feedback_frame(str(path))
+    assert pd.isna(read.loc[0, "text"]) and pd.isna(read.loc[0, "note"])
+    flat = read[["text", "note", "complaint_id", "admin"]].astype(str).to_string()
+    for secret in ("Zulkarnaen", "Wirabhumi", "3204123456789012", "081234567890", "Budi", "Santoso"):
+        assert secret not in flat, flat
+    assert "xnamax" in read.loc[1, "text"] and read.loc[1, "complaint_id"] == "LAPOR xteleponx"

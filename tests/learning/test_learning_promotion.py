@@ -89,6 +89,18 @@ def test_promote_rollback_flow(tmp_path, base_model_dir, retrained):
     assert current_model_dir(models).name == new_version
 
 
+def test_promote_copies_the_model_only(tmp_path, base_model_dir):
+    """Files beside the model in its directory (e.g. an old retrain's training_data.csv) stay behind."""
+    src = tmp_path / "src"
+    shutil.copytree(base_model_dir, src)
+    (src / "training_data.csv").write_text("text,agency\nSaya Budi Santoso NIK 3204123456789012,X\n", encoding="utf-8")
+    models = tmp_path / "models"
+    proc = run_cli("promote", src, "--models-dir", models, "--by", "tester")
+    assert proc.returncode == 0, proc.stderr
+    served = current_model_dir(models)
+    assert sorted(p.name for p in served.iterdir()) == ["card.json", "model.skops"]
+
+
 def test_worse_model_refused_unless_forced(tmp_path, base_model_dir, retrained):
     _, challenger = retrained
     models = tmp_path / "models"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from learning_helpers import DINSOS, PERIKANAN, PERIKANAN_QUERY, demo, run_cli, tree_snapshot
 
-from learning.retrain import retrain, training_data_path
+from learning.retrain import default_training_data_path, retrain, training_data_path
 from routing_model import RoutingModel
 from routing_model.persistence import read_card
 
@@ -35,6 +35,28 @@ def test_retrain_card_records_both_figures_and_parent(retrained, base_model_dir)
     table = pd.read_csv(training_data_path(card, out), dtype=str, keep_default_na=False)
     assert len(table) == card["training_data"]["rows"]
     assert not ((table["text"].str.startswith(PERIKANAN_QUERY[:30])) & (table["agency"] == DINSOS)).any()
+
+
+def test_no_training_texts_in_the_model_directory(retrained):
+    """The training set is kept beside the model, masked; the model directory holds the model only."""
+    _, out = retrained
+    card = read_card(out)
+    assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.skops"]
+    kept = training_data_path(card, out)
+    assert kept == default_training_data_path(out).resolve() and not kept.is_relative_to(out.resolve())
+    table = pd.read_csv(kept, dtype=str, keep_default_na=False)
+    joined = " ".join(table["text"])
+    # the demo base data holds a phone number and an e-mail address: kept only as placeholders
+    assert "0812-0000-0000" not in joined and "warga@example.com" not in joined
+    assert "xteleponx" in joined and "xemailx" in joined
+
+
+def test_training_data_inside_the_model_directory_is_refused(tmp_path, base_model_dir, datasets):
+    out = tmp_path / "new"
+    proc = run_cli("retrain", "--model", base_model_dir, "--out", out, "--data", datasets["new"],
+                   "--training-data", out / "training_data.csv")
+    assert proc.returncode == 2 and "inside the model directory" in proc.stderr, proc.stderr
+    assert not out.exists()
 
 
 def test_agency_only_in_new_data_becomes_predictable(retrained, base_model_dir):

@@ -23,7 +23,7 @@ from model_helpers import KAI_CSV, LAPOR_CSV
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing_model import stemming, text, tokens
+from routing_model import names, stemming, text, tokens
 from routing_model.fast_stem import FastStemmer
 
 PREFIXES = (
@@ -142,8 +142,31 @@ _OLD_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:go\.id|co\.id|com|i
 _OLD_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _OLD_NIK = re.compile(r"(?<!\d)(?:\d[ .]?){15}\d(?!\d)")
 _OLD_PHONE = re.compile(r"(?<![\w])(?:\+?62|0)[\s-]?\d{2,4}(?:[\s.-]?\d{2,4}){2,4}(?!\d)")
-_OLD_PREMASKED = {"[nik]": "xnikx", "[telepon]": "xteleponx", "[email]": "xemailx"}
-_OLD_PREMASKED_RE = re.compile(r"\[(?:NIK|TELEPON|EMAIL)\]", re.I)
+_OLD_PREMASKED = {"[nik]": "xnikx", "[telepon]": "xteleponx", "[email]": "xemailx", "[nama]": "xnamax"}
+_OLD_PREMASKED_RE = re.compile(r"\[(?:NIK|TELEPON|EMAIL|NAMA)\]", re.I)
+# Masks added for issue 11, in their plain form (no hints, look-behinds first).
+_OLD_OBFUSCATED_EMAIL = re.compile(
+    r"[\w.+-]+(?:\s*@\s*|\s*[\[({]\s*(?:at|et)\s*[\])}]\s*)[\w-]+"
+    r"(?:(?:\s*\.\s*|\s*[\[({]\s*(?:dot|titik)\s*[\])}]\s*|\s+(?:dot|titik)\s+)[\w-]+)*"
+    r"(?:\s*\.\s*|\s*[\[({]\s*(?:dot|titik)\s*[\])}]\s*|\s+(?:dot|titik)\s+)"
+    r"(?:com|net|org|id|info|biz|xyz|io|me|co|go|ac|sch|or|web|my)\b",
+    re.I,
+)
+_OLD_LANDLINE = re.compile(r"\(\s?0\d{2,3}\s?\)[\s.-]?\d{2,4}(?:[\s.-]?\d{2,4}){1,2}(?!\d)")
+_OLD_LONG_DIGITS = re.compile(r"(?<!\d)\d(?:[ .-]?\d){11,}(?!\d)|(?<!\d)\d{10,11}(?!\d)")
+_NAME_WORD = r"[A-Z][A-Za-z'’]*\.?"
+_OLD_NAME = re.compile(
+    r"(?<![\w])(?:(?P<weak>[Ss]aya|SAYA)|(?:[Nn]ama|NAMA)(?:[ \t]+(?:[Ss]aya|SAYA))?|[Pp]elapor|PELAPOR|[Pp]ak|PAK"
+    r"|[Bb]apak|BAPAK|[Bb]u|BU|[Bb]pk\.?|BPK\.?|[Bb]p\.|[Ii]bu|IBU|[Ss]dri?\.?|SDRI?\.?|[Ss]audar[ai]|SAUDAR[AI])"
+    r"(?:[ \t]*:)?(?:[ \t]+|(?<=[a-z]))"
+    rf"(?P<run>{_NAME_WORD}(?:(?:[ \t]+|(?<=\.)){_NAME_WORD}){{0,5}})"
+)
+
+
+def _old_mask_names(t: str) -> str:
+    return _OLD_NAME.sub(lambda m: names._replace(m, None), t)
+
+
 _OLD_TAG = re.compile(r"<[^>]{0,200}>")
 _OLD_GLUED_CASE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _OLD_GLUED_PUNCT = re.compile(r"(?<=[a-z])([.,;:!?)])(?=[A-Za-z])")
@@ -153,9 +176,13 @@ _OLD_E_KTP = re.compile(r"\be[\s-]?ktp\b", re.I)
 def _old_clean(t: str) -> str:
     t = _OLD_PREMASKED_RE.sub(lambda m: f" {_OLD_PREMASKED[m.group(0).lower()]} ", t)
     t = _OLD_EMAIL.sub(" xemailx ", t)  # e-mails first (fixed ordering bug: URL ate the domain)
+    t = _OLD_OBFUSCATED_EMAIL.sub(" xemailx ", t)
     t = _OLD_URL.sub(" xurlx ", t)
     t = _OLD_NIK.sub(" xnikx ", t)
+    t = _OLD_LANDLINE.sub(" xteleponx ", t)
     t = _OLD_PHONE.sub(" xteleponx ", t)
+    t = _OLD_LONG_DIGITS.sub(" xnomorx ", t)
+    t = _old_mask_names(t)
     t = html.unescape(_OLD_TAG.sub(" ", t))
     t = _OLD_E_KTP.sub("ektp", t)
     t = _OLD_GLUED_CASE.sub(" ", t)
@@ -175,6 +202,10 @@ CLEAN_CASES = [
     "BanjirSampai parahMohon rusak.Mohon jalan,Tolong ok)Ya", "Pémkab Bandung <b>jalan</b> &amp; rusak",
     "", "   ", "tanpa apa-apa", "12345", "www.", "a.id", "K.ID Kelvin sign",
     "a+62812345678 b+62 812 3456 789", "x62812345678 _0812345678", "aBcDe ABCdef x.Yz RUSAK.Mohon",
+    "KK 32041234567890123 rek 1234567890 dan 1234-5678-9012-3456", "telp (022) 5891234 / (0274) 123-456",
+    "budi[at]gmail.com, siti (at) yahoo dot co dot id, andi @ mail . com", "saya Zulkarnaen Wirabhumi NIK [NIK]",
+    "Nama : RUSLANAlamat Kp. Cipedung", "Pak Camat, Bu Lurah, Bapak Bupati, Ibu Kepala Dinas", "Hormat SayaGin Gin",
+    "xSaya Budi", "Ibu. Salam", "Sdr. Asep dan Saudara Ujang", "[NAMA] lapor",
 ]
 
 
@@ -203,7 +234,8 @@ def test_tokens_skip_only_steps_that_cannot_change_them():
 _PIECES = st.sampled_from(
     ["+62", "62", "0", "812", "3456", "789", "3204", "1234", " ", ".", "-", "a", "Z", "e", "ktp", "KTP",
      "Mohon", "rusak", ",", ")", "http://", "WWW.", ".Co.Id", ".com", ".İD", "ſ", "K", "é", "@", "x@y.id",
-     "[NIK]", "<b>", "&amp;", "\n", "_", "٣", "０"]
+     "[NIK]", "<b>", "&amp;", "\n", "_", "٣", "０", "(", ")", "(022)", "[at]", " dot ", "com", "saya", "Saya",
+     "nama", "Ibu", "Pak", "Sdr.", "Budi", "Wirabhumi", "Camat", " : ", "ALAMAT", "NIK", "Rahmad", "[NAMA]"]
 )
 
 

@@ -10,9 +10,14 @@ from sklearn.exceptions import NotFittedError
 
 from routing_model.lexicon import load_normalisation, load_stopwords
 from routing_model.preprocess import ComplaintPreprocessor, normalised_tokens
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routing_model.names import NAME_TOKEN, office_words
 from routing_model.text import (
     EMAIL_TOKEN,
     NIK_TOKEN,
+    NUMBER_TOKEN,
     PHONE_TOKEN,
     URL_TOKEN,
     clean,
@@ -97,6 +102,119 @@ def test_premasked_placeholders_of_shared_data_become_tokens():
     # they survive cleaning + tokenisation as single tokens
     tokens = tokenize(clean("NIK [NIK] hp [TELEPON] email [EMAIL]"))
     assert tokens == ["nik", NIK_TOKEN, "hp", PHONE_TOKEN, "email", EMAIL_TOKEN]
+
+
+@pytest.mark.parametrize(
+    "raw, digits",
+    [
+        ("No KK 32041234567890123 belum terdaftar", "32041234567890123"),
+        ("KK: 3204 1234 5678 9012 3 salah", "32041234567890123"),
+        ("rekening 1234567890 atas nama sendiri", "1234567890"),
+        ("kode 1234-5678-9012-3456-7 tidak dikenal", "12345678901234567"),
+    ],
+)
+def test_mask_kk_and_other_long_digit_runs(raw, digits):
+    masked = mask_personal_data(raw)
+    assert NUMBER_TOKEN in masked or NIK_TOKEN in masked, masked
+    assert digits not in re.sub(r"\D", "", masked), masked
+
+
+@pytest.mark.parametrize("raw", ["tahun 2021 dan 2022", "Rp 1.500.000", "RT 02 RW 05 no 12", "tanggal 12-05-2023", "123456789"])
+def test_short_numbers_are_not_masked(raw):
+    assert mask_personal_data(raw) == raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["kantor desa (022) 5891234 tidak menjawab", "telp 022-5891234", "hubungi 0274 123456", "(0274) 123-456 ext",
+     "( 021 ) 555 1234 kantor"],
+)
+def test_mask_landline_with_area_code(raw):
+    masked = mask_personal_data(raw)
+    assert PHONE_TOKEN in masked, masked
+    assert not re.search(r"\d{3}", masked), masked
+
+
+@pytest.mark.parametrize(
+    "raw, leftovers",
+    [
+        ("email budi.santoso[at]gmail.com ya", ("budi", "santoso", "gmail")),
+        ("kirim ke siti (at) yahoo dot co dot id segera", ("siti", "yahoo")),
+        ("surel andi @ mail . com", ("andi", "mail")),
+        ("alamat warga{at}desa-jelekong[dot]id", ("warga", "jelekong")),
+        ("Rahmat (AT) Gmail DOT com", ("rahmat", "gmail")),
+    ],
+)
+def test_mask_obfuscated_email(raw, leftovers):
+    masked = mask_personal_data(raw)
+    assert EMAIL_TOKEN in masked, masked
+    assert not set(tokenize(clean(masked))) & set(leftovers), masked
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["jalan rusak @ desa. Mohon diperbaiki", "saya di (atas) jembatan . com", "kata dot com saja", "harga @ 5000"],
+)
+def test_obfuscated_email_pattern_needs_an_address(raw):
+    assert EMAIL_TOKEN not in mask_personal_data(raw)
+
+
+@pytest.mark.parametrize(
+    "raw, name",
+    [
+        ("saya Zulkarnaen Wirabhumi ingin melapor", "Zulkarnaen Wirabhumi"),
+        ("Perkenalkan nama saya Budi Santoso, warga Soreang", "Budi Santoso"),
+        ("Nama : Ruslan Alamat Kp. Cipedung", "Ruslan"),
+        ("NAMA : YAYAH JUHARIAH ALAMAT Kp. Cipedung", "YAYAH JUHARIAH"),
+        ("pelapor Siti Aminah. Jalan rusak", "Siti Aminah"),
+        ("yang bernama Bapak Wawan bekerja di desa", "Wawan"),
+        ("dipimpin oleh Ibu Wenny, kepala seksi", "Wenny"),
+        ("Pak Dadang penggarap sawah", "Dadang"),
+        ("Sdr. Asep melakukan pungli", "Asep"),
+        ("Saudara Ujang Sutisna tidak hadir", "Ujang Sutisna"),
+        ("Hormat SayaGin Gin Ginagan", "Gin Gin Ginagan"),
+        ("Saya Aburizal Selaku Pelapor", "Aburizal"),
+    ],
+)
+def test_mask_introduced_names(raw, name):
+    masked = mask_personal_data(raw)
+    assert NAME_TOKEN in masked, masked
+    for word in name.split():
+        assert word not in masked, masked
+    assert mask_personal_data(masked) == masked
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Pak Camat tolong", "Bu Lurah sudah tahu", "Pak RT dan Pak RW", "Bapak Bupati Bandung", "Ibu Kepala Dinas Pendidikan",
+        "Pak Kades tidak peduli", "Bapak Menteri Pendidikan", "Saya Memohon Kepada Pemerintah", "Saya Mengecat Tembok",
+        "saya Warga Desa Jelekong", "Ibu. Salam sejahtera", "Ibu Saya sakit", "nama PT. Delapan Empat", "Ibu Hamil kesulitan",
+        "Bapak/Ibu Pemkab Bandung", "Jalan Raya Soreang rusak", "saya. Dia datang", "Tolong saya Buuu",
+    ],
+)
+def test_offices_and_ordinary_words_are_not_names(raw):
+    assert NAME_TOKEN not in mask_personal_data(raw), mask_personal_data(raw)
+
+
+def test_office_words_come_from_the_resource_file():
+    assert {"camat", "lurah", "rt", "bupati", "kepala", "kades"} <= office_words()
+
+
+_MASK_PIECES = st.sampled_from(
+    ["3204", "1234", "5678", "9012", "3", "0", "812", "022", "(", ")", " ", ".", "-", ":", "saya", "Saya", "nama", "Nama",
+     "Ibu", "Pak", "Sdr.", "Budi", "Wirabhumi", "Camat", "ALAMAT", "RT", "[at]", "@", "gmail", " dot ", "com", "id",
+     "[NIK]", "[NAMA]", "é", "\n", "٣", "x"]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.lists(_MASK_PIECES, max_size=30).map("".join), st.text(max_size=60)))
+def test_masking_is_idempotent_and_leaves_no_long_digit_run(raw):
+    masked = mask_personal_data(raw)
+    assert mask_personal_data(masked) == masked
+    assert not re.search(r"\d{16}", masked), masked
+    assert not re.search(r"\d(?:[ .-]?\d){15}", masked), masked
 
 
 def test_masking_happens_before_cleaning():

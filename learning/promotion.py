@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routing_model.model_store import CURRENT, PREVIOUS, point
+from routing_model.model_store import CURRENT, PREVIOUS, point, switch_lock
 from routing_model.persistence import load_model, read_card
 from routing_model.registry import DEFAULT_REGISTRY, Registry
 from routing_model.errors import DisposisiError
@@ -121,8 +121,12 @@ def promote(new_dir, models_dir, force: bool = False, reason: str | None = None,
             f"{new_dir} was trained with a label set the registry {registry_path} does not match ({'; '.join(problems)}); "
             "retrain it under this registry"
         )
-    version = str(card["version"])
+    with switch_lock(models_dir):  # from reading `current` to the log line: one switch at a time
+        return _promote_locked(new_dir, models_dir, card, force, reason, by)
 
+
+def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, reason: str | None, by: str | None) -> dict:
+    version = str(card["version"])
     current_card, current_version = None, None
     link = models_dir / CURRENT
     if link.exists():
@@ -200,6 +204,13 @@ def _figures(card: dict, decision: dict) -> dict:
 def rollback(models_dir, by: str | None = None, reason: str | None = None) -> dict:
     """Switch ``current`` back to ``previous`` (and ``previous`` to the model that was current)."""
     models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        raise PromotionError(f"{models_dir} is not a models directory")
+    with switch_lock(models_dir):
+        return _rollback_locked(models_dir, by, reason)
+
+
+def _rollback_locked(models_dir: Path, by: str | None, reason: str | None) -> dict:
     current, previous = models_dir / CURRENT, models_dir / PREVIOUS
     if not current.exists():
         raise PromotionError(f"{models_dir} has no current model")

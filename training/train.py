@@ -8,6 +8,7 @@ from routing_model.persistence import sha256_file as file_sha256  # noqa: F401 -
 from routing_model.registry import DEFAULT_REGISTRY
 from routing_model.tabular import column_name, read_table, require_columns
 
+from .fingerprints import fingerprints, pack
 from .labeled_data import LabeledData, prepare_labeled
 
 # Chosen by `disposisi select --data ../shared/data/lapor/kab_bandung_2021_2023.csv --until 2023-01-01`
@@ -47,6 +48,7 @@ def train_and_save(path, out_dir, registry_path=DEFAULT_REGISTRY, text_column="t
             "date_range": [dates[0], dates[-1]] if dates else None,
             "report": data.report(),
         },
+        "training_fingerprints": pack(fingerprints(data.texts)),  # the promotion gate excludes these rows
         "training_seconds": round(seconds, 2),
         "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
         "evaluation": {"out_of_fold": model.calibration_},

@@ -7,8 +7,9 @@ negative and the bootstrap probability that it is worse exceeds ``MAX_P_WORSE`` 
 
 Fair comparison: only rows that neither model trained on count. The slice rows' fingerprints
 are matched against the champion's training fingerprints (its own card, sealed) and those of
-the challenger fitted for the comparison; seen rows are dropped. When fewer than
-``MIN_FAIR_ROWS`` remain, the gate does not judge: it says so, with the counts and what to do.
+the challenger fitted for the comparison; seen rows are dropped. When that leaves fewer than
+``MIN_FAIR_ROWS`` (or, for a smaller slice, fewer than the whole slice), the gate does not
+judge: it says so, with the counts and what to do.
 """
 from __future__ import annotations
 
@@ -110,10 +111,12 @@ def gate(comparison: dict, champion_card: dict | None = None) -> dict:
     rule = f"refuse if diff < 0 and P(worse) > {MAX_P_WORSE} ({N_BOOTSTRAP} paired resamples, seed {BOOTSTRAP_SEED}) on rows neither model trained on"
     n_all = len(hits["champion_top1"])
     dates = _date_range(comparison, keep)
-    if keep is not None and counts["fair"] < MIN_FAIR_ROWS:
+    # a slice that was small to begin with is retrain's business (MIN_SLICE); here: too few *remain* after exclusion
+    needed = min(MIN_FAIR_ROWS, counts.get("slice", 0))
+    if keep is not None and counts["fair"] < needed:
         why = (f"cannot compare the models fairly: of the {counts['slice']} rows of the comparison slice, the current model "
                f"trained on {counts['seen_by_champion']} and the challenger on {counts['seen_by_challenger']}, leaving "
-               f"{counts['fair']} that neither has seen (at least {MIN_FAIR_ROWS} are needed). Label more recent complaints "
+               f"{counts['fair']} that neither has seen (at least {needed} are needed). Label more recent complaints "
                "(newer than both models' training data) and retrain, or promote with --force --reason TEXT")
         return {"ok": False, "fair": False, "why": why, "counts": counts, "rule": rule}
     if keep is not None:

@@ -5,11 +5,14 @@ Starts the server as its own process (gunicorn, default workers: one per core), 
 with real complaint texts from the shared LAPOR! data, against a model trained on that data.
 A warm-up phase, then one phase per client concurrency (1, 2, 4, 8 requests in flight), 20,000
 requests in all; the server's memory (PSS of master + workers) is compared between the end of
-the warm-up and the end. By Little's law p50 can only stay under 10 ms at 300 req/s while at most
+the warm-up and the end. Then a slow-client phase: 50 sockets (``--slow-clients``) that connect
+and send nothing, half a request head, or a head and half its body, kept open (reopened when
+the server drops them), while /v1/suggest (2 in flight) and /healthz (a new connection per
+request) are measured again. By Little's law p50 can only stay under 10 ms at 300 req/s while at most
 about 3 requests are in flight, so every concurrency is printed, not one chosen figure.
 Bounded in count and time; talks to 127.0.0.1 only.
 
-    python -m bench.bench_service [--model DIR] [--shared ../shared/data] [--requests 20000]
+    python -m bench.bench_service [--model DIR] [--shared ../shared/data] [--requests 20000] [--slow-clients 50]
 """
 from __future__ import annotations
 
@@ -40,6 +43,8 @@ def client_main(spec: dict) -> None:
     latencies: list[float] = []
     errors: list[str] = []
 
+    path, fresh = spec.get("path", "/v1/suggest"), spec.get("fresh", False)
+
     def worker():
         conn = http.client.HTTPConnection("127.0.0.1", spec["port"], timeout=30)
         local = []
@@ -52,7 +57,13 @@ def client_main(spec: dict) -> None:
             body = json.dumps({"text": texts[i % len(texts)], "id": i}).encode()
             t0 = time.perf_counter()
             try:
-                conn.request("POST", "/v1/suggest", body, {"Content-Type": "application/json"})
+                if fresh:  # a new connection for each request: the accept is measured too
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", spec["port"], timeout=30)
+                if path == "/v1/suggest":
+                    conn.request("POST", path, body, {"Content-Type": "application/json"})
+                else:
+                    conn.request("GET", path)
                 resp = conn.getresponse()
                 resp.read()
                 status = resp.status
@@ -79,8 +90,9 @@ def client_main(spec: dict) -> None:
                       "timed_out": counter["next"] < n}))
 
 
-def run_client(port: int, texts: list[str], n: int, concurrency: int, time_limit: float) -> dict:
-    spec = {"port": port, "texts": texts, "n": n, "concurrency": concurrency, "time_limit": time_limit}
+def run_client(port: int, texts: list[str], n: int, concurrency: int, time_limit: float, path: str = "/v1/suggest",
+               fresh: bool = False) -> dict:
+    spec = {"port": port, "texts": texts, "n": n, "concurrency": concurrency, "time_limit": time_limit, "path": path, "fresh": fresh}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
     try:
@@ -89,6 +101,58 @@ def run_client(port: int, texts: list[str], n: int, concurrency: int, time_limit
     finally:
         os.unlink(fh.name)
     return json.loads(out.stdout)
+
+
+# -- slow clients ---------------------------------------------------------------------------------
+SLOW_KINDS = (
+    b"",  # connects and sends nothing
+    b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applica",  # half a request head
+    b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 1000\r\n\r\n{\"text\": \"jalan rus",  # a head and half its body
+)
+
+
+class SlowClients:
+    """``n`` sockets that never finish a request, kept open: one the server closes is reopened."""
+
+    def __init__(self, port: int, n: int):
+        self.port, self.n = port, n
+        self.socks: list[tuple[socket.socket, bytes]] = []
+        self.reopened = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._keep, daemon=True)
+
+    def _open(self, i: int) -> tuple[socket.socket, bytes]:
+        kind = SLOW_KINDS[i % len(SLOW_KINDS)]
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        if kind:
+            sock.sendall(kind)
+        sock.setblocking(False)
+        return sock, kind
+
+    def __enter__(self) -> "SlowClients":
+        self.socks = [self._open(i) for i in range(self.n)]
+        self._thread.start()
+        return self
+
+    def _keep(self) -> None:
+        while not self._stop.wait(0.2):
+            for i, (sock, _) in enumerate(self.socks):
+                try:
+                    sock.recv(65536)  # anything or EOF: the server answered (408/400) or closed it
+                except BlockingIOError:
+                    continue  # still held open by the server
+                except OSError:
+                    pass
+                sock.close()
+                self.socks[i] = self._open(i)
+                self.reopened += 1
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for sock, _ in self.socks:
+            sock.close()
 
 
 # -- orchestration ------------------------------------------------------------------------------
@@ -193,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup-requests", type=int, default=2_000, help="first phase; RSS growth is measured after it")
     ap.add_argument("--concurrency", default="1,2,4,8", help="client concurrency of each measured phase")
     ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: the server's own)")
-    ap.add_argument("--threads", type=int, default=None, help="server threads per worker (default: the server's own)")
+    ap.add_argument("--worker-class", default=None, help="server worker class, gevent or sync (default: the server's own)")
+    ap.add_argument("--slow-clients", type=int, default=50, help="idle/half-open sockets held in the slow-client phase (0: skip it)")
+    ap.add_argument("--slow-requests", type=int, default=2_000, help="/v1/suggest requests measured in the slow-client phase")
     ap.add_argument("--time-limit", type=float, default=600.0, help="seconds per phase at most")
     ap.add_argument("--client-spec", help=argparse.SUPPRESS)
     args, _unknown = ap.parse_known_args(argv)  # tolerate options meant for a bench runner that calls main()
@@ -214,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         cmd += ["serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(port)]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
-        if args.threads:
-            cmd += ["--threads", str(args.threads)]
+        if args.worker_class:
+            cmd += ["--worker-class", args.worker_class]
         env = {**os.environ, "DISPOSISI_DATA_DIR": str(workdir / "var")}
         log = open(workdir / "server.log", "wb")
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -229,6 +295,14 @@ def main(argv: list[str] | None = None) -> int:
             for conc in levels:
                 phases.append((conc, run_client(port, texts, per_phase, conc, args.time_limit)))
             mem_end, peak = _pss_mib(pids), _peak_rss_mib(pids)
+            slow = None
+            if args.slow_clients > 0:
+                with SlowClients(port, args.slow_clients) as held:
+                    time.sleep(1.0)  # let the server accept them all first
+                    slow = {"suggest": run_client(port, texts, args.slow_requests, 2, min(args.time_limit, 120)),
+                            "healthz": run_client(port, texts, max(100, args.slow_requests // 4), 1, min(args.time_limit, 120),
+                                                  path="/healthz", fresh=True)}
+                    slow["reopened"] = held.reopened
         finally:
             proc.terminate()
             try:
@@ -253,6 +327,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  server memory  {len(pids)} processes, PSS in all: start {mem_start:.0f} MiB, after {len(warm['latencies']):,} "
           f"requests {mem_warm:.0f} MiB, end {mem_end:.0f} MiB; peak RSS of one process (VmHWM) {peak:.0f} MiB")
     print(f"  memory growth  {mem_end - mem_warm:+.1f} MiB over the last {done - len(warm['latencies']):,} requests")
+    if slow is not None:
+        print(f"  slow clients   {args.slow_clients} sockets held open sending nothing, half a head, or a head and half a body "
+              f"({slow['reopened']} reopened after the server dropped them)")
+        for name, p in (("/v1/suggest, 2 in flight", slow["suggest"]), ("/healthz, new connection each", slow["healthz"])):
+            lat = p["latencies"]
+            rps = len(lat) / p["wall"] if p["wall"] else 0.0
+            print(f"    {name:30s} p50 {_pct(lat, 0.50) * 1000:6.1f} ms  p99 {_pct(lat, 0.99) * 1000:6.1f} ms  {rps:6.0f} req/s  "
+                  f"{len(lat):,} done, {p['n_errors']} errors{'  (stopped by the time limit)' if p['timed_out'] else ''}  (target p99 < 100 ms)")
     first = (warm["errors"] + [e for _, p in phases for e in p["errors"]])[:5]
     if first:
         print(f"  first errors   {first}")

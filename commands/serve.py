@@ -1,15 +1,17 @@
 """`disposisi serve`: the HTTP service for admins, under gunicorn (see docs/service.md).
 
 Suggesting is CPU-bound Python, so one process uses one core whatever its thread count.
-gunicorn's pre-fork model runs one worker process per core (``--workers``). By default each
-worker is gunicorn's plain synchronous worker: it takes a connection only when it is free, so
-the kernel hands every request to an idle worker. (Threaded workers keep keep-alive
-connections to themselves: measured, 4 clients on 2 threaded workers sometimes all landed on
-one worker and got half the throughput.) Each worker builds its own app: its own model (and
-hot-reload watcher) and its own database connections; nothing is shared across a fork.
-Before any worker starts, this process checks the configuration and the model directory and
-migrates the feedback database once, so a bad setting is one clear error, not every worker
-failing to boot.
+gunicorn's pre-fork model runs one worker process per core (``--workers``). Each worker is
+gunicorn's gevent worker: every connection is a greenlet, so a client that connects and sends
+nothing, or half a request, parks one greenlet and costs no worker; the worker keeps answering
+the others (a plain synchronous worker would wait on that socket until gunicorn's timeout
+killed it). A request head must arrive within ``KEEPALIVE`` seconds, else the connection is
+closed; a worker holds at most ``WORKER_CONNECTIONS`` connections. The suggestion itself still
+runs to completion without yielding, so the CPU is shared exactly as with sync workers.
+Each worker builds its own app: its own model (and hot-reload watcher) and its own database
+connections; nothing is shared across a fork. Before any worker starts, this process checks the
+configuration and the model directory and migrates the feedback database once, so a bad
+setting is one clear error, not every worker failing to boot.
 """
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ import os
 log = logging.getLogger(__name__)
 
 MAX_DEFAULT_WORKERS = 8  # each worker holds a model; more cores than this rarely pay for the memory
+WORKER_CLASSES = ("gevent", "sync")
+KEEPALIVE = 10  # seconds to receive a request head (the first or the next on a kept-alive connection)
+WORKER_CONNECTIONS = 1000  # open connections per gevent worker; more wait in the listen backlog
 
 
 def default_workers() -> int:
@@ -40,9 +45,9 @@ def add_parser(sub) -> None:
     p.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
     p.add_argument("--workers", type=int, default=None,
                    help=f"worker processes, each with its own copy of the model (default: one per core, at most {MAX_DEFAULT_WORKERS})")
-    p.add_argument("--threads", type=int, default=1,
-                   help="threads per worker (default 1: one request at a time per worker; more use gunicorn's "
-                        "threaded worker, for slow clients when no buffering proxy is in front)")
+    p.add_argument("--worker-class", choices=WORKER_CLASSES, default="gevent",
+                   help="gunicorn worker: gevent (default: idle or slow clients cannot block a worker) or sync "
+                        "(one connection at a time per worker: only behind a buffering proxy such as nginx)")
     p.set_defaults(func=run)
 
 
@@ -56,8 +61,6 @@ def run(args) -> int:
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise UserError("--workers must be at least 1")
-    if args.threads < 1:
-        raise UserError("--threads must be at least 1")
     overrides = {}
     if args.model:
         overrides.update(MODEL_DIR=args.model, MODELS_DIR=None)
@@ -69,12 +72,13 @@ def run(args) -> int:
     except (ConfigError, ModelStoreError, ModelLoadError, StoreError) as exc:
         raise UserError(str(exc)) from exc
     print(f"disposisi serve: model {card.get('version')} on http://{args.host}:{args.port} "
-          f"({workers} workers x {args.threads} thread{'s' if args.threads > 1 else ''}, feedback in {_safe(cfg['DATABASE_URL'])})", flush=True)
+          f"({workers} {args.worker_class} workers, feedback in {_safe(cfg['DATABASE_URL'])})", flush=True)
     options = {
         "bind": f"{args.host}:{args.port}",
         "workers": workers,
-        "worker_class": "sync" if args.threads == 1 else "gthread",
-        "threads": args.threads,
+        "worker_class": args.worker_class,
+        "worker_connections": WORKER_CONNECTIONS,
+        "keepalive": KEEPALIVE,
         "timeout": 120,  # a worker silent this long is restarted; a 1,000-text batch takes a few seconds
         "graceful_timeout": 30,
         "proc_name": "disposisi",

@@ -4,6 +4,12 @@ The gate (docs/learning.md): paired bootstrap over the rows of the comparison sl
 by ``disposisi retrain`` (per-row top-1 / top-3 hits of champion and challenger). The
 challenger is refused when, for top-1 or top-3, its mean difference to the champion is
 negative and the bootstrap probability that it is worse exceeds ``MAX_P_WORSE`` (0.9).
+
+Fair comparison: only rows that neither model trained on count. The slice rows' fingerprints
+are matched against the champion's training fingerprints (its own card, sealed) and those of
+the challenger fitted for the comparison; seen rows are dropped. When that leaves fewer than
+``MIN_FAIR_ROWS`` (or, for a smaller slice, fewer than the whole slice), the gate does not
+judge: it says so, with the counts and what to do.
 """
 from __future__ import annotations
 
@@ -16,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from routing_model.model_store import CURRENT, PREVIOUS, point
+from routing_model.model_store import CURRENT, PREVIOUS, point, switch_lock
 from routing_model.persistence import CARD_FILE, MODEL_FILE, load_model, read_card
 from routing_model.registry import DEFAULT_REGISTRY, Registry
 from routing_model.errors import DisposisiError
+from training.fingerprints import split, unpack
 
 N_BOOTSTRAP = 2000
 BOOTSTRAP_SEED = 0
@@ -27,6 +34,7 @@ MAX_P_WORSE = 0.90
 LOG_FILE = "promotions.jsonl"
 MODEL_DIR_FILES = (MODEL_FILE, CARD_FILE)  # what a promoted model directory holds, nothing else
 METRICS = ("top1", "top3")
+MIN_FAIR_ROWS = 30
 
 
 class PromotionError(DisposisiError, RuntimeError):
@@ -44,9 +52,12 @@ def paired_bootstrap(champion_hits, challenger_hits, n: int = N_BOOTSTRAP, seed:
     idx = rng.integers(0, diff.size, size=(n, diff.size))
     means = diff[idx].mean(axis=1)
     lo, hi = np.percentile(means, [2.5, 97.5])
+    a_ci, b_ci = np.percentile(a[idx].mean(axis=1), [2.5, 97.5]), np.percentile(b[idx].mean(axis=1), [2.5, 97.5])
     return {
         "champion": float(a.mean()),
         "challenger": float(b.mean()),
+        "champion_ci95": [float(a_ci[0]), float(a_ci[1])],
+        "challenger_ci95": [float(b_ci[0]), float(b_ci[1])],
         "diff": float(diff.mean()),
         "ci95": [float(lo), float(hi)],
         "p_worse": float((means < 0).mean()),
@@ -55,23 +66,76 @@ def paired_bootstrap(champion_hits, challenger_hits, n: int = N_BOOTSTRAP, seed:
     }
 
 
-def gate(comparison: dict) -> dict:
-    """Decision on a card's ``champion_challenger`` block: {"ok": bool, "metrics": {...}, "why": str}."""
+def fair_rows(comparison: dict, champion_card: dict | None = None) -> tuple[np.ndarray | None, dict]:
+    """Mask of the slice rows neither model trained on, and the counts; (None, {...}) if not recorded."""
+    try:
+        prints = split((comparison.get("slice") or {}).get("fingerprints"))
+    except ValueError:
+        return None, {"note": "the comparison records no row fingerprints: rows seen in training could not be excluded"}
+    champion = unpack((champion_card or {}).get("training_fingerprints")) or unpack((comparison.get("champion") or {}).get("training_fingerprints"))
+    challenger = unpack((comparison.get("challenger") or {}).get("training_fingerprints"))
+    if champion is None or challenger is None:
+        missing = "the current model" if champion is None else "the challenger"
+        return None, {"note": f"{missing} records no training fingerprints: rows seen in training could not be excluded"}
+    by_champion = np.array([fp in champion for fp in prints], dtype=bool)
+    by_challenger = np.array([fp in challenger for fp in prints], dtype=bool)
+    keep = ~(by_champion | by_challenger)
+    return keep, {"slice": len(prints), "seen_by_champion": int(by_champion.sum()),
+                  "seen_by_challenger": int(by_challenger.sum()), "fair": int(keep.sum())}
+
+
+def _date_range(comparison: dict, keep: np.ndarray | None) -> str:
+    dates = (comparison.get("per_row") or {}).get("dates")
+    if isinstance(dates, list) and keep is not None and len(dates) == len(keep):
+        kept = sorted(str(d) for d, k in zip(dates, keep) if k and d)
+        if kept:
+            return f"{kept[0]} to {kept[-1]}"
+    sl = comparison.get("slice") or {}
+    return f"{sl.get('from', '?')} to {sl.get('to', '?')}"
+
+
+def _ci(x: list[float]) -> str:
+    return f"[{x[0]:.3f}, {x[1]:.3f}]"
+
+
+def gate(comparison: dict, champion_card: dict | None = None) -> dict:
+    """Decision on a card's ``champion_challenger`` block: {"ok": bool, "metrics": {...}, "why": str, ...}.
+
+    ``champion_card``: the current model's card, whose training fingerprints say which rows it saw.
+    """
     per_row = comparison.get("per_row") or {}
-    result, worse = {}, []
-    for m in METRICS:
-        a = [int(c) for c in per_row.get(f"champion_{m}", "")]
-        b = [int(c) for c in per_row.get(f"challenger_{m}", "")]
-        stats = paired_bootstrap(a, b)
-        result[m] = stats
-        if stats["diff"] < 0 and stats["p_worse"] > MAX_P_WORSE:
-            worse.append(f"{m} {stats['challenger']:.3f} vs {stats['champion']:.3f} (diff {stats['diff']:+.3f}, P(worse)={stats['p_worse']:.2f})")
-    why = (
-        "worse than the current model beyond noise on " + "; ".join(worse)
-        if worse
-        else "not worse than the current model beyond noise (" + ", ".join(f"{m} {result[m]['diff']:+.3f}, P(worse)={result[m]['p_worse']:.2f}" for m in METRICS) + ")"
-    )
-    return {"ok": not worse, "metrics": result, "why": why, "rule": f"refuse if diff < 0 and P(worse) > {MAX_P_WORSE} ({N_BOOTSTRAP} paired resamples, seed {BOOTSTRAP_SEED})"}
+    hits = {f"{who}_{m}": np.array([int(c) for c in per_row.get(f"{who}_{m}", "")], dtype=np.int8)
+            for who in ("champion", "challenger") for m in METRICS}
+    keep, counts = fair_rows(comparison, champion_card)
+    if keep is not None and any(len(v) != len(keep) for v in hits.values()):
+        keep, counts = None, {"note": "the row fingerprints do not match the per-row hits: rows seen in training could not be excluded"}
+    rule = f"refuse if diff < 0 and P(worse) > {MAX_P_WORSE} ({N_BOOTSTRAP} paired resamples, seed {BOOTSTRAP_SEED}) on rows neither model trained on"
+    n_all = len(hits["champion_top1"])
+    dates = _date_range(comparison, keep)
+    # a slice that was small to begin with is retrain's business (MIN_SLICE); here: too few *remain* after exclusion
+    needed = min(MIN_FAIR_ROWS, counts.get("slice", 0))
+    if keep is not None and counts["fair"] < needed:
+        why = (f"cannot compare the models fairly: of the {counts['slice']} rows of the comparison slice, the current model "
+               f"trained on {counts['seen_by_champion']} and the challenger on {counts['seen_by_challenger']}, leaving "
+               f"{counts['fair']} that neither has seen (at least {needed} are needed). Label more recent complaints "
+               "(newer than both models' training data) and retrain, or promote with --force --reason TEXT")
+        return {"ok": False, "fair": False, "why": why, "counts": counts, "rule": rule}
+    if keep is not None:
+        hits = {k: v[keep] for k, v in hits.items()}
+    result = {m: paired_bootstrap(hits[f"champion_{m}"], hits[f"challenger_{m}"]) for m in METRICS}
+    worse = [m for m in METRICS if result[m]["diff"] < 0 and result[m]["p_worse"] > MAX_P_WORSE]
+    n = result["top1"]["n"]
+    scope = (f"{n} rows dated {dates} that neither model trained on ({n_all - n} of the {n_all} slice rows excluded: "
+             f"seen by the current model {counts['seen_by_champion']}, by the challenger {counts['seen_by_challenger']})"
+             if keep is not None else f"{n} slice rows dated {dates} ({counts['note']})")
+    figures = "; ".join(f"{m} current {result[m]['champion']:.3f} {_ci(result[m]['champion_ci95'])} vs new "
+                        f"{result[m]['challenger']:.3f} {_ci(result[m]['challenger_ci95'])}, diff {result[m]['diff']:+.3f} "
+                        f"{_ci(result[m]['ci95'])}, P(worse)={result[m]['p_worse']:.2f}" for m in METRICS)
+    if worse:
+        why = f"worse than the current model beyond noise on {' and '.join(worse)}: {figures}; on {scope}"
+    else:
+        why = f"not worse than the current model beyond noise: {figures}; on {scope}"
+    return {"ok": not worse, "fair": keep is not None, "metrics": result, "why": why, "counts": counts, "rule": rule}
 
 
 def check_label_set(card: dict, registry: Registry) -> list[str]:
@@ -122,8 +186,12 @@ def promote(new_dir, models_dir, force: bool = False, reason: str | None = None,
             f"{new_dir} was trained with a label set the registry {registry_path} does not match ({'; '.join(problems)}); "
             "retrain it under this registry"
         )
-    version = str(card["version"])
+    with switch_lock(models_dir):  # from reading `current` to the log line: one switch at a time
+        return _promote_locked(new_dir, models_dir, card, force, reason, by)
 
+
+def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, reason: str | None, by: str | None) -> dict:
+    version = str(card["version"])
     current_card, current_version = None, None
     link = models_dir / CURRENT
     if link.exists():
@@ -146,7 +214,7 @@ def promote(new_dir, models_dir, force: bool = False, reason: str | None = None,
                 "why": f"the model was compared with {parent}, but the current model is {current_version}; retrain it against the current model",
             }
         else:
-            decision = gate(comparison)
+            decision = gate(comparison, current_card)
     if not decision["ok"] and not force:
         raise PromotionError(f"refused to promote {version}: {decision['why']}. Use --force --reason TEXT to override.")
 
@@ -191,11 +259,14 @@ def _figures(card: dict, decision: dict) -> dict:
     cc = card.get("champion_challenger") or {}
     out = {
         "slice": {k: v for k, v in (cc.get("slice") or {}).items() if k in ("from", "to", "n", "rule")},
-        "champion": cc.get("champion"),
-        "challenger": cc.get("challenger"),
+        "champion": {k: v for k, v in (cc.get("champion") or {}).items() if k != "training_fingerprints"},
+        "challenger": {k: v for k, v in (cc.get("challenger") or {}).items() if k != "training_fingerprints"},
     }
+    if "counts" in decision:
+        out["rows"] = decision["counts"]
     if "metrics" in decision:
-        out["bootstrap"] = {m: {k: v for k, v in s.items() if k in ("diff", "ci95", "p_worse")} for m, s in decision["metrics"].items()}
+        out["bootstrap"] = {m: {k: v for k, v in s.items() if k in ("n", "champion", "champion_ci95", "challenger", "challenger_ci95", "diff", "ci95", "p_worse")}
+                            for m, s in decision["metrics"].items()}
         out["rule"] = decision["rule"]
     return out
 
@@ -203,6 +274,13 @@ def _figures(card: dict, decision: dict) -> dict:
 def rollback(models_dir, by: str | None = None, reason: str | None = None) -> dict:
     """Switch ``current`` back to ``previous`` (and ``previous`` to the model that was current)."""
     models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        raise PromotionError(f"{models_dir} is not a models directory")
+    with switch_lock(models_dir):
+        return _rollback_locked(models_dir, by, reason)
+
+
+def _rollback_locked(models_dir: Path, by: str | None, reason: str | None) -> dict:
     current, previous = models_dir / CURRENT, models_dir / PREVIOUS
     if not current.exists():
         raise PromotionError(f"{models_dir} has no current model")

@@ -30,6 +30,7 @@ from routing_model.registry import DEFAULT_REGISTRY, REPO_ROOT
 from routing_model.tabular import TableError, column_name, read_table, require_columns
 from routing_model.text import clean, mask_personal_data
 from training.labeled_data import LabeledData, prepare_labeled
+from training.fingerprints import fingerprints, pack, unpack
 from training.train import file_sha256
 
 from .feedback import FeedbackLabels, load_feedback
@@ -239,8 +240,11 @@ def retrain(
     challenger_cmp = new_model().fit(train_cmp["text"].tolist(), train_cmp["label"].tolist(), dates(train_cmp))
     champ_fig = score_rows(champion, slice_["text"], slice_["label"].tolist())
     chall_fig = score_rows(challenger_cmp, slice_["text"], slice_["label"].tolist())
-    champion_keys = {clean(str(t)).strip() for t in parts[0]["text"] if isinstance(t, str)}  # what the champion trained on
-    seen = int(sum(clean(t).strip() in champion_keys for t in slice_["text"]))
+    # which rows each side trained on, for the gate to compare them only on rows neither has seen
+    slice_prints = fingerprints(slice_["text"])
+    champion_block = card.get("training_fingerprints") or pack(fingerprints(parts[0]["text"]))  # older cards: its data file
+    champion_seen = unpack(champion_block) or set()
+    seen = int(sum(fp in champion_seen for fp in slice_prints))
 
     # 2. final challenger on everything
     final = new_model().fit(data.texts, data.labels, dates(data.frame))
@@ -256,15 +260,18 @@ def retrain(
             "n": int(len(slice_)),
             "rows_sha256": _rows_sha(slice_["text"], slice_["label"]),
             "seen_by_champion": seen,
+            "fingerprints": "".join(slice_prints),  # per row, in the order of per_row
         },
-        "champion": {"version": card.get("version"), **_bits(champ_fig)},
-        "challenger": {"n_train": int(len(train_cmp)), **_bits(chall_fig)},
+        "champion": {"version": card.get("version"), **_bits(champ_fig),
+                     **({} if card.get("training_fingerprints") else {"training_fingerprints": champion_block})},
+        "challenger": {"n_train": int(len(train_cmp)), **_bits(chall_fig), "training_fingerprints": pack(fingerprints(train_cmp["text"]))},
         "gain": {m: chall_fig[m] - champ_fig[m] for m in ("top1", "top3")},
         "per_row": {
             "champion_top1": champ_fig["hits_top1"],
             "champion_top3": champ_fig["hits_top3"],
             "challenger_top1": chall_fig["hits_top1"],
             "challenger_top3": chall_fig["hits_top3"],
+            "dates": [str(d) for d in slice_["date"]],
         },
         "seed": seed,
     }
@@ -293,6 +300,7 @@ def retrain(
                 "feedback": fb.report() if fb else None,
                 "excluded_not_our_authority": excluded,
             },
+            "training_fingerprints": pack(fingerprints(data.texts)),
             "parent": {"version": card.get("version"), "path": str(Path(model_dir).resolve())},
             "champion_challenger": comparison,
             "training_seconds": round(seconds, 2),

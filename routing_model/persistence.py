@@ -4,6 +4,10 @@ A pickled model is code. We store it with skops, whose loader only builds the ty
 told to trust, and we name those types here, explicitly: a file asking for anything else is
 refused as foreign. Before that, ``load`` checks the card's sha256 of the model file (a
 changed or truncated file is refused) and the library versions it was saved with.
+
+The card itself is sealed too: ``card.sha256`` holds the sha256 of the card's canonical JSON,
+and every read of a card (load, serve, promote, rollback, retrain) checks it, so figures the
+promotion gate trusts (``champion_challenger.per_row``) cannot be edited by hand unnoticed.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ FORMAT = "disposisi-model/1"
 SCHEMA = 3
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
+CARD_DIGEST_FILE = "card.sha256"
 
 # Every non-builtin type a Disposisi model file may contain beyond what skops trusts by
 # default (numpy, scipy, and scikit-learn's own estimators are trusted by skops itself
@@ -140,15 +145,34 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
     }
     card["parameters"]["classifier"] = {k: _jsonable(v) for k, v in card["parameters"]["classifier"].items()}
     card.update(card_extra or {})
-    tmp_card = out / f".{CARD_FILE}.tmp"
-    tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=_jsonable), encoding="utf-8")
-    os.replace(tmp_card, out / CARD_FILE)
+    card = json.loads(json.dumps(card, ensure_ascii=False, default=_jsonable))  # what a reader will see
+    write_card(out, card)
     return card
 
 
 def _region(model: RoutingModel) -> dict | None:
     region = model.registry.region if model.registry is not None else None
     return {"province": region.province, "name": region.name} if region is not None else None
+
+
+def card_digest(card: dict) -> str:
+    """sha256 of the card's canonical JSON (sorted keys, no spaces): independent of formatting."""
+    canonical = json.dumps(card, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def write_card(model_dir: str | Path, card: dict) -> None:
+    """Write ``card.json`` and its seal ``card.sha256`` (each replaced atomically, card first).
+
+    The one way to change a card: anything that edits ``card.json`` otherwise is refused at load.
+    """
+    out = Path(model_dir)
+    tmp_card = out / f".{CARD_FILE}.tmp"
+    tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp_digest = out / f".{CARD_DIGEST_FILE}.tmp"
+    tmp_digest.write_text(card_digest(card) + "\n", encoding="ascii")
+    os.replace(tmp_card, out / CARD_FILE)
+    os.replace(tmp_digest, out / CARD_DIGEST_FILE)
 
 
 def _jsonable(value):
@@ -170,7 +194,23 @@ def read_card(model_dir: str | Path) -> dict:
         raise ModelLoadError(f"{path} is not valid JSON: {exc}") from exc
     if not isinstance(card, dict) or card.get("format") != FORMAT:
         raise ModelLoadError(f"{path} is not a {FORMAT} card (format={card.get('format') if isinstance(card, dict) else None!r})")
+    _check_card_seal(Path(model_dir), card)
     return card
+
+
+def _check_card_seal(model_dir: Path, card: dict) -> None:
+    seal = model_dir / CARD_DIGEST_FILE
+    try:
+        recorded = seal.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise ModelLoadError(f"{seal} is missing: the card cannot be verified; retrain the model (or restore the file)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{seal} cannot be read: {exc}") from exc
+    if card_digest(card) != recorded:
+        raise ModelLoadError(
+            f"{model_dir / CARD_FILE} was changed after the model was saved (its sha256 does not match {CARD_DIGEST_FILE}); "
+            "restore the card, or retrain the model"
+        )
 
 
 def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:

@@ -10,8 +10,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from routing_model import ComplaintTextError, RoutingModel, validate_text
 
-from .errors import ApiError, read_json
+from .errors import ApiError
 from .fields import FieldError, reject_lone_surrogates
+from .json_body import read_json
 from .logsafe import escaped
 from .public_card import public_card
 from .state import ServiceState
@@ -307,7 +308,8 @@ def _mlflow_texts(body) -> list:
             return [r.get("text") for r in records]
         if "dataframe_split" in body:
             split = body["dataframe_split"]
-            if not isinstance(split, dict) or "text" not in (split.get("columns") or []) or not isinstance(split.get("data"), list):
+            if (not isinstance(split, dict) or not isinstance(split.get("columns"), list) or "text" not in split["columns"]
+                    or not isinstance(split.get("data"), list)):
                 raise _invalid("'dataframe_split' needs 'columns' containing 'text' and 'data'")
             col = split["columns"].index("text")
             return [row[col] if isinstance(row, list) and len(row) > col else None for row in split["data"]]

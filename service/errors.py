@@ -1,7 +1,6 @@
 """One error shape for every failure: ``{"error": {"code", "message"}}``, never a stack trace."""
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Flask, jsonify, request
@@ -62,16 +61,3 @@ def register_error_handlers(app: Flask) -> None:
                   exc_info=log.isEnabledFor(logging.DEBUG))
         return error_response(500, "internal_error", "internal error; the server log names the exception type")
 
-
-def read_json() -> object:
-    """The request body as JSON: 415 unless it is declared JSON, 400 if it does not parse."""
-    mimetype = request.mimetype or ""
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise ApiError(415, "unsupported_media_type", "send the body as JSON with 'Content-Type: application/json'")
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
-    try:
-        return json.loads(raw.decode(request.mimetype_params.get("charset", "utf-8")))
-    except (UnicodeDecodeError, LookupError):
-        raise ApiError(400, "invalid_encoding", "the body is not valid UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None

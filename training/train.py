@@ -9,6 +9,7 @@ from routing_model.persistence import sha256_file as file_sha256  # noqa: F401 -
 from routing_model.registry import DEFAULT_REGISTRY
 from routing_model.tabular import column_name, read_table, require_columns
 
+from .fingerprints import fingerprints, pack
 from .labeled_data import LabeledData, prepare_labeled
 
 # Chosen inside 2021-2022 of the shared LAPOR! data only (5-fold CV + a forward split, best mean
@@ -68,6 +69,7 @@ def training_card(data: LabeledData, path, registry: Registry, registry_path, se
             "date_range": [dates[0], dates[-1]] if dates else None,
             "report": data.report(),
         },
+        "training_fingerprints": pack(fingerprints(data.texts)),  # the promotion gate excludes these rows
         "training_seconds": round(seconds, 2),
         "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
         "evaluation": {"held_out": model.calibration_},

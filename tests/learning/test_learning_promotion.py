@@ -10,7 +10,7 @@ from learning_helpers import REGISTRY_CSV, run_cli, tree_snapshot
 
 from learning.promotion import MAX_P_WORSE, gate, paired_bootstrap
 from routing_model.model_store import current_model_dir
-from routing_model.persistence import read_card
+from routing_model.persistence import read_card, write_card
 
 
 def _comparison(champ1, chall1, champ3=None, chall3=None) -> dict:
@@ -114,7 +114,7 @@ def test_worse_model_refused_unless_forced(tmp_path, base_model_dir, retrained):
     per_row["challenger_top1"] = "".join("0" if c == "1" and i % 5 < 2 else c for i, c in enumerate(champ))
     per_row["challenger_top3"] = per_row["champion_top3"] = "1" * len(champ)
     card["version"] = card["version"] + "-worse"
-    (worse / "card.json").write_text(json.dumps(card))
+    write_card(worse, card)  # re-sealed, as a model saved with these figures would be
     before = tree_snapshot(models)
 
     refused = run_cli("promote", worse, "--models-dir", models)
@@ -140,7 +140,7 @@ def test_model_compared_with_another_champion_refused(tmp_path, base_model_dir, 
     shutil.copytree(base_model_dir, other)
     card = json.loads((other / "card.json").read_text())
     card["version"] = "20200101T000000Z-other"
-    (other / "card.json").write_text(json.dumps(card))
+    write_card(other, card)
     assert run_cli("promote", other, "--models-dir", models).returncode == 0
     before = tree_snapshot(models)
     proc = run_cli("promote", challenger, "--models-dir", models)

@@ -10,7 +10,7 @@ from learning_helpers import DINSOS, PERIKANAN, PERIKANAN_QUERY, demo, run_cli, 
 
 from learning.retrain import default_training_data_path, retrain, training_data_path
 from routing_model import RoutingModel
-from routing_model.persistence import read_card
+from routing_model.persistence import read_card, write_card
 
 
 def test_retrain_card_records_both_figures_and_parent(retrained, base_model_dir):
@@ -89,7 +89,7 @@ def test_missing_training_data_is_a_clear_error(tmp_path, base_model_dir, datase
     shutil.copytree(base_model_dir, model)
     card = json.loads((model / "card.json").read_text())
     card["training_data"]["path"] = str(tmp_path / "gone.csv")
-    (model / "card.json").write_text(json.dumps(card))
+    write_card(model, card)
     proc = run_cli("retrain", "--model", model, "--out", tmp_path / "new", "--data", datasets["new"])
     assert proc.returncode == 2 and "gone.csv" in proc.stderr and "is missing" in proc.stderr
     assert not (tmp_path / "new").exists()

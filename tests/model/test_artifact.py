@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from routing_model import ModelLoadError, RoutingModel
+from routing_model.persistence import write_card
 
 
 def sha256(path) -> str:
@@ -37,7 +38,8 @@ def _card(model_dir) -> dict:
 
 
 def _write_card(model_dir, card: dict) -> None:
-    (model_dir / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    """Edit the card and re-seal it (card.sha256), as someone who can write files could."""
+    write_card(model_dir, card)
 
 
 # --------------------------------------------------------------------------------------

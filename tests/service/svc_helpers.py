@@ -20,10 +20,11 @@ def copy_model(src: Path, dst: Path, version: str | None = None) -> Path:
     """A copy of a model directory, optionally with another version in its card (the model file is unchanged)."""
     shutil.copytree(src, dst)
     if version:
-        card_path = dst / "card.json"
-        card = json.loads(card_path.read_text(encoding="utf-8"))
+        from routing_model.persistence import read_card, write_card
+
+        card = read_card(dst)
         card["version"] = version
-        card_path.write_text(json.dumps(card), encoding="utf-8")
+        write_card(dst, card)  # re-sealed: a card edited any other way is refused
     return dst
 
 

@@ -379,6 +379,20 @@ class ComplaintStore:
         pages = max(1, math.ceil(total / per_page))
         return {"items": items, "total": int(total), "page": page, "pages": pages, "per_page": per_page}
 
+    def neighbours(self, complaint_id: str) -> tuple[str | None, str | None]:
+        """(previous, next) open complaint around this one in queue order (newest deadline first): for j/k."""
+        with self.engine.connect() as conn:
+            cur = conn.execute(sa.select(complaints.c.due, complaints.c.id).where(complaints.c.id == complaint_id)).first()
+            if cur is None:
+                return None, None
+            due, cid = cur
+            c = complaints.c
+            after = sa.or_(c.due < due, sa.and_(c.due == due, c.id < cid))
+            before = sa.or_(c.due > due, sa.and_(c.due == due, c.id > cid))
+            nxt = conn.execute(sa.select(c.id).where(c.status == "open", after).order_by(c.due.desc(), c.id.desc()).limit(1)).scalar()
+            prev = conn.execute(sa.select(c.id).where(c.status == "open", before).order_by(c.due, c.id).limit(1)).scalar()
+        return prev, nxt
+
     def agencies_in_queue(self) -> list[str]:
         with self.engine.connect() as conn:
             return [a for a in conn.execute(sa.select(complaints.c.agency).distinct().order_by(complaints.c.agency)).scalars() if a]

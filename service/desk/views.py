@@ -11,7 +11,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for)
-from flask_babel import format_date, format_decimal, format_percent, gettext as _
+from flask_babel import format_date, format_decimal, format_percent, gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
@@ -30,7 +30,8 @@ from .i18n import LANGUAGES, select_locale
 desk = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates", static_folder="static",
                  static_url_path="/static")
 PUBLIC = {"desk.sign_in", "desk.static", "desk.language"}
-ACTION_LABELS = {"accepted": "Diterima", "corrected": "Dikoreksi", "not_our_authority": "Bukan wewenang", "duplicate": "Duplikat"}
+ACTION_LABELS = {"accepted": _l("Diterima"), "corrected": _l("Dikoreksi"), "not_our_authority": _l("Bukan wewenang"),
+                 "duplicate": _l("Duplikat")}
 
 
 def _state():
@@ -129,7 +130,7 @@ def _day(value):
 
 @desk.app_template_global()
 def action_label(action: str) -> str:
-    return _(ACTION_LABELS.get(action, action))
+    return str(ACTION_LABELS.get(action, action))
 
 
 # -- sign in / out / language ----------------------------------------------------------------------

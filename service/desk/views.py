@@ -225,6 +225,9 @@ def _too_large(exc):
 
 @desk.errorhandler(CSRFError)
 def _csrf_error(exc):
+    if request.endpoint == "desk.sign_in":
+        flash(_("Formulir masuk sudah kedaluwarsa atau tanpa token keamanan (CSRF). Silakan coba lagi."), "error")
+        return render_template("desk/sign_in.html", form=SignInForm(formdata=None)), 400
     user, why = _session_user()
     if user is None:
         return _sign_in_redirect(why)
@@ -293,7 +296,7 @@ def decide(complaint_id: str):
                                         f": {d['duplicate_of']}" if d["duplicate_of"] else "")
     flash({"text": _("Pengaduan %(id)s — %(what)s.", id=complaint_id, what=what),
            "link": url_for("desk.complaint", complaint_id=complaint_id), "link_text": _("Lihat atau batalkan")}, "ok")
-    _, next_id = st.complaints.neighbours(complaint_id)
+    next_id = st.complaints.neighbours(complaint_id)[1]
     if next_id:
         return redirect(url_for("desk.complaint", complaint_id=next_id), 303)
     return redirect(url_for("desk.queue"), 303)

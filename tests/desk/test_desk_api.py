@@ -177,3 +177,11 @@ def test_real_lapor_export_imports_once(client, shared_data):
     assert r.status_code == 200 and r.json["added"] == 0 and r.json["skipped_existing"] == 580
     one = client.get("/v1/complaints/7165891", headers=VIEWER_AUTH).json  # a copy-paste campaign message
     assert one["duplicates"] and one["received"].startswith("2023-")
+
+
+def test_openapi_documents_every_desk_route(desk_app):
+    spec = desk_app.test_client().get("/openapi.json").get_json()
+    rules = {r.rule.replace("<complaint_id>", "{id}") for r in desk_app.url_map.iter_rules() if r.endpoint.startswith("complaints_v1.")}
+    assert rules and rules <= set(spec["paths"]), rules - set(spec["paths"])
+    assert spec["paths"]["/v1/complaints/{id}/decision"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert "viewerToken" in spec["components"]["securitySchemes"]

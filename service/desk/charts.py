@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-CHAR_PX = 7.0  # average width of a 13 px sans-serif character
+CHAR_PX = 8.2  # width of a 13 px DejaVu Sans character, generous (digits and capitals are the widest)
 WIDTH = 960
 
 

@@ -111,7 +111,11 @@ def ui_lang() -> str:
 
 @desk.app_template_filter("pct")
 def _pct(value):
-    return "—" if value is None else format_percent(value, "#,##0 %")
+    if value is None:
+        return "—"
+    if 0 < value < 0.005:
+        return "<1 %"  # never print a suggestion the model gave as "0 %"
+    return format_percent(value, "#,##0 %")
 
 
 @desk.app_template_filter("num")
@@ -126,6 +130,11 @@ def _day(value):
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return format_date(value, "d MMM yyyy")
+
+
+@desk.app_template_filter("week")
+def _week(value):
+    return format_date(value, "d MMM")
 
 
 @desk.app_template_global()

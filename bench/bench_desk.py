@@ -19,7 +19,6 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import sqlalchemy as sa
 
 XLSX = Path("lapor") / "kab_bandung_2021_2023_laporan_ringkas.xlsx"
 

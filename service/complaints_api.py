@@ -6,8 +6,6 @@ read. Errors use the service's one JSON error shape (``service/errors.py``); doc
 """
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from routing_model.tabular import TableError
@@ -139,7 +137,3 @@ def export_today():
 def xlsx_response(data: bytes, day) -> Response:
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="keputusan-disposisi-{day.isoformat()}.xlsx"'})
-
-
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()

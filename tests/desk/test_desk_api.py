@@ -181,7 +181,7 @@ def test_real_lapor_export_imports_once(client, shared_data):
 
 def test_openapi_documents_every_desk_route(desk_app):
     spec = desk_app.test_client().get("/openapi.json").get_json()
-    rules = {r.rule.replace("<complaint_id>", "{id}") for r in desk_app.url_map.iter_rules() if r.endpoint.startswith("complaints_v1.")}
+    rules = {r.rule.replace("<complaint_id>", "{complaint_id}") for r in desk_app.url_map.iter_rules() if r.endpoint.startswith("complaints_v1.")}
     assert rules and rules <= set(spec["paths"]), rules - set(spec["paths"])
-    assert spec["paths"]["/v1/complaints/{id}/decision"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert spec["paths"]["/v1/complaints/{complaint_id}/decision"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert "viewerToken" in spec["components"]["securitySchemes"]

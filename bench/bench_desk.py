@@ -21,6 +21,7 @@ from pathlib import Path
 
 
 XLSX = Path("lapor") / "kab_bandung_2021_2023_laporan_ringkas.xlsx"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _timed(fn, repeat: int = 7) -> tuple[float, object]:
@@ -65,6 +66,31 @@ def fill(store, texts: list[str], agencies: list[str], rows: int, seed: int = 0)
             conn.execute(complaints.insert(), batch)
 
 
+def _time_pages(url: str, model_dir: Path, tmp: str) -> None:
+    """The whole rendered desk pages (query + template) through the Flask app, signed in as an admin."""
+    from service import create_app
+    from service.config import token_hash
+
+    if not (model_dir / "card.json").is_file():
+        from training.train import train_and_save
+
+        model_dir = Path(tmp) / "demo-model"
+        train_and_save(ROOT / "data" / "demo" / "demo_complaints.csv", model_dir)
+    app = create_app({"MODEL_DIR": str(model_dir), "DATABASE_URL": url, "ADMIN_TOKENS": "bench", "SECRET_KEY": "bench",
+                      "DATA_DIR": tmp})
+    try:
+        client = app.test_client()
+        with client.session_transaction() as sess:
+            sess.update({"tok": token_hash("bench"), "role": "admin", "name": "bench", "at": time.time()})
+        for path in ("/desk/", "/desk/?page=400", "/desk/?overdue=1&review=1", "/desk/?q=jalan", "/desk/pengaduan/B0000042",
+                     "/desk/ringkasan"):
+            ms, resp = _timed(lambda path=path: client.get(path), repeat=5)
+            assert resp.status_code == 200, (path, resp.status_code)
+            print(f"page {path:<34} {ms:7.1f} ms  ({len(resp.data) // 1024} KiB of HTML)")
+    finally:
+        app.extensions["disposisi"].close()
+
+
 def main(argv: list[str] | None = None) -> None:
     from routing_model import Registry
     from routing_model.tabular import read_table
@@ -75,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default="../shared/data")
     ap.add_argument("--rows", type=int, default=50_000)
+    ap.add_argument("--model", default=str(ROOT / "models" / "demo"), help="model to serve the pages (trained on the demo data if missing)")
     args = ap.parse_args(argv)
     frame = read_table(Path(args.shared) / XLSX)
     texts = [t for t in frame["text"].dropna().astype(str) if t.strip()]
@@ -102,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         ms, _ = _timed(lambda: desk.overview(), repeat=3)
         print(f"overview figures                       {ms:7.1f} ms")
         store.close()
+        _time_pages(f"sqlite:///{tmp}/desk.sqlite3", Path(args.model), tmp)
 
     # the duplicate finder on the real export
     docs = [Doc(str(r.id), date.fromisoformat(r.date), str(r.text)) for r in frame.itertuples() if isinstance(r.text, str)]

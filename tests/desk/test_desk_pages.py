@@ -164,3 +164,11 @@ def test_english_interface(client):
     assert "Antrean pengaduan" in r.text
     assert client.get("/desk/bahasa/fr").status_code == 404
     assert client.get("/desk/bahasa/en?next=https://evil.example/").location == "/desk/"
+
+
+def test_element_ids_are_unique(client):
+    _import(client, complaint_items(1))
+    sign_in(client)
+    for path in ("/desk/", "/desk/pengaduan/T-0", "/desk/ringkasan"):
+        ids = re.findall(r'\bid="([^"]+)"', client.get(path).text)
+        assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))

@@ -91,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _screenshots(base: str, token: str, out: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tests" / "desk"))
-    from browser import browser_page  # the tests' one way to drive Debian's chromium
+    from .browser import browser_page
 
     with browser_page(width=1366, height=900) as page:
         page.goto(base + "/desk/masuk")

@@ -6,8 +6,9 @@ import time
 
 import pandas as pd
 import pytest
-from browser import browser_page
 from desk_helpers import ADMIN, LAPOR_XLSX, Server
+
+from service.desk.browser import browser_page
 
 pytestmark = pytest.mark.slow
 

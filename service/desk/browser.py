@@ -1,4 +1,8 @@
-"""Debian's chromium driven by Playwright (the system browser; never `playwright install`)."""
+"""Debian's chromium driven by Playwright (the system browser; never `playwright install`).
+
+Used by the desk's end-to-end test and by `make desk-demo` for screenshots; Playwright is a
+development dependency and is imported only when a page is opened.
+"""
 from __future__ import annotations
 
 import shutil

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO_MODEL := models/demo
 SHARED := ../shared/data
 
-.PHONY: install demo test bench serve report-demo clean
+.PHONY: install demo test bench serve report-demo desk-demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ report-demo: install
 	$(BIN)/python -m learning.demo_feedback --out models/report_demo/feedback.csv
 	$(BIN)/disposisi report --feedback models/report_demo/feedback.csv --out models/report_demo/site
 	$(BIN)/python -m learning.chromium models/report_demo/site/index.html models/report_demo/report.png
+
+# The admins' desk on the demo model with team-written demo complaints; screenshots into models/desk_demo/.
+desk-demo: $(DEMO_MODEL)/card.json
+	$(BIN)/python -m service.desk.demo --model $(DEMO_MODEL) --out models/desk_demo
 
 clean:
 	rm -rf $(VENV) models *.egg-info

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHES = ["bench.bench_preprocess", "bench.bench_training", "bench.bench_service", "bench.bench_backlog"]
+BENCHES = ["bench.bench_preprocess", "bench.bench_training", "bench.bench_service", "bench.bench_backlog", "bench.bench_desk"]
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     ``config`` may also carry ``MODEL``, an already loaded ``RoutingModel`` (tests).
     """
     from .api import health, mlflow, v1
+    from .complaints_api import complaints_v1
+    from .desk import init_desk
     from .errors import register_error_handlers
     from .state import ServiceState
 
@@ -36,4 +38,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(v1)
     app.register_blueprint(health)
     app.register_blueprint(mlflow)
+    app.register_blueprint(complaints_v1)
+    init_desk(app, exempt=[v1, health, mlflow, complaints_v1])  # the JSON API authenticates by bearer token, not cookie
     return app

@@ -23,8 +23,15 @@ DEFAULTS: dict = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_BATCH": 1000,
     "RELOAD_INTERVAL": 1.0,  # seconds between checks of MODELS_DIR/current
+    # the admins' desk (docs/desk.md)
+    "VIEWER_TOKENS": "",  # comma-separated tokens that may look at the desk and the queue but not decide
+    "VIEWER_TOKEN_HASHES": "",
+    "SECRET_KEY": None,  # signs desk session cookies; default: a random key kept in DATA_DIR/desk_secret_key
+    "COOKIE_SECURE": "auto",  # auto: Secure cookie when the request came over TLS (or X-Forwarded-Proto: https)
+    "SESSION_MINUTES": 480,  # a desk sign-in lasts one working day
+    "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,  # complaint uploads (xlsx/CSV); JSON bodies keep MAX_CONTENT_LENGTH
 }
-_INTS = ("MAX_TEXT_CHARS", "MAX_CONTENT_LENGTH", "MAX_BATCH")
+_INTS = ("MAX_TEXT_CHARS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "SESSION_MINUTES", "MAX_UPLOAD_BYTES")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -74,10 +81,15 @@ def load_config(overrides: dict | None = None, environ=None) -> dict:
 
         cfg["DATABASE_URL"] = default_sqlite_url(Path(cfg["DATA_DIR"]))
 
-    hashes = [h.lower() for h in _split(cfg["ADMIN_TOKEN_HASHES"])]
-    bad = [h for h in hashes if not _HEX64.match(h)]
-    if bad:
-        raise ConfigError(f"{PREFIX}ADMIN_TOKEN_HASHES must be sha256 hex digests (64 hex characters)")
-    cfg["ADMIN_TOKEN_HASHES"] = tuple(hashes + [token_hash(t) for t in _split(cfg["ADMIN_TOKENS"])])
-    cfg["ADMIN_TOKENS"] = None  # the plain tokens are not kept around
+    for role in ("ADMIN", "VIEWER"):
+        hashes = [h.lower() for h in _split(cfg[f"{role}_TOKEN_HASHES"])]
+        bad = [h for h in hashes if not _HEX64.match(h)]
+        if bad:
+            raise ConfigError(f"{PREFIX}{role}_TOKEN_HASHES must be sha256 hex digests (64 hex characters)")
+        cfg[f"{role}_TOKEN_HASHES"] = tuple(hashes + [token_hash(t) for t in _split(cfg[f"{role}_TOKENS"])])
+        cfg[f"{role}_TOKENS"] = None  # the plain tokens are not kept around
+    secure = str(cfg["COOKIE_SECURE"]).strip().lower()
+    if secure not in {"auto", "1", "0", "true", "false"}:
+        raise ConfigError(f"{PREFIX}COOKIE_SECURE must be auto, 1 or 0, got {cfg['COOKIE_SECURE']!r}")
+    cfg["COOKIE_SECURE"] = {"true": "1", "false": "0"}.get(secure, secure)
     return cfg

@@ -13,6 +13,7 @@ from pathlib import Path
 from routing_model import ModelLoadError, RoutingModel
 from routing_model.model_store import ModelStoreError, current_model_dir
 
+from .complaints import ComplaintStore
 from .store import FeedbackStore
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ class ServiceState:
             interval=config["RELOAD_INTERVAL"],
         )
         self.store = FeedbackStore(config["DATABASE_URL"])
+        self.complaints = ComplaintStore(self.store)
         self.token_hashes: tuple[str, ...] = tuple(config["ADMIN_TOKEN_HASHES"])
+        self.viewer_hashes: tuple[str, ...] = tuple(config.get("VIEWER_TOKEN_HASHES") or ())
         if not self.token_hashes:
             log.warning("no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): feedback is refused")
         self.models.start()
@@ -112,12 +115,32 @@ class ServiceState:
 
     def token_ok(self, token: str) -> bool:
         """Constant-time comparison of the token's sha256 against every configured hash."""
+        return _matches(hashlib.sha256(token.encode("utf-8")).hexdigest(), self.token_hashes)
+
+    def role_of(self, token: str) -> str | None:
+        """"admin", "viewer" or None for a token (admin wins if a token is listed as both)."""
         digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        ok = False
-        for expected in self.token_hashes:
-            ok |= hmac.compare_digest(digest, expected)
-        return ok
+        if _matches(digest, self.token_hashes):
+            return "admin"
+        if _matches(digest, self.viewer_hashes):
+            return "viewer"
+        return None
+
+    def hash_role(self, digest: str) -> str | None:
+        """The role a stored token digest still has (tokens removed from the config lose it)."""
+        if _matches(digest, self.token_hashes):
+            return "admin"
+        if _matches(digest, self.viewer_hashes):
+            return "viewer"
+        return None
 
     def close(self) -> None:
         self.models.stop()
         self.store.close()
+
+
+def _matches(digest: str, hashes) -> bool:
+    ok = False
+    for expected in hashes:
+        ok |= hmac.compare_digest(digest, expected)
+    return ok

@@ -1,0 +1,39 @@
+"""The desk's forms (Flask-WTF: every form carries a CSRF token). Labels are lazy gettext strings."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class SignInForm(FlaskForm):
+    token = PasswordField(_l("Token akses"), validators=[DataRequired(_l("Isi token akses Anda.")), Length(max=500)])
+    name = StringField(_l("Nama Anda (dicatat pada setiap keputusan)"), validators=[Optional(), Length(max=100)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Ekspor SP4N-LAPOR! (.xlsx) atau CSV"))
+
+
+class DecisionForm(FlaskForm):
+    """One form for the four decisions; the submit button's ``action`` says which."""
+
+    action = HiddenField()
+    agency = StringField(_l("Instansi"), validators=[Optional(), Length(max=300)])
+    destination = StringField(_l("Teruskan ke (instansi atau daerah lain)"), validators=[Optional(), Length(max=300)])
+    duplicate_of = StringField(_l("Duplikat dari (Tracking ID)"), validators=[Optional(), Length(max=200)])
+
+
+class EmptyForm(FlaskForm):
+    """Undo and sign-out: nothing but the CSRF token."""
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: filters change nothing
+
+    status = SelectField(_l("Status"), choices=[("open", _l("Terbuka")), ("decided", _l("Sudah diputuskan")), ("all", _l("Semua"))])
+    q = StringField(_l("Cari teks atau Tracking ID"), validators=[Optional(), Length(max=200)])
+    agency = SelectField(_l("Instansi"), choices=[], validate_choice=False)

@@ -1,0 +1,349 @@
+"""The desk's pages: sign-in, the day's queue, one complaint, decisions and undo, export, overview.
+
+Every POST follows post/redirect/get; errors an admin can cause come back as a message on the page
+(``flash``), never as a traceback, and change nothing.
+"""
+from __future__ import annotations
+
+import time
+from datetime import date
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for)
+from flask_babel import format_date, format_decimal, format_percent, gettext as _, lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+
+from routing_model.tabular import TableError
+
+from .. import sla
+from ..complaints import DeskError, PAGE_SIZE
+from ..complaints_api import actor, xlsx_response
+from ..config import token_hash
+from ..uploads import complaints_from_upload
+from . import charts
+from .forms import DecisionForm, EmptyForm, FilterForm, SignInForm, UploadForm
+from .highlight import segments
+from .i18n import LANGUAGES, select_locale
+
+desk = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates", static_folder="static",
+                 static_url_path="/static")
+PUBLIC = {"desk.sign_in", "desk.static", "desk.language"}
+ACTION_LABELS = {"accepted": _l("Diterima"), "corrected": _l("Dikoreksi"), "not_our_authority": _l("Bukan wewenang"),
+                 "duplicate": _l("Duplikat")}
+
+
+def _state():
+    return current_app.extensions["disposisi"]
+
+
+# -- session -------------------------------------------------------------------------------------
+def _session_user() -> tuple[dict | None, str | None]:
+    """(user, why not): the signed-in user, or None and "expired"/"revoked"/"none"."""
+    digest = session.get("tok")
+    if not digest:
+        return None, "none"
+    minutes = current_app.config["DISPOSISI"]["SESSION_MINUTES"]
+    if time.time() - float(session.get("at", 0)) > minutes * 60:
+        return None, "expired"
+    role = _state().hash_role(digest)
+    if role is None:
+        return None, "revoked"
+    return {"role": role, "name": session.get("name") or "", "digest": digest}, None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths under /desk (no open redirect)."""
+    if target and target.startswith("/desk") and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for("desk.queue")
+
+
+def _sign_in_redirect(why: str):
+    keep = {k: session[k] for k in ("lang",) if k in session}
+    session.clear()
+    session.update(keep)
+    if why == "expired":
+        flash(_("Sesi Anda telah berakhir. Silakan masuk lagi; tindakan terakhir tidak disimpan."), "error")
+    elif why == "revoked":
+        flash(_("Token Anda tidak berlaku lagi. Silakan masuk dengan token yang berlaku."), "error")
+    else:
+        flash(_("Silakan masuk dengan token akses Anda."), "info")
+    nxt = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
+    return redirect(url_for("desk.sign_in", next=_safe_next(urlsplit(nxt or "").path if request.method != "GET" else nxt)))
+
+
+@desk.before_request
+def _require_sign_in():
+    if request.endpoint in PUBLIC:
+        return None
+    user, why = _session_user()
+    if user is None:
+        return _sign_in_redirect(why)
+    g.user = user
+    return None
+
+
+def admin_only(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user["role"] != "admin":
+            flash(_("Token Anda hanya untuk melihat: Anda tidak bisa mengimpor atau memutuskan."), "error")
+            return redirect(request.referrer if _same_site(request.referrer) else url_for("desk.queue")), 303
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).netloc == request.host and urlsplit(url).path.startswith("/desk")
+
+
+@desk.app_template_global()
+def current_user():
+    return getattr(g, "user", None)
+
+
+@desk.app_template_global()
+def ui_lang() -> str:
+    return select_locale()
+
+
+@desk.app_template_filter("pct")
+def _pct(value):
+    if value is None:
+        return "—"
+    if 0 < value < 0.005:
+        return "<1 %"  # never print a suggestion the model gave as "0 %"
+    return format_percent(value, "#,##0 %")
+
+
+@desk.app_template_filter("num")
+def _num(value):
+    return "—" if value is None else format_decimal(value, "#,##0.#")
+
+
+@desk.app_template_filter("day")
+def _day(value):
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return format_date(value, "d MMM yyyy")
+
+
+@desk.app_template_filter("week")
+def _week(value):
+    return format_date(value, "d MMM")
+
+
+@desk.app_template_global()
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+# -- sign in / out / language ----------------------------------------------------------------------
+@desk.route("/masuk", methods=["GET", "POST"])
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        token = form.token.data.strip()
+        role = _state().role_of(token)
+        if role is None:
+            flash(_("Token tidak dikenal. Periksa token Anda atau minta token kepada pengelola Disposisi."), "error")
+            return render_template("desk/sign_in.html", form=form), 401
+        lang = session.get("lang")
+        session.clear()
+        session.permanent = True
+        session.update({"tok": token_hash(token), "role": role, "name": (form.name.data or "").strip()[:100],
+                        "at": time.time()})
+        if lang:
+            session["lang"] = lang
+        return redirect(_safe_next(request.args.get("next")), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("desk/sign_in.html", form=form), status
+
+
+@desk.post("/keluar")
+def sign_out():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("Anda sudah keluar."), "info")
+    return redirect(url_for("desk.sign_in"), 303)
+
+
+@desk.get("/bahasa/<lang>")
+def language(lang: str):
+    if lang not in LANGUAGES:
+        abort(404)
+    session["lang"] = lang
+    return redirect(_safe_next(request.args.get("next")), 303)
+
+
+# -- queue ---------------------------------------------------------------------------------------
+def _queue_args() -> dict:
+    def flag(name):
+        return request.args.get(name, "") in ("1", "on", "true")
+
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    status = request.args.get("status", "open")
+    return {"status": status if status in ("open", "decided", "all") else "open", "overdue": flag("overdue"),
+            "needs_review": flag("review"), "agency": request.args.get("agency") or None,
+            "q": (request.args.get("q") or "").strip()[:200] or None, "page": page}
+
+
+@desk.get("/")
+def queue():
+    args = _queue_args()
+    store = _state().complaints
+    page = store.queue(**args, per_page=PAGE_SIZE)
+    filters = FilterForm(request.args)
+    filters.agency.choices = [("", _("Semua instansi"))] + [(a, a) for a in store.agencies_in_queue()]
+    link_args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("desk/queue.html", page=page, args=args, filters=filters, upload=UploadForm(),
+                           link_args=link_args, today=sla.today_local())
+
+
+@desk.post("/impor")
+@admin_only
+def upload():
+    form = UploadForm()
+    st = _state()
+    try:
+        items = complaints_from_upload(request.files.get(form.file.name))
+        result = st.complaints.import_complaints(items, st.model)
+    except TableError as exc:
+        flash(_("Impor gagal, tidak ada yang disimpan: %(why)s", why=str(exc)), "error")
+        return redirect(url_for("desk.queue"), 303)
+    flash(_("%(added)s pengaduan baru diimpor; %(existing)s sudah ada sebelumnya; %(dups)s dengan kemiripan (duplikat).",
+            added=result.added, existing=result.skipped_existing, dups=result.duplicates_found), "ok")
+    return redirect(url_for("desk.queue"), 303)
+
+
+@desk.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    limit = current_app.config["DISPOSISI"]["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    flash(_("Berkas terlalu besar: batasnya %(mb)s MB. Tidak ada yang disimpan.", mb=limit), "error")
+    return redirect(url_for("desk.queue"), 303)
+
+
+@desk.errorhandler(CSRFError)
+def _csrf_error(exc):
+    if request.endpoint == "desk.sign_in":
+        flash(_("Formulir masuk sudah kedaluwarsa atau tanpa token keamanan (CSRF). Silakan coba lagi."), "error")
+        return render_template("desk/sign_in.html", form=SignInForm(formdata=None)), 400
+    user, why = _session_user()
+    if user is None:
+        return _sign_in_redirect(why)
+    return render_template("desk/error.html", title=_("Formulir tidak sah"), message=_(
+        "Formulir ini tidak membawa token keamanan yang berlaku (CSRF). Muat ulang halaman lalu coba lagi; "
+        "tidak ada yang disimpan.")), 400
+
+
+@desk.errorhandler(NotFound)
+def _not_found(exc):
+    return render_template("desk/error.html", title=_("Tidak ditemukan"),
+                           message=getattr(exc, "desk_message", None) or _("Halaman ini tidak ada.")), 404
+
+
+# -- one complaint ---------------------------------------------------------------------------------
+def _missing(complaint_id: str):
+    exc = NotFound()
+    exc.desk_message = _("Pengaduan dengan Tracking ID %(id)s tidak ada.", id=complaint_id)
+    raise exc
+
+
+@desk.get("/pengaduan/<complaint_id>")
+def complaint(complaint_id: str):
+    st = _state()
+    item = st.complaints.get(complaint_id)
+    if item is None:
+        _missing(complaint_id)
+    prev_id, next_id = st.complaints.neighbours(complaint_id)
+    can_undo = item["status"] == "decided" and item["decision"]["decided_at"] and _decided_today(item)
+    registry = st.model.registry
+    return render_template(
+        "desk/complaint.html", item=item, segments=segments(item["text"] or "", item["reasons"]),
+        form=DecisionForm(destination=(item["outside_region"] or {}).get("region", ""),
+                          duplicate_of=item["duplicates"][0]["id"] if item["duplicates"] else ""),
+        undo=EmptyForm(), can_undo=can_undo, agencies=[a.name for a in registry.active], prev_id=prev_id, next_id=next_id,
+    )
+
+
+def _decided_today(item: dict) -> bool:
+    from datetime import datetime
+
+    decided = datetime.fromisoformat(item["decision"]["decided_at"].replace("Z", "+00:00"))
+    return decided.astimezone(sla.LOCAL_TZ).date() == sla.today_local()
+
+
+@desk.post("/pengaduan/<complaint_id>/keputusan")
+@admin_only
+def decide(complaint_id: str):
+    form = DecisionForm()
+    st = _state()
+    if not form.validate():
+        flash(_("Isian tidak sah: %(why)s", why="; ".join(e for errs in form.errors.values() for e in errs)), "error")
+        return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
+    try:
+        item = st.complaints.decide(complaint_id, form.action.data or "", actor(g.user["digest"], g.user["name"]),
+                                    st.model.registry, agency=form.agency.data, destination=form.destination.data,
+                                    duplicate_of=form.duplicate_of.data)
+    except DeskError as exc:
+        if exc.status == 404:
+            _missing(complaint_id)
+        flash(_("Keputusan tidak disimpan: %(why)s", why=str(exc)), "error")
+        return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
+    d = item["decision"]
+    what = action_label(d["action"]) + (f": {d['agency']}" if d["action"] in ("accepted", "corrected") else
+                                        f": {d['destination']}" if d["destination"] else
+                                        f": {d['duplicate_of']}" if d["duplicate_of"] else "")
+    flash({"text": _("Pengaduan %(id)s — %(what)s.", id=complaint_id, what=what),
+           "link": url_for("desk.complaint", complaint_id=complaint_id), "link_text": _("Lihat atau batalkan")}, "ok")
+    next_id = st.complaints.neighbours(complaint_id)[1]
+    if next_id:
+        return redirect(url_for("desk.complaint", complaint_id=next_id), 303)
+    return redirect(url_for("desk.queue"), 303)
+
+
+@desk.post("/pengaduan/<complaint_id>/batal")
+@admin_only
+def undo(complaint_id: str):
+    EmptyForm()
+    try:
+        _state().complaints.undo(complaint_id)
+    except DeskError as exc:
+        if exc.status == 404:
+            _missing(complaint_id)
+        flash(_("Tidak bisa dibatalkan: %(why)s", why=str(exc)), "error")
+    else:
+        flash(_("Keputusan untuk %(id)s dibatalkan; pengaduan kembali terbuka.", id=complaint_id), "ok")
+    return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
+
+
+@desk.get("/ekspor")
+def export():
+    day = sla.today_local()
+    return xlsx_response(_state().complaints.export_day(day), day)
+
+
+# -- overview for the head of unit ---------------------------------------------------------------------
+@desk.get("/ringkasan")
+def overview():
+    data = _state().complaints.overview()
+    per = data["per_agency_week"]
+    totals = sorted(((a, sum(w.values())) for a, w in per.items()), key=lambda t: (-t[1], t[0]))
+    agency_chart = charts.hbar([(a, n, format_decimal(n)) for a, n in totals[:15]],
+                               axis_label=_("pengaduan, %(n)s minggu terakhir data", n=len(data["weeks"])))
+    top_cell = max((n for w in per.values() for n in w.values()), default=0)
+    heat = [{"agency": a, "cells": [{"n": per[a].get(wk, 0), "level": charts.heat_level(per[a].get(wk, 0), top_cell)}
+                                    for wk in data["weeks"]], "total": n} for a, n in totals]
+    acceptance = charts.hbar([(v, (r["rate"] or 0) * 100, f"{_pct(r['rate'])} (n={r['decided']})")
+                              for v, r in data["acceptance"].items()], percent=True,
+                             axis_label=_("diterima sesuai saran pertama"))
+    return render_template("desk/overview.html", data=data, agency_chart=agency_chart, heat=heat, acceptance=acceptance)

@@ -29,21 +29,38 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bi
     return float(ece)
 
 
-def review_threshold(confidence: np.ndarray, correct: np.ndarray, target_precision: float = 0.90, min_support: int = 5) -> float:
-    """Lowest confidence above which top-1 suggestions reach ``target_precision``.
+CONFIDENCE_Z = 1.0  # one-sided: the precision promised is the lower bound at ~84 % confidence
+
+
+def wilson_lower(hits: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
+    """Wilson score lower bound of a proportion: what ``hits`` of ``n`` lets one promise."""
+    n = np.asarray(n, float)
+    p = np.asarray(hits, float) / n
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
+def review_threshold(
+    confidence: np.ndarray, correct: np.ndarray, target_precision: float = 0.90, min_support: int = 5, z: float = CONFIDENCE_Z,
+) -> float:
+    """Lowest confidence above which top-1 suggestions reach ``target_precision``, counting only
+    what the rows can vouch for: the Wilson lower bound of the precision (``z``) must reach the
+    target, so 5 right out of 5 is not yet "90 %".
 
     Returns 1.0 (everything goes to a human) when no threshold reaches the target on at least
     ``min_support`` rows: an honest "the model is not good enough to skip review yet".
     """
     order = np.argsort(-np.asarray(confidence))
     conf, hit = np.asarray(confidence)[order], np.asarray(correct, float)[order]
-    precision = np.cumsum(hit) / np.arange(1, len(hit) + 1)
+    n = np.arange(1, len(hit) + 1)
+    lower = wilson_lower(np.cumsum(hit), n, z) if len(hit) else np.zeros(0)
     best = 1.0
     for i in range(len(conf)):
         # only cut between distinct confidence values
         if i + 1 < len(conf) and conf[i + 1] == conf[i]:
             continue
-        if i + 1 >= min_support and precision[i] >= target_precision:
+        if i + 1 >= min_support and lower[i] >= target_precision:
             best = float(conf[i])
     return best
 

@@ -13,7 +13,8 @@ from routing_model.tabular import TableError
 from . import sla
 from .auth import bearer_role
 from .complaints import DeskError, complaints_from_json
-from .errors import ApiError, read_json
+from .errors import ApiError
+from .json_body import read_json
 from .uploads import complaints_from_upload
 
 complaints_v1 = Blueprint("complaints_v1", __name__, url_prefix="/v1")

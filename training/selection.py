@@ -2,7 +2,7 @@
 
 The test year is never looked at: rows on or after ``until`` are dropped before the folds are
 made. Settings that only re-weight probabilities (``mention_boost``) are scored on the same
-fitted folds, so the grid costs one fit per (C, registry_weight) and fold.
+fitted folds, so the grid costs one fit per (alpha, function_alpha) and fold.
 """
 from __future__ import annotations
 
@@ -17,18 +17,21 @@ from routing_model.metrics import topk_accuracy
 
 from .weights import recency_weights
 
-# A wider run (class_weight None, recency half-life 365 d, registry_weight 3) never beat
-# these on the same folds; see docs/quality.md. Kept small so `select` takes minutes.
+# The grid of the SGD model (2026-11-24): alpha and function_alpha 1e-5 .. 1e-3, mandate_boost
+# 0 .. 12, mention_boost 0 / 3, function_mix 0 .. 0.7; a wider run over class_weight None and a
+# recency half-life of 365 d never beat balanced weights and no decay. Kept small so `select`
+# takes minutes. docs/quality.md has the figures.
 GRID = {
-    "C": [10.0, 30.0, 100.0],
-    "registry_weight": [1.0],
+    "alpha": [1e-4, 3e-4],
+    "function_alpha": [1e-4],
     "class_weight": ["balanced"],
     "half_life_days": [None],
-    "mention_boost": [0.0, 3.0, 10.0],
-    "mandate_boost": [0.0, 2.0, 5.0, 8.0, 12.0],
+    "mention_boost": [0.0, 3.0],
+    "mandate_boost": [0.0, 8.0, 12.0],
+    "function_mix": [0.0, 0.3, 0.5, 0.7],
 }
 # Settings applied after the fit (re-weighting probabilities): scored on the same fitted folds.
-POST_FIT = ("mention_boost", "mandate_boost")
+POST_FIT = ("mention_boost", "mandate_boost", "function_mix")
 
 
 def _splits(n: int, dates: list[str] | None, folds: int, seed: int):

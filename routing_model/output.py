@@ -11,7 +11,7 @@ def suggestion_columns(k: int) -> list[str]:
     cols = []
     for i in range(1, k + 1):
         cols += [f"agency_{i}", f"score_{i}"]
-    return cols + ["needs_review", "model_version"]
+    return cols + ["needs_review", "outside_region", "model_version"]
 
 
 def suggestion_row(s: Suggestion, k: int, model_version: str) -> dict:
@@ -21,6 +21,7 @@ def suggestion_row(s: Suggestion, k: int, model_version: str) -> dict:
         row[f"agency_{i + 1}"] = agency
         row[f"score_{i + 1}"] = "" if score is None else f"{score:.4f}"
     row["needs_review"] = "true" if s.needs_review else "false"
+    row["outside_region"] = s.outside_region["region"] if s.outside_region else ""
     row["model_version"] = model_version
     return row
 

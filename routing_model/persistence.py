@@ -17,6 +17,7 @@ import os
 import platform
 import tempfile
 import uuid
+import zipfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -111,7 +112,8 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".model-", suffix=".tmp")
     os.close(fd)
     try:
-        sio.dump(model, tmp)
+        # deflate: the file's schema.json (vocabularies, place names) shrinks about tenfold
+        sio.dump(model, tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model is read by the service user too
         model_sha = sha256_file(Path(tmp))
         os.replace(tmp, out / MODEL_FILE)

@@ -95,7 +95,7 @@ def test_classify_keeps_every_column_and_accounts_for_every_row(demo_model_dir, 
         reader = csv.DictReader(fh)
         header = reader.fieldnames
         result = list(reader)
-    expected_new = ["agency_1", "score_1", "agency_2", "score_2", "agency_3", "score_3", "needs_review", "model_version"]
+    expected_new = ["agency_1", "score_1", "agency_2", "score_2", "agency_3", "score_3", "needs_review", "outside_region", "model_version"]
     assert header == ["id", "kanal", "text"] + expected_new
 
     rejects_path = tmp_path / "out.csv.rejects.csv"
@@ -135,7 +135,7 @@ def test_classify_with_k_1(demo_model_dir, tmp_path):
     proc = run_cli("classify", "--model", demo_model_dir, "--input", data, "--output", out, "--k", "1", "--jobs", "1")
     assert proc.returncode == 0, proc.stderr
     result = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(result.columns) == ["id", "text", "agency_1", "score_1", "needs_review", "model_version"]
+    assert list(result.columns) == ["id", "text", "agency_1", "score_1", "needs_review", "outside_region", "model_version"]
     assert len(result) == 5
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from routing_model.model_store import CURRENT, PREVIOUS, point, switch_lock
-from routing_model.persistence import CARD_FILE, MODEL_FILE, load_model, read_card
+from routing_model.persistence import CARD_DIGEST_FILE, CARD_FILE, MODEL_FILE, load_model, read_card
 from routing_model.registry import DEFAULT_REGISTRY, Registry
 from routing_model.errors import DisposisiError
 from training.fingerprints import split, unpack
@@ -32,9 +32,18 @@ N_BOOTSTRAP = 2000
 BOOTSTRAP_SEED = 0
 MAX_P_WORSE = 0.90
 LOG_FILE = "promotions.jsonl"
-MODEL_DIR_FILES = (MODEL_FILE, CARD_FILE)  # what a promoted model directory holds, nothing else
+MODEL_DIR_FILES = (MODEL_FILE, CARD_FILE, CARD_DIGEST_FILE)  # what a promoted model directory holds, nothing else
 METRICS = ("top1", "top3")
 MIN_FAIR_ROWS = 30
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file system allows it: promoting a model copies no bytes (model
+    files are only ever replaced whole, never edited in place, so the link cannot change)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 class PromotionError(DisposisiError, RuntimeError):
@@ -231,7 +240,7 @@ def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, re
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
             for name in MODEL_DIR_FILES:  # only the model: never training texts or other files beside it
-                shutil.copy2(new_dir / name, tmp / name, follow_symlinks=True)
+                link_or_copy((new_dir / name).resolve(), tmp / name)
             os.replace(tmp, target)
         load_model(target)  # verify the copy
     else:

@@ -111,11 +111,13 @@ def ui_lang() -> str:
 
 @desk.app_template_filter("pct")
 def _pct(value):
-    if value is None:
-        return "—"
-    if 0 < value < 0.005:
-        return "<1 %"  # never print a suggestion the model gave as "0 %"
-    return format_percent(value, "#,##0 %")
+    return "—" if value is None else format_percent(value, "#,##0 %")
+
+
+@desk.app_template_filter("conf")
+def _conf(value):
+    """A suggestion's confidence: never "0 %" for an agency the model did suggest."""
+    return "<1 %" if value is not None and value < 0.005 else _pct(value)
 
 
 @desk.app_template_filter("num")

@@ -23,7 +23,7 @@ from ..complaints_api import actor, xlsx_response
 from ..config import token_hash
 from ..uploads import complaints_from_upload
 from . import charts
-from .forms import DecisionForm, EmptyForm, FilterForm, SignInForm, UploadForm
+from .forms import DecisionForm, EmptyForm, SignInForm, UploadForm
 from .highlight import segments
 from .i18n import LANGUAGES, select_locale
 
@@ -204,10 +204,10 @@ def queue():
     args = _queue_args()
     store = _state().complaints
     page = store.queue(**args, per_page=PAGE_SIZE)
-    filters = FilterForm(request.args)
-    filters.agency.choices = [("", _("Semua instansi"))] + [(a, a) for a in store.agencies_in_queue()]
+    statuses = [("open", _("Terbuka")), ("decided", _("Sudah diputuskan")), ("all", _("Semua"))]
     link_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("desk/queue.html", page=page, args=args, filters=filters, upload=UploadForm(),
+    return render_template("desk/queue.html", page=page, args=args, statuses=statuses, agencies=store.agencies_in_queue(),
+                           upload=UploadForm(),
                            link_args=link_args, today=sla.today_local())
 
 

@@ -153,6 +153,12 @@ def complaints_from_frame(frame: pd.DataFrame, name: str) -> list[NewComplaint]:
         raise TableError(f"{name}: tidak ada pengaduan di berkas ini (the file has no complaints)")
     if len(frame) > MAX_IMPORT_ROWS:
         raise TableError(f"{name}: {len(frame):,} baris; batasnya {MAX_IMPORT_ROWS:,} per impor")
+    lapor = frame.attrs.get("source_format") == "lapor_xlsx"
+    if not lapor:  # a CSV saved from the LAPOR! export keeps its Indonesian column names
+        renamed = {k: v for k, v in LAPOR_COLUMNS.items() if k in frame.columns and v not in frame.columns}
+        if renamed:
+            frame = frame.rename(columns=renamed)
+            lapor = True
     cols = {role: column_name(frame, role) for role in ("id", "text", "date", "title", "confidentiality")}
     if cols["date"] not in frame.columns and "received" in frame.columns:
         cols["date"] = "received"
@@ -165,7 +171,6 @@ def complaints_from_frame(frame: pd.DataFrame, name: str) -> list[NewComplaint]:
         )
     conf_col = cols["confidentiality"] if cols["confidentiality"] in frame.columns else (
         "confidential" if "confidential" in frame.columns else None)
-    lapor = frame.attrs.get("source_format") == "lapor_xlsx"
     original = {v: k for k, v in LAPOR_COLUMNS.items()} if lapor else {}
     first_row = int(frame.attrs.get("first_data_row", 2))
     out, bad = [], []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,17 +36,26 @@ class DeskSessionInterface(SecureCookieSessionInterface):
 
 
 def secret_key(cfg: dict) -> str:
-    """DISPOSISI_SECRET_KEY, else a random key created once in DATA_DIR (shared by every worker process)."""
+    """DISPOSISI_SECRET_KEY, else a random key created once in DATA_DIR (shared by every worker process).
+
+    Workers start together: the key is written to a private temporary file and published with
+    ``os.link``, which fails if another worker got there first, so no worker ever reads a half-written key.
+    """
     if cfg.get("SECRET_KEY"):
         return str(cfg["SECRET_KEY"])
     path = Path(cfg["DATA_DIR"]) / "desk_secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secrets.token_hex(32))
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".desk_secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
     return path.read_text(encoding="ascii").strip()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -28,12 +28,3 @@ class DecisionForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """Undo and sign-out: nothing but the CSRF token."""
-
-
-class FilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form: filters change nothing
-
-    status = SelectField(_l("Status"), choices=[("open", _l("Terbuka")), ("decided", _l("Sudah diputuskan")), ("all", _l("Semua"))])
-    q = StringField(_l("Cari teks atau Tracking ID"), validators=[Optional(), Length(max=200)])
-    agency = SelectField(_l("Instansi"), choices=[], validate_choice=False)

@@ -23,7 +23,7 @@ from ..complaints_api import actor, xlsx_response
 from ..config import token_hash
 from ..uploads import complaints_from_upload
 from . import charts
-from .forms import DecisionForm, EmptyForm, FilterForm, SignInForm, UploadForm
+from .forms import DecisionForm, EmptyForm, SignInForm, UploadForm
 from .highlight import segments
 from .i18n import LANGUAGES, select_locale
 
@@ -111,11 +111,13 @@ def ui_lang() -> str:
 
 @desk.app_template_filter("pct")
 def _pct(value):
-    if value is None:
-        return "—"
-    if 0 < value < 0.005:
-        return "<1 %"  # never print a suggestion the model gave as "0 %"
-    return format_percent(value, "#,##0 %")
+    return "—" if value is None else format_percent(value, "#,##0 %")
+
+
+@desk.app_template_filter("conf")
+def _conf(value):
+    """A suggestion's confidence: never "0 %" for an agency the model did suggest."""
+    return "<1 %" if value is not None and value < 0.005 else _pct(value)
 
 
 @desk.app_template_filter("num")
@@ -202,10 +204,10 @@ def queue():
     args = _queue_args()
     store = _state().complaints
     page = store.queue(**args, per_page=PAGE_SIZE)
-    filters = FilterForm(request.args)
-    filters.agency.choices = [("", _("Semua instansi"))] + [(a, a) for a in store.agencies_in_queue()]
+    statuses = [("open", _("Terbuka")), ("decided", _("Sudah diputuskan")), ("all", _("Semua"))]
     link_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("desk/queue.html", page=page, args=args, filters=filters, upload=UploadForm(),
+    return render_template("desk/queue.html", page=page, args=args, statuses=statuses, agencies=store.agencies_in_queue(),
+                           upload=UploadForm(),
                            link_args=link_args, today=sla.today_local())
 
 

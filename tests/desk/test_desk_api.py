@@ -185,3 +185,19 @@ def test_openapi_documents_every_desk_route(desk_app):
     assert rules and rules <= set(spec["paths"]), rules - set(spec["paths"])
     assert spec["paths"]["/v1/complaints/{complaint_id}/decision"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert "viewerToken" in spec["components"]["securitySchemes"]
+
+
+def test_csv_uploads_plain_or_with_lapor_column_names(client, store, shared_data):
+    plain = b"id,date,text\nC-1,2026-11-20,Jalan rusak parah di desa Jelekong mohon diperbaiki\n"
+    lapor = ("Tracking ID;Tanggal Laporan Masuk;Judul Laporan;Isi Laporan Awal\n"
+             "C-2;2026-11-21;Sampah;Sampah menumpuk di pasar Soreang tidak diangkut\n").encode("cp1252")
+    for name, data in (("plain.csv", plain), ("lapor.csv", lapor)):
+        r = client.post("/v1/complaints/import", data={"file": (io.BytesIO(data), name)}, headers=ADMIN_AUTH,
+                        content_type="multipart/form-data")
+        assert r.status_code == 201 and r.json["added"] == 1, r.json
+    assert store.get("C-2")["title"] == "Sampah"
+    assert ["Tracking ID", "C-2"] in store.get("C-2")["source"]  # the export keeps the original column names
+    with open(shared_data / "lapor" / "kab_bandung_2021_2023.csv", "rb") as f:  # the shared CSV as it is
+        r = client.post("/v1/complaints/import", data={"file": (f, "kab_bandung.csv")}, headers=ADMIN_AUTH,
+                        content_type="multipart/form-data")
+    assert r.status_code == 201 and r.json["added"] > 400

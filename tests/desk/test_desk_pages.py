@@ -172,3 +172,16 @@ def test_element_ids_are_unique(client):
     for path in ("/desk/", "/desk/pengaduan/T-0", "/desk/ringkasan"):
         ids = re.findall(r'\bid="([^"]+)"', client.get(path).text)
         assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
+
+
+def test_secret_key_is_created_once_and_shared(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service.desk import secret_key
+
+    cfg = {"DATA_DIR": str(tmp_path / "var"), "SECRET_KEY": None}
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: secret_key(cfg), range(32)))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert (tmp_path / "var" / "desk_secret_key").stat().st_mode & 0o077 == 0  # private to the service user
+    assert secret_key({"DATA_DIR": str(tmp_path), "SECRET_KEY": "given"}) == "given"

@@ -21,6 +21,7 @@ import pandas as pd
 
 from routing_model import Registry, RoutingModel
 from routing_model.persistence import load_model
+from routing_model.progress import Progress
 from routing_model.registry import DEFAULT_REGISTRY, REPO_ROOT
 from routing_model.tabular import TableError, column_name, read_table, require_columns
 from routing_model.text import clean
@@ -164,8 +165,25 @@ def retrain(
     skip_unknown: bool = False,
     calibration_folds: int | None = None,
     log=print,
+    show_progress: bool = True,
 ) -> dict:
-    """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds."""
+    """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds.
+
+    Progress is reported in its RETRAIN_STEPS stages (read, compare, fit, save): the fits take minutes.
+    """
+    bar = Progress(RETRAIN_STEPS, "retrain", "steps", enabled=show_progress)
+    try:
+        return _retrain(model_dir, out_dir, data_paths, feedback, registry_path, seed, holdout_from, skip_unknown,
+                        calibration_folds, log, bar.update)
+    finally:
+        bar.close()
+
+
+RETRAIN_STEPS = 4
+
+
+def _retrain(model_dir, out_dir, data_paths, feedback, registry_path, seed, holdout_from, skip_unknown,
+             calibration_folds, log, step) -> dict:
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise RetrainError(f"{out_dir} already exists and is not empty; choose a new --out directory")
@@ -197,6 +215,7 @@ def retrain(
     data, sources, excluded = combine(parts, registry, fb.negatives if fb else set())
     if len(data.frame) == 0:
         raise RetrainError("no usable labeled complaints to train on")
+    step(1)  # read
 
     folds = int(calibration_folds or champion.calibration_folds)
     params = dict(champion.classifier_params)
@@ -215,10 +234,12 @@ def retrain(
     chall_fig = score_rows(challenger_cmp, slice_["text"], slice_["label"].tolist())
     champion_keys = {clean(str(t)).strip() for t in parts[0]["text"] if isinstance(t, str)}  # what the champion trained on
     seen = int(sum(clean(t).strip() in champion_keys for t in slice_["text"]))
+    step(1)  # champion vs challenger
 
     # 2. final challenger on everything
     final = new_model().fit(data.texts, data.labels)
     seconds = time.perf_counter() - started
+    step(1)  # final fit
 
     dates = sorted(d for d in data.frame["date"] if d)
     source_counts = sources.value_counts().to_dict()
@@ -276,5 +297,6 @@ def retrain(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    step(1)  # saved
     return new_card
 

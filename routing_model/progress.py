@@ -45,7 +45,7 @@ class Progress:
             from tqdm import tqdm
 
             width = shutil.get_terminal_size((0, 0)).columns  # a pty may report 0 columns
-            self.bar = tqdm(total=total, initial=initial, unit=unit, unit_scale=True, dynamic_ncols=width > 0,
+            self.bar = tqdm(total=total, initial=initial, unit=unit, unit_scale=unit == "rows", dynamic_ncols=width > 0,
                             ncols=None if width > 0 else 100, desc=label, file=self.stream, smoothing=0.1)
 
     def update(self, n: int = 1) -> None:

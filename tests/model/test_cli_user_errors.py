@@ -61,7 +61,8 @@ def bad_inputs(tmp_path_factory, demo_model_dir):
         ("suggest with too few --id", ["suggest", "--model", demo_model_dir, "--id", "a", "jalan rusak", "sampah"], "--id"),
         ("report on a missing feedback file", ["report", "--feedback", d / "nope.csv", "--out", d / "r"], "not found"),
         ("retrain from a missing model", ["retrain", "--model", d / "no_model", "--out", d / "m6", "--data", two], "no_model"),
-        ("promote into a missing models dir", ["promote", demo_model_dir, "--models-dir", d / "none"], "none"),
+        ("promote a directory that is not a model", ["promote", d / "nonempty", "--models-dir", d / "models"], "nonempty"),
+        ("rollback with no models dir", ["rollback", "--models-dir", d / "none"], "none"),
     ], d
 
 

@@ -18,7 +18,6 @@ import numpy as np
 
 from routing_model.model_store import CURRENT, PREVIOUS, point
 from routing_model.persistence import load_model, read_card
-from routing_model.progress import progress
 from routing_model.registry import DEFAULT_REGISTRY, Registry
 from routing_model.errors import DisposisiError
 
@@ -106,20 +105,8 @@ def _user(by: str | None) -> str:
         return "unknown"
 
 
-PROMOTE_STEPS = 3
-
-
-def promote(new_dir, models_dir, force: bool = False, reason: str | None = None, by: str | None = None,
-            registry_path=DEFAULT_REGISTRY, show_progress: bool = True) -> dict:
-    """Make ``new_dir`` the current model of ``models_dir`` if it passes the gate; returns the log entry.
-
-    Progress in PROMOTE_STEPS stages (verify, gate, copy + verify the copy): large models take a while.
-    """
-    with progress(PROMOTE_STEPS, "promote", "steps", enabled=show_progress) as step:
-        return _promote(new_dir, models_dir, force, reason, by, registry_path, step)
-
-
-def _promote(new_dir, models_dir, force, reason, by, registry_path, step) -> dict:
+def promote(new_dir, models_dir, force: bool = False, reason: str | None = None, by: str | None = None, registry_path=DEFAULT_REGISTRY) -> dict:
+    """Make ``new_dir`` the current model of ``models_dir`` if it passes the gate; returns the log entry."""
     models_dir = Path(models_dir)
     new_dir = Path(new_dir)
     if force and not (reason and reason.strip()):
@@ -135,7 +122,6 @@ def _promote(new_dir, models_dir, force, reason, by, registry_path, step) -> dic
             "retrain it under this registry"
         )
     version = str(card["version"])
-    step(1)  # verified
 
     current_card, current_version = None, None
     link = models_dir / CURRENT
@@ -162,7 +148,6 @@ def _promote(new_dir, models_dir, force, reason, by, registry_path, step) -> dic
             decision = gate(comparison)
     if not decision["ok"] and not force:
         raise PromotionError(f"refused to promote {version}: {decision['why']}. Use --force --reason TEXT to override.")
-    step(1)  # gate
 
     # everything checked: copy in, then switch the pointers
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -180,7 +165,6 @@ def _promote(new_dir, models_dir, force, reason, by, registry_path, step) -> dic
         load_model(target)  # verify the copy
     else:
         target = new_dir.resolve()
-    step(1)  # copied and verified
     if current_card is not None:
         point(models_dir, PREVIOUS, link.resolve())
     point(models_dir, CURRENT, target)

@@ -21,7 +21,6 @@ import pandas as pd
 
 from routing_model import Registry, RoutingModel
 from routing_model.persistence import load_model
-from routing_model.progress import Progress
 from routing_model.registry import DEFAULT_REGISTRY, REPO_ROOT
 from routing_model.tabular import TableError, column_name, read_table, require_columns
 from routing_model.text import clean
@@ -165,25 +164,8 @@ def retrain(
     skip_unknown: bool = False,
     calibration_folds: int | None = None,
     log=print,
-    show_progress: bool = True,
 ) -> dict:
-    """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds.
-
-    Progress is reported in its RETRAIN_STEPS stages (read, compare, fit, save): the fits take minutes.
-    """
-    bar = Progress(RETRAIN_STEPS, "retrain", "steps", enabled=show_progress)
-    try:
-        return _retrain(model_dir, out_dir, data_paths, feedback, registry_path, seed, holdout_from, skip_unknown,
-                        calibration_folds, log, bar.update)
-    finally:
-        bar.close()
-
-
-RETRAIN_STEPS = 4
-
-
-def _retrain(model_dir, out_dir, data_paths, feedback, registry_path, seed, holdout_from, skip_unknown,
-             calibration_folds, log, step) -> dict:
+    """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds."""
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise RetrainError(f"{out_dir} already exists and is not empty; choose a new --out directory")
@@ -212,10 +194,13 @@ def _retrain(model_dir, out_dir, data_paths, feedback, registry_path, seed, hold
         if len(fb.labels):
             parts.append(fb.labels[["text", "agency", "date"]].assign(source="feedback"))
 
+    from routing_model.progress import Progress
+
+    bar = Progress(3, "retrain", "steps")  # read, comparison fit, final fit: the fits take minutes
     data, sources, excluded = combine(parts, registry, fb.negatives if fb else set())
     if len(data.frame) == 0:
         raise RetrainError("no usable labeled complaints to train on")
-    step(1)  # read
+    bar.update(1)
 
     folds = int(calibration_folds or champion.calibration_folds)
     params = dict(champion.classifier_params)
@@ -230,16 +215,17 @@ def _retrain(model_dir, out_dir, data_paths, feedback, registry_path, seed, hold
         raise RetrainError(f"only {len(train_cmp)} rows are older than the comparison slice; at least {2 * folds} are needed")
     started = time.perf_counter()
     challenger_cmp = new_model().fit(train_cmp["text"].tolist(), train_cmp["label"].tolist())
+    bar.update(1)
     champ_fig = score_rows(champion, slice_["text"], slice_["label"].tolist())
     chall_fig = score_rows(challenger_cmp, slice_["text"], slice_["label"].tolist())
     champion_keys = {clean(str(t)).strip() for t in parts[0]["text"] if isinstance(t, str)}  # what the champion trained on
     seen = int(sum(clean(t).strip() in champion_keys for t in slice_["text"]))
-    step(1)  # champion vs challenger
 
     # 2. final challenger on everything
     final = new_model().fit(data.texts, data.labels)
     seconds = time.perf_counter() - started
-    step(1)  # final fit
+    bar.update(1)
+    bar.close()
 
     dates = sorted(d for d in data.frame["date"] if d)
     source_counts = sources.value_counts().to_dict()
@@ -297,6 +283,5 @@ def _retrain(model_dir, out_dir, data_paths, feedback, registry_path, seed, hold
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    step(1)  # saved
     return new_card
 

@@ -19,7 +19,7 @@ install: $(STAMP)
 
 # Train on the bundled demo complaints (written by the team, see data/demo/README.md) and classify a few.
 demo: install
-	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL)
+	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL) --force
 	$(BIN)/disposisi classify --model $(DEMO_MODEL) --input data/demo/new_complaints.csv --output models/demo_suggestions.csv
 	$(BIN)/disposisi suggest --model $(DEMO_MODEL) \
 	  "Jalan di Desa Jelekong rusak parah, banyak lubang. Mohon segera diperbaiki" \

@@ -20,6 +20,11 @@ def journal_path(output: Path) -> Path:
     return output.with_name(output.name + ".journal.json")
 
 
+def partial_path(path: Path) -> Path:
+    """Where a file is written until the job is complete (then renamed to ``path``)."""
+    return path.with_name(path.name + ".partial")
+
+
 def rejects_path(output: Path) -> Path:
     return output.with_name(output.name + ".rejects.csv")
 

@@ -1,9 +1,12 @@
 """Backlog classification: stream the input in chunks, classify them in parallel, append in order.
 
     source records --chunk--> engine (local processes | dask) --in order--> append + fsync + journal
+                                                            --at the end--> rename (or .xlsx) to --output
 
-Only the parent process touches the output files; workers return finished bytes. See
-``backlog.journal`` for how a killed run resumes, and docs/backlog.md for the whole design.
+Only the parent process touches the output files; workers return finished bytes. Until the job
+is complete the rows go to ``<output>.partial`` (and ``<output>.rejects.csv.partial``): a file
+named as the admin asked exists only once it is whole. See ``backlog.journal`` for how a killed
+run resumes, and docs/backlog.md for the whole design.
 """
 from __future__ import annotations
 
@@ -16,10 +19,12 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from .journal import job_signature, journal_path, read_journal, rejects_path, write_journal
+from .journal import fsync_dir, job_signature, journal_path, partial_path, read_journal, rejects_path, write_journal
+from .output_files import finish_output, output_format
 from routing_model.tabular import open_source
 from .worker import ChunkSpec, header_bytes, init_worker, process_chunk, rejects_header_bytes
 from routing_model.errors import DisposisiError
+from routing_model.progress import Progress
 
 log = logging.getLogger("disposisi.backlog")
 
@@ -38,7 +43,7 @@ class Options:
     k: int = 3
     text_column: str | None = None
     id_column: str | None = None
-    fmt: str = "csv"
+    fmt: str | None = None  # csv | jsonl | xlsx; None: from the output file name
     jobs: int | None = None
     quiet: bool = False
     resume: bool = False
@@ -52,55 +57,6 @@ def _chunks(records, size: int):
     it = iter(records)
     while chunk := list(islice(it, size)):
         yield chunk
-
-
-# -- progress -----------------------------------------------------------------------------------
-class Progress:
-    """tqdm bar on a terminal, a plain log line every few seconds otherwise, nothing when quiet."""
-
-    def __init__(self, total: int | None, initial: int, quiet: bool, every: float):
-        self.quiet, self.every = quiet, every
-        self.done, self.initial, self.total = initial, initial, total
-        self.start = self.last = time.monotonic()
-        self.bar = None
-        if not quiet and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            import shutil
-
-            width = shutil.get_terminal_size((0, 0)).columns  # a pty may report 0 columns
-            self.bar = tqdm(total=total, initial=initial, unit="rows", unit_scale=True, dynamic_ncols=width > 0,
-                            ncols=None if width > 0 else 100, desc="classify", file=sys.stderr, smoothing=0.1)
-
-    def update(self, n: int) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-            return
-        now = time.monotonic()
-        if self.quiet or now - self.last < self.every:
-            return
-        self.last = now
-        rate = (self.done - self.initial) / max(now - self.start, 1e-9)
-        msg = f"classify: {self.done:,} rows"
-        if self.total:
-            pct = min(self.done / self.total, 1.0) * 100
-            eta = (self.total - self.done) / rate if rate > 0 and self.total > self.done else 0
-            msg += f" of ~{self.total:,} ({pct:.0f}%), {rate:,.0f} rows/s, ETA {_duration(eta)}"
-        else:
-            msg += f", {rate:,.0f} rows/s"
-        print(msg, file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
 
 
 # -- engines ------------------------------------------------------------------------------------
@@ -172,8 +128,9 @@ def run_backlog(opts: Options) -> dict:
         raise BacklogError("--k must be at least 1")
     if opts.chunk_size < 1:
         raise BacklogError("--chunk-size must be at least 1")
-    if opts.fmt not in ("csv", "jsonl"):
-        raise BacklogError("--format must be csv or jsonl")
+    fmt = output_format(opts.output, opts.fmt)
+    if Path(opts.output).resolve() == Path(opts.input).resolve():
+        raise BacklogError("--output must not be the input file: the input would be overwritten")
     if opts.engine not in ("local", "dask"):
         raise BacklogError("--engine must be local or dask")
     jobs = opts.jobs or os.cpu_count() or 1
@@ -184,14 +141,15 @@ def run_backlog(opts: Options) -> dict:
     version = _model_version(opts.model)
     from routing_model import RoutingModel  # noqa: F401  (fail here, not in a worker, if it cannot import)
 
-    spec = ChunkSpec(str(Path(opts.model).resolve()), opts.k, tuple(src.columns), src.text_index, src.id_index, opts.fmt)
-    out = Path(opts.output)
-    rej, jpath = rejects_path(out), journal_path(out)
-    if out.resolve() == Path(opts.input).resolve():
-        raise BacklogError("--output must not be the input file")
+    # workers write CSV rows for .xlsx too: the workbook is built from them once the job is complete
+    spec = ChunkSpec(str(Path(opts.model).resolve()), opts.k, tuple(src.columns), src.text_index, src.id_index,
+                     "jsonl" if fmt == "jsonl" else "csv")
+    final_out = Path(opts.output)
+    final_rej, jpath = rejects_path(final_out), journal_path(final_out)
+    out, rej = partial_path(final_out), partial_path(final_rej)
     st = os.stat(opts.input)
     signature = job_signature(input=str(Path(opts.input).resolve()), size=st.st_size, mtime=st.st_mtime_ns,
-                              model=version, k=opts.k, text=src.text_column, id=src.id_column, fmt=opts.fmt,
+                              model=version, k=opts.k, text=src.text_column, id=src.id_column, fmt=fmt,
                               chunk=opts.chunk_size, columns=src.columns)
 
     state = read_journal(jpath) if opts.resume else None
@@ -202,7 +160,7 @@ def run_backlog(opts: Options) -> dict:
         )
     if state is not None and (not out.exists() or not rej.exists()
                               or out.stat().st_size < state["out_bytes"] or rej.stat().st_size < state["rej_bytes"]):
-        raise BacklogError(f"cannot resume: {out} or {rej} is shorter than its checkpoint; re-run without --resume")
+        raise BacklogError(f"cannot resume: {out} or {rej} is missing or shorter than its checkpoint; re-run without --resume")
     if opts.resume and state is None and not opts.quiet:
         print(f"classify: no checkpoint at {jpath}; starting from the beginning", file=sys.stderr)
 
@@ -226,7 +184,8 @@ def run_backlog(opts: Options) -> dict:
     reasons = Counter(state["reject_reasons"])
     skip = state["chunks"]
     chunks = islice(_chunks(src.records(), opts.chunk_size), skip, None)
-    progress = Progress(None if opts.quiet else src.estimate_rows(), state["read"], opts.quiet, opts.progress_every)
+    progress = Progress(None if opts.quiet else src.estimate_rows(), "classify", "rows", initial=state["read"],
+                        enabled=not opts.quiet, every=opts.progress_every)
     if opts.engine == "dask":
         results = _run_dask(spec, chunks, jobs, opts.scheduler, log.isEnabledFor(logging.DEBUG))
     elif jobs == 1:
@@ -263,9 +222,14 @@ def run_backlog(opts: Options) -> dict:
         if close is not None:
             close()
 
+    # complete: only now do the files get the names the admin asked for
+    finish_output(out, final_out, fmt)
+    os.replace(rej, final_rej)
+    fsync_dir(final_out.parent)
     elapsed = time.monotonic() - started
     ok = state["read"] == state["classified"] + state["rejected"]
     jpath.unlink(missing_ok=True)
+    out, rej = final_out, final_rej
     summary = {
         "read": state["read"], "classified": state["classified"], "rejected": state["rejected"],
         "needs_review": state["needs_review"], "agencies": agencies, "reject_reasons": reasons,

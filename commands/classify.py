@@ -12,14 +12,15 @@ def add_parser(sub) -> None:
     p.add_argument("--model", required=True, help="model directory written by `disposisi train`")
     p.add_argument("--input", required=True, help="CSV/TSV (any delimiter; UTF-8, UTF-8-BOM or Windows-1252), "
                    "JSON Lines, or .xlsx incl. the SP4N-LAPOR! 'Laporan Ringkas' export")
-    p.add_argument("--output", required=True, help="file to write (input columns + suggestions); rejected rows go to "
-                   "<output>.rejects.csv")
+    p.add_argument("--output", required=True, help="file to write: .csv, .jsonl or .xlsx (the input's columns with "
+                   "their own names and order, then the suggestions); rejected rows go to <output>.rejects.csv. "
+                   "Written as <output>.partial and renamed when complete")
     p.add_argument("--k", type=int, default=3, help="suggestions per complaint (default 3)")
     p.add_argument("--text-column", default=None, help="column with the complaint text (default: detected)")
     p.add_argument("--id-column", default=None, help="column with the complaint id, used in the reject report "
                    "(default: detected)")
-    p.add_argument("--format", dest="fmt", choices=["csv", "jsonl"], default=None,
-                   help="output format (default: from the output file name, else csv)")
+    p.add_argument("--format", dest="fmt", choices=["csv", "jsonl", "xlsx"], default=None,
+                   help="output format (default: from the output file name: .csv/.tsv/.txt, .jsonl/.ndjson, .xlsx)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress and no summary")
     p.add_argument("--resume", action="store_true", help="continue a killed run of the same command")
@@ -42,7 +43,7 @@ def run(args) -> int:
     from backlog import DEFAULT_CHUNK_SIZE, BacklogError, Options, WorkerError, run_backlog
     from commands.common import UserError
 
-    fmt = args.fmt or ("jsonl" if str(args.output).lower().endswith((".jsonl", ".ndjson")) else "csv")
+    fmt = args.fmt
     if args.scheduler and args.engine != "dask":
         raise UserError("--scheduler needs --engine dask")
     opts = Options(

@@ -22,6 +22,11 @@ def run(args) -> int:
     frame = load_labeled(args.data, registry).frame
     if args.until:
         frame = frame[frame["date"].astype(bool) & (frame["date"] < args.until)]
+    if len(frame) < 15 or frame["label"].nunique() < 2:
+        from commands.common import UserError
+
+        raise UserError(f"select needs at least 15 usable rows of 2 agencies for 5-fold cross-validation, got {len(frame)} "
+                        f"rows of {frame['label'].nunique()} agencies" + (f" dated before {args.until}" if args.until else ""))
     print(f"{len(frame)} rows; 5-fold CV + forward split (oldest 75% -> newest 25%), seed {args.seed}")
     results = select(frame["text"].tolist(), frame["label"].tolist(), registry, seed=args.seed, dates=frame["date"].tolist())
     for r in results:

@@ -218,9 +218,13 @@ def retrain(
         if len(fb.labels):
             parts.append(fb.labels[["text", "agency", "date"]].assign(source="feedback"))
 
+    from routing_model.progress import Progress
+
+    bar = Progress(3, "retrain", "steps")  # read, comparison fit, final fit: the fits take minutes
     data, sources, excluded = combine(parts, registry, fb.negatives if fb else set())
     if len(data.frame) == 0:
         raise RetrainError("no usable labeled complaints to train on")
+    bar.update(1)
 
     params = dict(champion.classifier_params)
 
@@ -238,6 +242,7 @@ def retrain(
         raise RetrainError(f"only {len(train_cmp)} rows are older than the comparison slice; at least {MIN_COMPARISON_TRAIN} are needed")
     started = time.perf_counter()
     challenger_cmp = new_model().fit(train_cmp["text"].tolist(), train_cmp["label"].tolist(), dates(train_cmp))
+    bar.update(1)
     champ_fig = score_rows(champion, slice_["text"], slice_["label"].tolist())
     chall_fig = score_rows(challenger_cmp, slice_["text"], slice_["label"].tolist())
     # which rows each side trained on, for the gate to compare them only on rows neither has seen
@@ -249,6 +254,8 @@ def retrain(
     # 2. final challenger on everything
     final = new_model().fit(data.texts, data.labels, dates(data.frame))
     seconds = time.perf_counter() - started
+    bar.update(1)
+    bar.close()
 
     dates = sorted(d for d in data.frame["date"] if d)
     source_counts = sources.value_counts().to_dict()

@@ -66,6 +66,8 @@ def evaluate(data: LabeledData, registry: Registry, split: str = "temporal", par
         result = {"split": "temporal", "test_from": cut, "n_train": len(train), "n_test": len(test)}
     elif split == "cv":
         ours_rows, ref_rows = [], []
+        if len(frame) < 15:  # each training side needs 10 rows after holding out a fifth
+            raise EvaluationError(f"5-fold cross-validation needs at least 15 usable rows, got {len(frame)}")
         folds = KFold(5, shuffle=True, random_state=seed)
         for train_idx, test_idx in folds.split(frame):
             train, test = frame.iloc[train_idx], frame.iloc[test_idx]

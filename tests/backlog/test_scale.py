@@ -97,20 +97,23 @@ def test_kill_9_then_resume_equals_uninterrupted(model_dir, backlog_csv, referen
                 pass
         assert proc.returncode == -signal.SIGKILL
         assert journal.exists()
-        assert out.stat().st_size < reference.stat().st_size
+        assert not out.exists(), "a killed job must not leave a file under the output's name"
+        partial = out.with_name(out.name + ".partial")
+        assert 0 < partial.stat().st_size < reference.stat().st_size
     proc = run_cli(*classify_args(model_dir, backlog_csv, out, "--jobs", "2", "--chunk-size", "100"), "--resume")
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() == reference.read_bytes()
     assert (tmp_path / "killed.csv.rejects.csv").read_bytes() == open(str(reference) + ".rejects.csv", "rb").read()
     assert not journal.exists()
+    assert not list(tmp_path.glob("*.partial"))
 
 
 def test_resume_with_other_options_is_refused(model_dir, backlog_csv, tmp_path):
     from backlog.journal import write_journal
 
     out = tmp_path / "o.csv"
-    out.write_text("x")
-    (tmp_path / "o.csv.rejects.csv").write_text("x")
+    (tmp_path / "o.csv.partial").write_text("x")
+    (tmp_path / "o.csv.rejects.csv.partial").write_text("x")
     write_journal(tmp_path / "o.csv.journal.json", {"signature": "something else", "chunks": 1})
     proc = run_cli(*classify_args(model_dir, backlog_csv, out, "--jobs", "1"), "--resume")
     assert proc.returncode == 2 and "cannot resume" in proc.stderr

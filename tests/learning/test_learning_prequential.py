@@ -47,7 +47,7 @@ def test_prequential_arguments_and_bad_since(small_demo, capsys):
     add_prequential_arguments(parser)
     args = parser.parse_args(["--prequential", "--data", str(small_demo), "--since", "2030-01", "--json"])
     assert args.prequential and args.period == "month"
-    from commands.main import UserError
+    from routing_model.errors import DisposisiError  # what the CLI prints as one line, exit 2
 
-    with pytest.raises(UserError, match="2030-01"):
+    with pytest.raises(DisposisiError, match="2030-01"):
         run_prequential(args)

@@ -53,6 +53,8 @@ def bad_inputs(tmp_path_factory, demo_model_dir):
         ("train on an empty file", ["train", "--data", d / "empty.csv", "--out", d / "m4"], "empty"),
         ("train on a missing registry", ["train", "--data", DEMO_CSV, "--out", d / "m5", "--registry", d / "nope.csv"], "nope.csv"),
         ("evaluate on undated data", ["evaluate", "--data", undated], "date"),
+        ("evaluate --split cv on 2 rows", ["evaluate", "--data", two, "--split", "cv"], "at least 15"),
+        ("select on 2 rows", ["select", "--data", two], "at least 15"),
         ("select on a missing file", ["select", "--data", d / "missing.csv"], "not found"),
         ("classify to an unknown extension", ["classify", "--model", demo_model_dir, "--input", table, "--output", d / "out.pdf"], ".pdf"),
         ("classify onto its own input", ["classify", "--model", demo_model_dir, "--input", table, "--output", table], "input"),
@@ -61,7 +63,8 @@ def bad_inputs(tmp_path_factory, demo_model_dir):
         ("suggest with too few --id", ["suggest", "--model", demo_model_dir, "--id", "a", "jalan rusak", "sampah"], "--id"),
         ("report on a missing feedback file", ["report", "--feedback", d / "nope.csv", "--out", d / "r"], "not found"),
         ("retrain from a missing model", ["retrain", "--model", d / "no_model", "--out", d / "m6", "--data", two], "no_model"),
-        ("promote into a missing models dir", ["promote", demo_model_dir, "--models-dir", d / "none"], "none"),
+        ("promote a directory that is not a model", ["promote", d / "nonempty", "--models-dir", d / "models"], "nonempty"),
+        ("rollback with no models dir", ["rollback", "--models-dir", d / "none"], "none"),
     ], d
 
 

@@ -1,0 +1,30 @@
+"""Options several commands share, worded once so every command's help says the same thing."""
+from __future__ import annotations
+
+from routing_model.errors import DisposisiError
+from routing_model.registry import DEFAULT_REGISTRY
+
+
+class UserError(DisposisiError):
+    """An error the user can fix (bad input, missing file); printed without a traceback."""
+
+
+def add_registry_argument(parser, what: str = "agency registry CSV") -> None:
+    """``--registry``; the help prints the default path so an admin knows which file is used."""
+    parser.add_argument("--registry", default=str(DEFAULT_REGISTRY), help=f"{what} (default: {DEFAULT_REGISTRY})")
+
+
+def add_column_arguments(parser, label: bool = True) -> None:
+    """``--text-column`` / ``--label-column`` / ``--date-column`` of a labeled table."""
+    parser.add_argument("--text-column", default="text",
+                        help="column with the complaint text (default 'text'; a LAPOR! export's 'Isi Laporan Awal' is found too)")
+    if label:
+        parser.add_argument("--label-column", default="agency",
+                            help="column with the agency the complaint was dispatched to (default 'agency'; "
+                                 "LAPOR! 'Instansi Terdisposisi' is found too)")
+    parser.add_argument("--date-column", default="date",
+                        help="column with the complaint date (default 'date'; LAPOR! 'Tanggal Laporan Masuk' is found too)")
+
+
+def add_seed_argument(parser) -> None:
+    parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable results (default 0)")

@@ -1,0 +1,39 @@
+"""`disposisi evaluate`: train and measure on held-out data, next to the reference model."""
+from __future__ import annotations
+
+import json
+
+from commands.common import add_column_arguments, add_registry_argument, add_seed_argument
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help="held-out quality report (ours vs the reference model)")
+    p.add_argument("--data", required=True, help="labeled CSV or LAPOR! xlsx")
+    p.add_argument("--split", choices=["temporal", "cv"], default="temporal",
+                   help="temporal: train on the past, test on the last year (default); cv: 5-fold cross-validation")
+    p.add_argument("--test-from", default=None, help="temporal split: first test date (default: Jan 1 of the last year)")
+    add_column_arguments(p)
+    add_registry_argument(p)
+    add_seed_argument(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    from learning.prequential import add_prequential_arguments
+
+    add_prequential_arguments(p)  # --prequential, --period, --since, --jobs
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.prequential:
+        from learning.prequential import run_prequential
+
+        return run_prequential(args)
+    from routing_model import Registry
+    from training.evaluate import evaluate, format_table
+    from training.train import DEFAULT_CLASSIFIER_PARAMS, load_labeled
+
+    registry = Registry.load(args.registry)
+    data = load_labeled(args.data, registry, args.text_column, args.label_column, args.date_column)
+    result = evaluate(data, registry, args.split, DEFAULT_CLASSIFIER_PARAMS, args.test_from, args.seed)
+    result["data_report"] = data.report()
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_table(result))
+    return 0

@@ -1,0 +1,107 @@
+"""`disposisi serve`: the HTTP service for admins, under gunicorn (see docs/service.md).
+
+Suggesting is CPU-bound Python, so one process uses one core whatever its thread count.
+gunicorn's pre-fork model runs one worker process per core (``--workers``). By default each
+worker is gunicorn's plain synchronous worker: it takes a connection only when it is free, so
+the kernel hands every request to an idle worker. (Threaded workers keep keep-alive
+connections to themselves: measured, 4 clients on 2 threaded workers sometimes all landed on
+one worker and got half the throughput.) Each worker builds its own app: its own model (and
+hot-reload watcher) and its own database connections; nothing is shared across a fork.
+Before any worker starts, this process checks the configuration and the model directory and
+migrates the feedback database once, so a bad setting is one clear error, not every worker
+failing to boot.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+log = logging.getLogger(__name__)
+
+MAX_DEFAULT_WORKERS = 8  # each worker holds a model; more cores than this rarely pay for the memory
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("serve", help="serve suggestions and collect admins' feedback over HTTP (gunicorn)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--model", help="model directory to serve (default: $DISPOSISI_MODEL_DIR)")
+    src.add_argument("--models-dir", help="models directory; serve its 'current' model and follow it when it is repointed "
+                     "(default: $DISPOSISI_MODELS_DIR)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: loopback only)")
+    p.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
+    p.add_argument("--workers", type=int, default=None,
+                   help=f"worker processes, each with its own copy of the model (default: one per core, at most {MAX_DEFAULT_WORKERS})")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads per worker (default 1: one request at a time per worker; more use gunicorn's "
+                        "threaded worker, for slow clients when no buffering proxy is in front)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from commands.common import UserError
+    from routing_model import ModelLoadError
+    from routing_model.model_store import ModelStoreError
+    from service import ConfigError
+    from service.store import StoreError
+
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise UserError("--workers must be at least 1")
+    if args.threads < 1:
+        raise UserError("--threads must be at least 1")
+    overrides = {}
+    if args.model:
+        overrides.update(MODEL_DIR=args.model, MODELS_DIR=None)
+    elif args.models_dir:
+        overrides.update(MODELS_DIR=args.models_dir, MODEL_DIR=None)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise here
+    try:
+        cfg, card = _check(overrides)
+    except (ConfigError, ModelStoreError, ModelLoadError, StoreError) as exc:
+        raise UserError(str(exc)) from exc
+    print(f"disposisi serve: model {card.get('version')} on http://{args.host}:{args.port} "
+          f"({workers} workers x {args.threads} thread{'s' if args.threads > 1 else ''}, feedback in {_safe(cfg['DATABASE_URL'])})", flush=True)
+    options = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": workers,
+        "worker_class": "sync" if args.threads == 1 else "gthread",
+        "threads": args.threads,
+        "timeout": 120,  # a worker silent this long is restarted; a 1,000-text batch takes a few seconds
+        "graceful_timeout": 30,
+        "proc_name": "disposisi",
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+    from service.server import GunicornApp
+
+    GunicornApp(overrides, options).run()
+    return 0
+
+
+def _check(overrides: dict) -> tuple[dict, dict]:
+    """Configuration, model directory and database, checked without loading the model here."""
+    from routing_model.model_store import current_model_dir
+    from routing_model.persistence import verify_model_dir
+    from service.config import load_config
+    from service.store import FeedbackStore
+
+    cfg = load_config(overrides)
+    model_dir = current_model_dir(cfg["MODELS_DIR"]) if cfg["MODELS_DIR"] else cfg["MODEL_DIR"]
+    card, _ = verify_model_dir(model_dir)
+    FeedbackStore(cfg["DATABASE_URL"]).close()  # migrate once, before workers race to do it
+    return cfg, card
+
+
+def _safe(url: str) -> str:
+    from service.store import safe_url
+
+    return safe_url(url)

@@ -1,0 +1,211 @@
+"""Saving and loading a model directory: ``model.skops`` + ``card.json``.
+
+A pickled model is code. We store it with skops, whose loader only builds the types it is
+told to trust, and we name those types here, explicitly: a file asking for anything else is
+refused as foreign. Before that, ``load`` checks the card's sha256 of the model file (a
+changed or truncated file is refused) and the library versions it was saved with.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import skops.io as sio
+
+from typing import TYPE_CHECKING
+
+from .errors import DisposisiError
+
+if TYPE_CHECKING:  # model.py imports this module to save/load; naming the class here keeps the graph acyclic
+    from .model import RoutingModel
+
+MODEL_CLASS = "routing_model.model.RoutingModel"
+
+FORMAT = "disposisi-model/1"
+# Bump when the saved classes gain or lose learned attributes: an older file would load and
+# then fail at prediction, so it is refused at load with a clear message instead.
+SCHEMA = 2
+MODEL_FILE = "model.skops"
+CARD_FILE = "card.json"
+
+# Every non-builtin type a Disposisi model file may contain beyond what skops trusts by
+# default (numpy, scipy, and scikit-learn's own estimators are trusted by skops itself
+# only when listed; we list the ones our pipeline uses).
+TRUSTED_TYPES = frozenset(
+    {
+        MODEL_CLASS,
+        "routing_model.classifier.AgencyClassifier",
+        "routing_model.classifier.MentionIndex",
+        "routing_model.features.PlaceMentionFeatures",
+        "routing_model.features.clean_all",
+        "routing_model.preprocess.ComplaintPreprocessor",
+        "routing_model.places.PlaceIndex",
+        "routing_model.registry.Registry",
+        "routing_model.registry.Agency",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.pipeline.FeatureUnion",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._function_transformer.FunctionTransformer",
+        "builtins.frozenset",
+        "builtins.tuple",
+        "builtins.set",
+        "numpy.dtype",
+        "numpy.ndarray",
+        "numpy.float64",
+        "numpy.int64",
+        "scipy.sparse._csr.csr_matrix",
+        "scipy.sparse._csr.csr_array",
+    }
+)
+VERSIONED = ("scikit-learn", "PySastrawi", "skops", "numpy", "scipy")
+
+
+class ModelLoadError(DisposisiError, RuntimeError):
+    """The model directory cannot be trusted or used; the message says why and what to do."""
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in VERSIONED:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
+            out[dist] = "missing"
+    return out
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None = None) -> dict:
+    """Write ``model.skops`` and ``card.json`` into ``out_dir`` (created; files replaced atomically)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".model-", suffix=".tmp")
+    os.close(fd)
+    try:
+        sio.dump(model, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model is read by the service user too
+        model_sha = sha256_file(Path(tmp))
+        os.replace(tmp, out / MODEL_FILE)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    created = datetime.now(timezone.utc)
+    card = {
+        "format": FORMAT,
+        "schema": SCHEMA,
+        "version": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
+        "created_at": created.isoformat(timespec="seconds"),
+        "model_file": MODEL_FILE,
+        "model_sha256": model_sha,
+        "libraries": library_versions(),
+        "labels": dict(model.label_counts_),
+        "classes": [str(c) for c in model.classes_],
+        "parameters": {
+            "target_precision": model.target_precision,
+            "calibration_folds": model.calibration_folds,
+            "random_state": model.random_state,
+            "classifier": model.classifier_.get_params(deep=False) | {"registry": model.registry.source if model.registry else None},
+        },
+        "review_threshold": model.review_threshold_,
+        "calibration": model.calibration_,
+    }
+    card["parameters"]["classifier"] = {k: _jsonable(v) for k, v in card["parameters"]["classifier"].items()}
+    card.update(card_extra or {})
+    tmp_card = out / f".{CARD_FILE}.tmp"
+    tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False, default=_jsonable), encoding="utf-8")
+    os.replace(tmp_card, out / CARD_FILE)
+    return card
+
+
+def _jsonable(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def read_card(model_dir: str | Path) -> dict:
+    path = Path(model_dir) / CARD_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{model_dir} is not a Disposisi model directory: {CARD_FILE} is missing")
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise ModelLoadError(f"{path} is not a {FORMAT} card (format={card.get('format') if isinstance(card, dict) else None!r})")
+    return card
+
+
+def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
+    """Every check ``load_model`` makes before it builds any object: card, checksum, schema,
+    library versions, types in the file. Returns the card and the file's non-default types."""
+    model_dir = Path(model_dir)
+    card = read_card(model_dir)
+    model_path = model_dir / MODEL_FILE
+    if not model_path.is_file():
+        raise ModelLoadError(f"{model_path} is missing")
+    actual = sha256_file(model_path)
+    if actual != card.get("model_sha256"):
+        raise ModelLoadError(
+            f"{model_path} does not match its card (sha256 {actual[:12]}… != {str(card.get('model_sha256'))[:12]}…): "
+            "the file was changed or truncated; retrain or restore it"
+        )
+    if card.get("schema") != SCHEMA:
+        raise ModelLoadError(
+            f"{model_dir} was saved by another version of Disposisi (model schema {card.get('schema')}, "
+            f"this version reads {SCHEMA}); retrain it with `disposisi train`"
+        )
+    saved = card.get("libraries", {})
+    running = library_versions()
+    for dist in ("scikit-learn", "PySastrawi"):
+        if _minor(str(saved.get(dist, ""))) != _minor(running[dist]):
+            raise ModelLoadError(
+                f"model was saved with {dist} {saved.get(dist)} but {running[dist]} is installed; "
+                "retrain it with `disposisi train` under this version"
+            )
+    try:
+        untrusted = set(sio.get_untrusted_types(file=model_path))
+    except Exception as exc:  # skops raises many types for a foreign/corrupt file
+        raise ModelLoadError(f"{model_path} is not a readable skops file: {exc}") from exc
+    foreign = sorted(untrusted - TRUSTED_TYPES)
+    if foreign:
+        raise ModelLoadError(f"{model_path} contains types Disposisi does not trust: {', '.join(foreign[:5])}")
+    return card, sorted(untrusted)
+
+
+def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
+    """Verify and load a model directory; returns the model and its card."""
+    card, trusted = verify_model_dir(model_dir)
+    model_path = Path(model_dir) / MODEL_FILE
+    try:
+        model = sio.load(model_path, trusted=trusted)
+    except Exception as exc:
+        raise ModelLoadError(f"{model_path} could not be loaded: {exc}") from exc
+    cls = type(model)
+    if f"{cls.__module__}.{cls.__qualname__}" != MODEL_CLASS:
+        raise ModelLoadError(f"{model_path} holds a {type(model).__name__}, not a RoutingModel")
+    model.card_ = card
+    return model, card

@@ -1,0 +1,83 @@
+"""Service configuration: ``DISPOSISI_*`` environment variables, overridable by a dict.
+
+Keys are the variable names without the prefix (``MODEL_DIR``, ``DATABASE_URL``...).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from routing_model.errors import DisposisiError
+
+PREFIX = "DISPOSISI_"
+
+DEFAULTS: dict = {
+    "MODEL_DIR": None,  # one model directory, never reloaded
+    "MODELS_DIR": None,  # a models directory whose `current` link is followed (hot reload)
+    "DATA_DIR": "./var",
+    "DATABASE_URL": None,  # default: sqlite file DATA_DIR/disposisi.sqlite3
+    "ADMIN_TOKENS": "",  # comma-separated plain tokens (hashed at startup, never kept)
+    "ADMIN_TOKEN_HASHES": "",  # comma-separated sha256 hex digests of tokens
+    "MAX_TEXT_CHARS": 20_000,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "MAX_BATCH": 1000,
+    "RELOAD_INTERVAL": 1.0,  # seconds between checks of MODELS_DIR/current
+}
+_INTS = ("MAX_TEXT_CHARS", "MAX_CONTENT_LENGTH", "MAX_BATCH")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ConfigError(DisposisiError, ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _split(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def load_config(overrides: dict | None = None, environ=None) -> dict:
+    environ = os.environ if environ is None else environ
+    cfg = dict(DEFAULTS)
+    for key in DEFAULTS:
+        if PREFIX + key in environ:
+            cfg[key] = environ[PREFIX + key]
+    cfg.update(overrides or {})
+
+    for key in _INTS:
+        try:
+            cfg[key] = int(cfg[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{PREFIX}{key} must be an integer, got {cfg[key]!r}") from None
+        if cfg[key] <= 0:
+            raise ConfigError(f"{PREFIX}{key} must be positive, got {cfg[key]}")
+    try:
+        cfg["RELOAD_INTERVAL"] = float(cfg["RELOAD_INTERVAL"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{PREFIX}RELOAD_INTERVAL must be a number, got {cfg['RELOAD_INTERVAL']!r}") from None
+
+    if not cfg.get("MODEL") and not cfg["MODEL_DIR"] and not cfg["MODELS_DIR"]:
+        raise ConfigError(f"set {PREFIX}MODEL_DIR (one model) or {PREFIX}MODELS_DIR (follow its 'current' link)")
+    if cfg["MODEL_DIR"] and cfg["MODELS_DIR"]:
+        raise ConfigError(f"set only one of {PREFIX}MODEL_DIR and {PREFIX}MODELS_DIR")
+
+    if not cfg["DATABASE_URL"]:
+        from .store import default_sqlite_url
+
+        cfg["DATABASE_URL"] = default_sqlite_url(Path(cfg["DATA_DIR"]))
+
+    hashes = [h.lower() for h in _split(cfg["ADMIN_TOKEN_HASHES"])]
+    bad = [h for h in hashes if not _HEX64.match(h)]
+    if bad:
+        raise ConfigError(f"{PREFIX}ADMIN_TOKEN_HASHES must be sha256 hex digests (64 hex characters)")
+    cfg["ADMIN_TOKEN_HASHES"] = tuple(hashes + [token_hash(t) for t in _split(cfg["ADMIN_TOKENS"])])
+    cfg["ADMIN_TOKENS"] = None  # the plain tokens are not kept around
+    return cfg

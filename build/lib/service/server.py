@@ -1,0 +1,29 @@
+"""gunicorn's documented "custom application" for the service: options come from
+``disposisi serve``, and ``load`` builds the Flask app inside each worker process."""
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class GunicornApp(BaseApplication):
+    def __init__(self, overrides: dict, options: dict):
+        self.overrides = overrides
+        self.options = {**options, "worker_exit": close_worker_app}
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from . import create_app
+
+        return create_app(self.overrides)
+
+
+def close_worker_app(server, worker) -> None:
+    """gunicorn hook: a stopping worker stops its model watcher and closes its database pool."""
+    app = getattr(worker, "wsgi", None)
+    state = getattr(app, "extensions", {}).get("disposisi")
+    if state is not None:
+        state.close()

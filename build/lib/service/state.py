@@ -1,0 +1,123 @@
+"""What a running service holds: the model (hot-reloadable), the feedback store, the admin tokens.
+
+One ``ServiceState`` per app, in ``app.extensions["disposisi"]``; nothing lives in module globals.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+from pathlib import Path
+
+from routing_model import ModelLoadError, RoutingModel
+from routing_model.model_store import ModelStoreError, current_model_dir
+
+from .store import FeedbackStore
+
+log = logging.getLogger(__name__)
+
+
+class ModelHolder:
+    """The model being served. ``.model`` is swapped atomically after a new one is fully loaded.
+
+    A request takes ``holder.model`` once into a local variable and uses that object throughout,
+    so a swap in the middle of a request never mixes two models.
+    """
+
+    def __init__(self, model_dir=None, models_dir=None, model: RoutingModel | None = None, interval: float = 1.0):
+        self.models_dir = Path(models_dir) if models_dir else None
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        self._failed_target: Path | None = None
+        if model is not None:
+            self.model, self.model_dir = model, Path(model_dir) if model_dir else None
+        elif self.models_dir is not None:
+            target = current_model_dir(self.models_dir)
+            self.model, self.model_dir = RoutingModel.load(target), target
+        else:
+            self.model, self.model_dir = RoutingModel.load(model_dir), Path(model_dir).resolve()
+        log.info("serving model %s from %s", self.model.version, self.model_dir)
+
+    # -- hot reload ---------------------------------------------------------------------
+    def check_reload(self) -> bool:
+        """Load and switch to the model ``current`` points to if it changed; True if switched."""
+        if self.models_dir is None:
+            return False
+        try:
+            target = current_model_dir(self.models_dir)
+        except ModelStoreError as exc:
+            self._note_error(str(exc))
+            return False
+        if target == self.model_dir or target == self._failed_target:
+            return False
+        try:
+            model = RoutingModel.load(target)
+        except ModelLoadError as exc:
+            # keep serving the old model; try again only when the pointer moves
+            self._failed_target = target
+            self._note_error(f"not switching to {target}: {exc}")
+            return False
+        old = self.model.version
+        self.model, self.model_dir = model, target  # one reference assignment: atomic
+        self._failed_target, self.last_error = None, None
+        log.info("switched model %s -> %s (%s)", old, model.version, target)
+        return True
+
+    def _note_error(self, message: str) -> None:
+        if message != self.last_error:
+            log.error("%s", message)
+        self.last_error = message
+
+    def start(self) -> None:
+        if self.models_dir is None or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._watch, name="disposisi-model-reload", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check_reload()
+            except Exception:  # noqa: BLE001 - the watcher must never die
+                log.exception("model reload check failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+class ServiceState:
+    def __init__(self, config: dict):
+        self.config = config
+        self.models = ModelHolder(
+            model_dir=config.get("MODEL_DIR"),
+            models_dir=config.get("MODELS_DIR"),
+            model=config.get("MODEL"),
+            interval=config["RELOAD_INTERVAL"],
+        )
+        self.store = FeedbackStore(config["DATABASE_URL"])
+        self.token_hashes: tuple[str, ...] = tuple(config["ADMIN_TOKEN_HASHES"])
+        if not self.token_hashes:
+            log.warning("no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): feedback is refused")
+        self.models.start()
+
+    @property
+    def model(self) -> RoutingModel:
+        return self.models.model
+
+    def token_ok(self, token: str) -> bool:
+        """Constant-time comparison of the token's sha256 against every configured hash."""
+        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        ok = False
+        for expected in self.token_hashes:
+            ok |= hmac.compare_digest(digest, expected)
+        return ok
+
+    def close(self) -> None:
+        self.models.stop()
+        self.store.close()

@@ -1,0 +1,240 @@
+"""The feedback store: what admins actually did with each suggestion, kept durably.
+
+SQLite (WAL, ``synchronous=FULL``) by default, PostgreSQL when the URL says
+``postgresql+psycopg://``. The schema is created and upgraded by Alembic, run from here at
+startup (scripts in ``service/migrations``). Every write is committed before it returns.
+
+The learning loop reads the ``feedback`` table; ``FeedbackStore(url).export_rows()`` is the
+supported way to do so.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, feedback, in_top3, metadata
+from routing_model.text import mask_personal_data
+from routing_model.errors import DisposisiError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The table is defined once, in routing_model.feedback_schema (the migration and learning/ use it too).
+__all__ = ["ACTIONS", "FeedbackInput", "FeedbackStore", "StoreError", "feedback", "metadata"]
+
+
+class StoreError(DisposisiError, RuntimeError):
+    """The feedback database cannot be opened or migrated."""
+
+
+@dataclass(frozen=True)
+class FeedbackInput:
+    """One validated feedback submission (the API checks types and the agency first)."""
+
+    idempotency_key: str
+    complaint_id: str
+    text: str
+    suggested: list[str]
+    chosen_agency: str
+    action: str
+    admin: str
+    model_version: str
+    confidential: bool = False
+    needs_review: bool | None = None
+    note: str | None = None
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def row_to_dict(row) -> dict:
+    d = dict(row._mapping)
+    d["created_at"] = _utc(d["created_at"]).isoformat().replace("+00:00", "Z")
+    d["suggested"] = list(d["suggested"] or [])
+    return d
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def default_sqlite_url(data_dir: str | Path) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'disposisi.sqlite3'}"
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for logs and error messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is reported by create_engine itself
+        return "<unparseable database URL>"
+
+
+class FeedbackStore:
+    def __init__(self, url: str, migrate: bool = True):
+        self.url = url
+        try:
+            parsed = sa.engine.make_url(url)
+        except Exception as exc:
+            raise StoreError(f"DISPOSISI_DATABASE_URL is not a database URL: {exc}") from exc
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # worker threads share the pool; each connection is used by one thread at a time
+            self.engine = sa.create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        if migrate:
+            self.migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+    def migrate(self) -> str:
+        """Upgrade the schema to the newest Alembic revision; returns it."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                revision = MigrationContext.configure(conn).get_current_revision()
+        except Exception as exc:
+            raise StoreError(f"cannot migrate the feedback database at {safe_url(self.url)}: {exc}") from exc
+        log.info("feedback store %s at schema revision %s", safe_url(self.url), revision)
+        return revision
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception as exc:  # noqa: BLE001 - readiness reports any failure as "not ready"
+            log.warning("feedback database not reachable: %s", type(exc).__name__)
+            return False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes ---------------------------------------------------------------------------
+    def add(self, item: FeedbackInput) -> tuple[dict, bool]:
+        """Store one feedback (committed on return); ``(record, created)``.
+
+        A second call with the same idempotency key stores nothing and returns the first record.
+        """
+        existing = self.get_by_key(item.idempotency_key)
+        if existing is not None:
+            return existing, False
+        masked = mask_personal_data(item.text)
+        values = {
+            "idempotency_key": item.idempotency_key,
+            "complaint_id": item.complaint_id,
+            "text": None if item.confidential else masked,
+            "text_sha256": hashlib.sha256(masked.encode("utf-8")).hexdigest(),
+            "confidential": bool(item.confidential),
+            "suggested": list(item.suggested),
+            "chosen_agency": item.chosen_agency,
+            "action": item.action,
+            "admin": item.admin,
+            "model_version": item.model_version,
+            "needs_review": item.needs_review,
+            "note": item.note,
+            "created_at": datetime.now(timezone.utc),
+        }
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(feedback.insert().values(**values)).inserted_primary_key[0]
+        except IntegrityError:
+            # a concurrent request with the same key won the race: answer with its record
+            existing = self.get_by_key(item.idempotency_key)
+            if existing is None:
+                raise
+            return existing, False
+        return self.get(new_id), True
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(self, feedback_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(feedback).where(feedback.c.id == feedback_id)).first()
+        return None if row is None else row_to_dict(row)
+
+    def get_by_key(self, key: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(feedback).where(feedback.c.idempotency_key == key)).first()
+        return None if row is None else row_to_dict(row)
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(feedback)).scalar_one())
+
+    def export_rows(self) -> list[dict]:
+        """Every feedback row as a dict (column name -> value), oldest first; for the learning loop."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(feedback).order_by(feedback.c.id)).all()
+        return [row_to_dict(r) for r in rows]
+
+    def stats(self) -> dict:
+        """Per chosen agency and per model version: how the suggestions fared."""
+        cols = (feedback.c.suggested, feedback.c.chosen_agency, feedback.c.model_version, feedback.c.needs_review, feedback.c.action)
+        by_agency: dict[str, _Tally] = {}
+        by_version: dict[str, _Tally] = {}
+        total = _Tally()
+        with self.engine.connect() as conn:
+            for suggested, chosen, version, needs_review, action in conn.execute(sa.select(*cols)).yield_per(2000):
+                for tally in (by_agency.setdefault(chosen, _Tally()), by_version.setdefault(version, _Tally()), total):
+                    tally.add(list(suggested or []), chosen, needs_review, action)
+        return {
+            "total": total.as_dict(),
+            "by_agency": {k: v.as_dict() for k, v in sorted(by_agency.items())},
+            "by_model_version": {k: v.as_dict() for k, v in sorted(by_version.items())},
+        }
+
+
+class _Tally:
+    """Counts for /v1/stats; acceptance as defined in routing_model.feedback_schema (the report uses it too)."""
+
+    __slots__ = ("n", "decided", "top1", "top3", "review_known", "review", "actions")
+
+    def __init__(self):
+        self.n = self.decided = self.top1 = self.top3 = self.review_known = self.review = 0
+        self.actions: dict[str, int] = {}
+
+    def add(self, suggested: list[str], chosen: str, needs_review, action: str) -> None:
+        self.n += 1
+        self.decided += action in DECIDED_ACTIONS
+        self.top1 += accepted_as_suggested(action, suggested, chosen)
+        self.top3 += in_top3(action, suggested, chosen)
+        if needs_review is not None:
+            self.review_known += 1
+            self.review += bool(needs_review)
+        self.actions[action] = self.actions.get(action, 0) + 1
+
+    def as_dict(self) -> dict:
+        def share(a: int, b: int):
+            return round(a / b, 4) if b else None
+
+        return {
+            "n": self.n,
+            "decided": self.decided,
+            "top1_accepted_share": share(self.top1, self.decided),
+            "in_top3_share": share(self.top3, self.decided),
+            "needs_review_share": share(self.review, self.review_known),
+            "needs_review_known": self.review_known,
+            "actions": dict(sorted(self.actions.items())),
+        }

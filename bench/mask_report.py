@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from routing_model.names import NAME_TOKEN, mask_names
+from routing_model.names import NAME_TOKEN, mask_names, office_words
 from routing_model.tabular import column_name, read_table
 
 
@@ -31,6 +31,15 @@ def masked_spans(text: str) -> list[tuple[str, str]]:
     return list(zip(found, contexts))
 
 
+def office_titles(text: str) -> int:
+    """How many "Pak Camat", "Bu Lurah", "Bapak Bupati" … (honorific + office word) ``text`` holds."""
+    offices = office_words()
+    return sum(m.group(1).lower() in offices for m in _TITLE.finditer(text))
+
+
+_TITLE = re.compile(r"\b(?:[Bb]apak|[Ii]bu|[Pp]ak|[Bb]u|BAPAK|IBU|PAK|BU)[ \t]+([A-Za-z]+)")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default="../shared/data/lapor/kab_bandung_2021_2023.csv")
@@ -40,7 +49,10 @@ def main(argv=None) -> None:
     frame = read_table(args.data)
     texts = frame[column_name(frame, args.column)].fillna("").astype(str).tolist()
     rows, per_text = [], Counter()
+    titles_before = titles_after = 0
     for i, text in enumerate(texts):
+        titles_before += office_titles(text)
+        titles_after += office_titles(mask_names(text))
         for span, context in masked_spans(text):
             rows.append((i, span, context.replace("\t", " ")))
             per_text[i] += 1
@@ -50,6 +62,7 @@ def main(argv=None) -> None:
         writer.writerows((i, span, ctx, "") for i, span, ctx in rows)
     words = sum(len(span.split()) for _, span, _ in rows)
     print(f"{len(texts)} texts, {len(per_text)} with a masked name, {len(rows)} masked spans ({words} words) -> {args.out}")
+    print(f"titles of office (honorific + a word of jabatan.txt, e.g. 'Pak Camat'): {titles_before} in the texts, {titles_after} after masking")
     print("fill the is_name column by eye (y/n); false-mask rate = n / (y + n)")
 
 

@@ -7,7 +7,7 @@ Titles of office survive ("Pak Camat", "Bu Lurah", "Bapak Bupati", "Ibu Kepala D
 that starts with a word of ``resources/jabatan.txt`` is not a name, and a name ends at the first
 office word, stopword or ``resources/bukan_nama.txt`` word ("Nama : Ruslan Alamat …").
 After the weak introduction "saya" (which is followed by verbs and nouns too: "Saya Memohon",
-"saya Warga …") at least one word must look like a name: not in Sastrawi's dictionary and not
+"saya Warga …"), and after any introduction glued to the next word, at least one word must look like a name: not in Sastrawi's dictionary and not
 an affixed form of a dictionary word. The false-mask rate on the shared texts is measured by
 ``python -m bench.mask_report`` (docs/privacy.md).
 
@@ -84,7 +84,10 @@ def _replace(match: re.Match, found: list[str] | None) -> str:
     j = i
     while j < len(words) and keys[j] not in stop:
         j += 1
-    if j == i or (match.group("weak") and not any(_looks_like_name(k) for k in keys[i:j])):
+    # "saya" is a weak introduction, and so is one glued to the next word by a lost line
+    # break ("pa/buTerlampir", "Bapak/IbuPerusahaan"): then a word must look like a name.
+    weak = match.group("weak") or head[-1:].isalpha()
+    if j == i or (weak and not any(_looks_like_name(k) for k in keys[i:j])):
         cut = words[0].end()  # leave this introduction, look again in the rest ("Ibu Saya Budi")
         return head + run[:cut] + mask_names(run[cut:], found)
     start, end = words[i].start(), words[j - 1].end()

@@ -85,8 +85,10 @@ def run(args) -> int:
         "errorlog": "-",
         "loglevel": "info",
     }
-    from service.server import GunicornApp
+    from service.server import GunicornApp, one_request_per_connection
 
+    if args.worker_class == "gevent" and workers > 1:
+        options["pre_request"] = one_request_per_connection
     GunicornApp(overrides, options).run()
     return 0
 

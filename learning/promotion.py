@@ -120,6 +120,9 @@ def gate(comparison: dict, champion_card: dict | None = None) -> dict:
         keep, counts = None, {"note": "the row fingerprints do not match the per-row hits: rows seen in training could not be excluded"}
     rule = f"refuse if diff < 0 and P(worse) > {MAX_P_WORSE} ({N_BOOTSTRAP} paired resamples, seed {BOOTSTRAP_SEED}) on rows neither model trained on"
     n_all = len(hits["champion_top1"])
+    if n_all == 0 or any(len(v) != n_all for v in hits.values()):
+        return {"ok": False, "fair": False, "why": "the comparison records no usable per-row hits; retrain it against the current model",
+                "counts": counts, "rule": rule}
     dates = _date_range(comparison, keep)
     # a slice that was small to begin with is retrain's business (MIN_SLICE); here: too few *remain* after exclusion
     needed = min(MIN_FAIR_ROWS, counts.get("slice", 0))

@@ -141,3 +141,8 @@ def test_cli_does_not_judge_an_unfair_comparison_and_force_overrides(tmp_path, b
     assert current_model_dir(models).name == card["version"]
     entry = json.loads((models / "promotions.jsonl").read_text().splitlines()[-1])
     assert entry["forced"] and entry["figures"]["rows"]["fair"] == 5
+
+
+def test_comparison_without_rows_is_refused_not_a_crash():
+    decision = gate({"per_row": {}})
+    assert not decision["ok"] and "no usable per-row hits" in decision["why"]

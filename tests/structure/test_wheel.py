@@ -2,6 +2,7 @@
 (no source tree, run from another directory) `disposisi --version` and `disposisi train` work."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -19,7 +20,10 @@ PACKAGE_DIR = Path(routing_model.__file__).resolve().parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(ROOT)],
+    src = tmp_path_factory.mktemp("src") / "disposisi"  # an in-tree build would leave build/ in the repo
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "models", "build", "dist", "var", "*.egg-info", "__pycache__", ".pytest_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(src)],
                    check=True, capture_output=True, timeout=600)
     return next(out.glob("disposisi-*.whl"))
 

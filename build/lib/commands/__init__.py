@@ -1,1 +1,0 @@
-"""The `disposisi` command line: one module per sub-command, each with ``add_parser``."""

@@ -1,1 +1,0 @@
-"""The learning loop: retrain on new labels and admin feedback, promote only models that are not worse."""

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from routing_model import ComplaintTextError, RoutingModel, validate_text
 
 from .errors import ApiError
-from .fields import FieldError, reject_lone_surrogates
+from .fields import FieldError
 from .json_body import read_json
 from .logsafe import escaped
 from .public_card import public_card
@@ -175,12 +175,7 @@ def _require_admin() -> None:
 @v1.post("/feedback")
 def post_feedback():
     _require_admin()
-    body = _object(read_json())
-    try:
-        reject_lone_surrogates(body)
-        reject_lone_surrogates(request.headers.get("Idempotency-Key", ""), "Idempotency-Key")
-    except FieldError as exc:
-        raise ApiError(400, exc.code, str(exc)) from None
+    body = _object(read_json())  # read_json refuses lone surrogates anywhere in the body
     st = state()
     model = st.model
 

@@ -32,21 +32,6 @@ def has_lone_surrogate(value: str) -> bool:
     return any("\ud800" <= c <= "\udfff" for c in value)
 
 
-def reject_lone_surrogates(value, field: str = "the body", depth: int = 0) -> None:
-    """Raise FieldError if any string in a parsed JSON value holds a lone surrogate
-    (it cannot be written as UTF-8, to a database or a log)."""
-    if isinstance(value, str):
-        if has_lone_surrogate(value):
-            raise FieldError(field, "contains a lone UTF-16 surrogate; send valid Unicode text")
-    elif isinstance(value, dict) and depth < 64:
-        for k, v in value.items():
-            reject_lone_surrogates(k, field, depth + 1)
-            reject_lone_surrogates(v, str(k) if depth == 0 and isinstance(k, str) and not has_lone_surrogate(k) else field, depth + 1)
-    elif isinstance(value, list) and depth < 64:
-        for v in value:
-            reject_lone_surrogates(v, field, depth + 1)
-
-
 def identifier(value: str, field: str, max_chars: int = MAX_ID_CHARS) -> str:
     """A stripped, non-empty, bounded identifier without control characters, NIK/phone/e-mail masked."""
     if not isinstance(value, str):

@@ -73,9 +73,9 @@ def test_lone_surrogate_is_a_400_and_nothing_is_stored(client, app):
     for field in SURROGATE_FIELDS:
         body = {**base, field: "LAPOR-\ud800-1"}
         for _ in range(2):  # a retry gets the same answer
-            assert_error(_post(client, body), 400, "invalid_characters")
-    assert_error(_post(client, {**base, "suggested": base["suggested"][:1] + ["\udfff"]}), 400, "invalid_characters")
-    assert_error(_post(client, {**base, "\ud800": "an unknown key is refused too"}), 400, "invalid_characters")
+            assert_error(_post(client, body), 400, "invalid_unicode")  # refused by the body reader, before any field
+    assert_error(_post(client, {**base, "suggested": base["suggested"][:1] + ["\udfff"]}), 400, "invalid_unicode")
+    assert_error(_post(client, {**base, "\ud800": "an unknown key is refused too"}), 400, "invalid_unicode")
     assert _stored(app) == []
 
 

@@ -1,7 +1,7 @@
 """`disposisi adapt`: a model for another region from a model trained elsewhere."""
 from __future__ import annotations
 
-from .train import model_summary, stage_logger
+from .train import fit_progress, model_summary
 
 
 def add_parser(sub) -> None:
@@ -22,9 +22,10 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from training.adapt import adapt_and_save
 
-    card = adapt_and_save(
-        args.model, args.registry, args.out, args.data, args.text_column, args.label_column, args.date_column, progress=stage_logger("adapt")
-    )
+    with fit_progress("adapt") as stage_done:
+        card = adapt_and_save(
+            args.model, args.registry, args.out, args.data, args.text_column, args.label_column, args.date_column, progress=stage_done
+        )
     region = card.get("region") or {}
     print(f"model {card['version']} for {region.get('name')} ({region.get('province')}) written to {args.out}")
     print(f"  base model {card['base_model']['version']} ({(card['base_model'].get('region') or {}).get('name')})")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from commands.common import add_column_arguments, add_registry_argument
 
@@ -16,13 +17,14 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def stage_logger(command: str):
-    """A progress callback for the model's stages: one log line each (a fit has few, long stages)."""
-    import logging
-    import time
+@contextmanager
+def fit_progress(command: str, fits: int = 2):
+    """Progress of a model fit: the held-out model, then the final one (a bar on a terminal, a
+    log line otherwise); yields the callback ``RoutingModel.fit`` calls after each stage."""
+    from routing_model.progress import progress
 
-    log, started = logging.getLogger(f"disposisi.{command}"), time.perf_counter()
-    return lambda stage: log.info("%s done after %.1f s", stage, time.perf_counter() - started)
+    with progress(fits, command, "fits") as step:
+        yield lambda stage: step(1)
 
 
 def model_summary(card: dict) -> str:
@@ -61,7 +63,8 @@ def run(args) -> int:
     from training.train import train_and_save
 
     check_out_dir(args.out, args.force)
-    card = train_and_save(args.data, args.out, args.registry, args.text_column, args.label_column, args.date_column, progress=stage_logger("train"))
+    with fit_progress("train") as stage_done:
+        card = train_and_save(args.data, args.out, args.registry, args.text_column, args.label_column, args.date_column, progress=stage_done)
     report = card["training_data"]["report"]
     print(f"model {card['version']} written to {args.out}")
     print(f"  rows read {report['rows_read']}, trained on {report['rows_used']}, skipped {json.dumps(report['skipped'])}")

@@ -14,6 +14,7 @@ from sklearn.model_selection import KFold
 from routing_model import Registry, RoutingModel
 from routing_model.errors import DisposisiError
 from routing_model.metrics import summarize
+from routing_model.progress import progress
 
 from .labeled_data import LabeledData
 from .reference import reference_pipeline, reference_scores
@@ -56,24 +57,31 @@ def _score_pair(train: pd.DataFrame, test: pd.DataFrame, registry: Registry, par
     return ours, reference, seconds
 
 
-def evaluate(data: LabeledData, registry: Registry, split: str = "temporal", params: dict | None = None, test_from: str | None = None, seed: int = SEED) -> dict:
+def evaluate(
+    data: LabeledData, registry: Registry, split: str = "temporal", params: dict | None = None, test_from: str | None = None,
+    seed: int = SEED, show_progress: bool = True,
+) -> dict:
     """Metrics for ours and the reference, as one JSON-able dict."""
     params = dict(params or {})
     frame = data.frame
     if split == "temporal":
         train, test, cut = temporal_split(frame, test_from)
-        ours, reference, _ = _score_pair(train, test, registry, params, seed)
+        with progress(1, "evaluate", "splits", enabled=show_progress) as step:
+            ours, reference, _ = _score_pair(train, test, registry, params, seed)
+            step(1)
         result = {"split": "temporal", "test_from": cut, "n_train": len(train), "n_test": len(test)}
     elif split == "cv":
         ours_rows, ref_rows = [], []
         if len(frame) < 15:  # each training side needs 10 rows after holding out a fifth
             raise EvaluationError(f"5-fold cross-validation needs at least 15 usable rows, got {len(frame)}")
         folds = KFold(5, shuffle=True, random_state=seed)
-        for train_idx, test_idx in folds.split(frame):
-            train, test = frame.iloc[train_idx], frame.iloc[test_idx]
-            o, r, _ = _score_pair(train, test, registry, params, seed)
-            ours_rows.append((o, len(test)))
-            ref_rows.append((r, len(test)))
+        with progress(5, "evaluate", "folds", enabled=show_progress) as step:
+            for train_idx, test_idx in folds.split(frame):
+                train, test = frame.iloc[train_idx], frame.iloc[test_idx]
+                o, r, _ = _score_pair(train, test, registry, params, seed)
+                ours_rows.append((o, len(test)))
+                ref_rows.append((r, len(test)))
+                step(1)
         ours, reference = _pool(ours_rows), _pool(ref_rows)
         result = {"split": "cv", "folds": 5, "n_train": int(len(frame) * 4 / 5), "n_test": len(frame)}
     else:

@@ -1,0 +1,118 @@
+"""Quality figures of "every region from day one" on the shared data (docs/quality.md).
+
+    python -m bench.quality_regions no-history [--repo DIR]
+    python -m bench.quality_regions naming --registry STANDARD.csv
+
+no-history: for each agency with at least 5 complaints in 2023, drop all its 2021-2022 complaints,
+train on the rest of 2021-2022, report its top-3 recall on 2023. ``--repo`` runs the same loop
+with the code of another checkout (e.g. a `git worktree` of an older commit) for "before".
+
+naming: train on 2021-2022 with the Bandung registry; adapt to STANDARD.csv (what `disposisi
+registry init --region "Kabupaten Bandung"` writes without an agencies file) with 0, 10, 50 local
+labels (the latest of 2022, mapped to the standard registry through their functions); evaluate
+on 2023 with the labels mapped through their functions: a hit when the suggested agency holds one
+of the true agency's functions (and the same kecamatan, for kecamatan).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "lapor" / "kab_bandung_2021_2023.csv"
+
+
+def _split(registry):
+    from training.train import load_labeled
+
+    frame = load_labeled(SHARED_CSV, registry).frame
+    return frame[frame.date < "2023-01-01"], frame[frame.date >= "2023-01-01"]
+
+
+def no_history() -> dict:
+    from routing_model import Registry, RoutingModel
+    from training.train import DEFAULT_CLASSIFIER_PARAMS
+
+    registry = Registry.load()
+    train, test = _split(registry)
+    counts = test.label.value_counts()
+    dated = "holdout_share" in RoutingModel.__init__.__code__.co_varnames  # older models take no dates
+    out = {}
+    for agency in counts[counts >= 5].index:
+        rows = train[train.label != agency]
+        extra = {"dates": rows.date.tolist()} if dated else {}
+        model = RoutingModel(registry, DEFAULT_CLASSIFIER_PARAMS).fit(rows.text.tolist(), rows.label.tolist(), **extra)
+        held = test[test.label == agency]
+        proba = model.predict_proba(held.text.tolist())
+        column = list(model.classes_).index(agency)
+        top3 = (np.argsort(-proba, axis=1)[:, :3] == column).any(axis=1)
+        out[agency] = {"n_2023": int(len(held)), "removed": int((train.label == agency).sum()), "top3_recall": float(top3.mean())}
+        print(agency, out[agency], flush=True)
+    return out
+
+
+def naming(standard_path: str) -> dict:
+    from routing_model import Registry, RoutingModel
+    from training.adapt import adapt_model
+    from training.labeled_data import prepare_labeled
+    from training.train import DEFAULT_CLASSIFIER_PARAMS
+
+    bandung, standard = Registry.load(), Registry.load(standard_path)
+    train, test = _split(bandung)
+    base = RoutingModel(bandung, DEFAULT_CLASSIFIER_PARAMS).fit(train.text.tolist(), train.label.tolist(), train.date.tolist())
+
+    def key(registry, name):
+        agency = registry.get(name)
+        return set(agency.functions), (agency.place.split("/")[0] if agency.kind == "kecamatan" else None)
+
+    def mapped(model, registry, k):
+        top = np.argsort(-model.predict_proba(test.text.tolist()), axis=1)[:, :k]
+        hits = []
+        for row, label in zip(top, test.label):
+            functions, place = key(bandung, label)
+            hits.append(any(functions & key(registry, model.classes_[j])[0] and (place is None or key(registry, model.classes_[j])[1] == place) for j in row))
+        return float(np.mean(hits))
+
+    def to_standard(label):
+        functions, place = key(bandung, label)
+        for a in standard.active:
+            if (place is not None and a.kind == "kecamatan" and a.place.split("/")[0] == place) or (
+                place is None and a.kind != "kecamatan" and functions & set(a.functions)
+            ):
+                return a.name
+        return None
+
+    out = {"same_registry": {"top1": mapped(base, bandung, 1), "top3": mapped(base, bandung, 3)}}
+    print("same registry", out["same_registry"], flush=True)
+    for n in (0, 10, 50):
+        labeled = None
+        if n:
+            rows = train.sort_values("date").tail(n).copy()
+            rows["agency"] = rows.label.map(to_standard)
+            rows = rows[rows.agency.notna()]
+            labeled = prepare_labeled(rows[["text", "agency", "date"]], standard, "text", "agency", "date")
+        model = adapt_model(base, standard, labeled)
+        out[f"adapted_{n}"] = {"top1": mapped(model, standard, 1), "top3": mapped(model, standard, 3), "small_data": model.small_data_}
+        print(f"adapted, {n} local labels", out[f"adapted_{n}"], flush=True)
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("what", choices=["no-history", "naming"])
+    ap.add_argument("--repo", default=None, help="no-history: run the code of another checkout")
+    ap.add_argument("--registry", default=None, help="naming: the standard registry CSV")
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    if args.repo:
+        sys.path.insert(0, str(Path(args.repo).resolve()))
+    result = no_history() if args.what == "no-history" else naming(args.registry)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

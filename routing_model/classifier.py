@@ -337,12 +337,11 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         mandated = [a for a in active if not is_place_bound(a)]
         self.mandate_agencies_ = [a.name for a in mandated]
         self.mandate_matrix_ = view_transform(word_view, [registry_document(a, registry.catalogue) for a in mandated])
-        self.word_feature_names_ = fitted_tfidf(word_view).get_feature_names_out()
         self.mentions_ = build_mention_index(registry)
         self.n_features_in_ = 1
         self._derive()
 
-    _derived = ("_mandate_lookup", "_columns", "_function_shares")
+    _derived = ("_mandate_lookup", "_columns", "_function_shares", "_word_names")
 
     def _derive(self) -> None:
         """Tables rebuilt on load, never saved: mandates by feature (CSR: a product with a text
@@ -360,6 +359,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
             },
         }
         self._function_shares = self._shares()
+        self._word_names = fitted_tfidf(self._word_view()).get_feature_names_out()  # reasons read these
 
     def _shares(self):
         """(function x class shares of the holders that are not place-bound, [(function, the
@@ -540,7 +540,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         contrib = row.data * weights[row.indices]
         # ties are common (n-grams only ever seen together get one weight): keep vocabulary order
         order = np.argsort(-contrib, kind="stable")
-        names = self.word_feature_names_
+        names = self._word_names
         surface = _surface_words(text, self._word_view().named_steps["preprocess"])
         for i in order:
             if contrib[i] <= 0 or len(out) >= n:
@@ -553,7 +553,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
     def _word_weights(self, agency: str, registry_agency) -> np.ndarray:
         """Weight of each word-view feature for ``agency``: its local topic row and the rows of
         its functions, mixed as the probabilities are."""
-        n_words = len(self.word_feature_names_)
+        n_words = len(self._word_names)
         weights = np.zeros(n_words)
         topics = list(self.topic_model_.classes_)
         topic = topic_of(registry_agency) if registry_agency is not None else agency

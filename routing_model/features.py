@@ -9,6 +9,7 @@ scale of a province.
 """
 from __future__ import annotations
 
+import copy
 import re
 
 import numpy as np
@@ -139,6 +140,25 @@ class PrunedTfidf(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return self.vectorizer_.transform(list(X))
+
+    # A model file stores the vocabulary as one array of terms: as a dict it would be written as
+    # tens of thousands of typed JSON entries (most of the file, and of the memory to load it).
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        vectorizer = state.get("vectorizer_")
+        if vectorizer is not None and hasattr(vectorizer, "vocabulary_"):
+            vocabulary = vectorizer.vocabulary_
+            state["terms_"] = np.array(sorted(vocabulary, key=vocabulary.__getitem__), dtype=str)
+            vectorizer = copy.copy(vectorizer)
+            del vectorizer.vocabulary_
+            state["vectorizer_"] = vectorizer
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        terms = state.pop("terms_", None)
+        super().__setstate__(state)
+        if terms is not None:
+            self.vectorizer_.vocabulary_ = {str(t): i for i, t in enumerate(terms)}
 
     def get_feature_names_out(self, input_features=None):
         return self.vectorizer_.get_feature_names_out()

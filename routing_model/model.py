@@ -40,6 +40,12 @@ class ComplaintTextError(DisposisiError, ValueError):
         self.code = code
 
 
+def has_visible_text(text: str) -> bool:
+    """True when some character is neither whitespace nor a control/format/unassigned code point
+    (a broken export or a binary file read as text brings texts that are only a NUL byte)."""
+    return any(not ch.isspace() and unicodedata.category(ch)[0] != "C" for ch in text)
+
+
 def validate_text(text) -> str:
     """The text as a string, or ComplaintTextError with a stable ``code``."""
     if text is None or (isinstance(text, float) and np.isnan(text)):
@@ -50,8 +56,10 @@ def validate_text(text) -> str:
         raise ComplaintTextError(
             "text_too_long", f"complaint text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
         )
-    if all(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in text):
-        raise ComplaintTextError("empty_text", "complaint text is empty (only spaces or control characters)")
+    if not text.strip():
+        raise ComplaintTextError("empty_text", "complaint text is empty")
+    if not has_visible_text(text):
+        raise ComplaintTextError("no_visible_text", "complaint text holds only control characters (e.g. NUL) or whitespace")
     return text
 
 

@@ -6,6 +6,7 @@ from routing_model.metrics import (
     coverage_at_precision,
     expected_calibration_error,
     review_threshold,
+    wilson_lower,
     summarize,
     topk_accuracy,
 )
@@ -32,13 +33,19 @@ def test_ece_zero_when_confidence_matches_accuracy_and_large_when_overconfident(
     assert expected_calibration_error(np.full(10, 0.99), np.zeros(10)) == pytest.approx(0.99)
 
 
-def test_review_threshold_reaches_target_precision_or_sends_all_to_humans():
+def test_review_threshold_promises_only_what_the_rows_vouch_for():
+    """The Wilson lower bound of the precision above the threshold must reach the target: 5 right
+    of 5 is not yet 90 %; 30 right of 30 is."""
     conf = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4])
     correct = np.array([1, 1, 1, 1, 1, 0, 1, 0])
-    t = review_threshold(conf, correct, target_precision=0.9, min_support=3)
-    kept = conf >= t
-    assert correct[kept].mean() >= 0.9
-    assert t == pytest.approx(0.7)
+    assert review_threshold(conf, correct, target_precision=0.9, min_support=3) == 1.0
+    assert review_threshold(conf, correct, target_precision=0.9, min_support=3, z=0.0) == pytest.approx(0.7)  # point estimate
+    many = np.linspace(0.99, 0.5, 40)
+    hits = np.r_[np.ones(30), np.zeros(10)]
+    t = review_threshold(many, hits, target_precision=0.9)
+    kept = many >= t
+    assert 10 <= kept.sum() <= 30 and hits[kept].mean() == 1.0
+    assert wilson_lower(hits[kept].sum(), kept.sum(), 1.0) >= 0.9
     # never precise enough -> everything needs review
     assert review_threshold(conf, np.zeros(8), 0.9) == 1.0
 

@@ -9,31 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
-LAPOR_CSV = SHARED / "lapor" / "kab_bandung_2021_2023.csv"
-LAPOR_XLSX = SHARED / "lapor" / "kab_bandung_2021_2023_laporan_ringkas.xlsx"
-KAI_CSV = SHARED / "kai121" / "kai121_tweets.csv"
-DISPOSISI = str(Path(sys.executable).parent / "disposisi")  # the real console script
-
-
-def run_cli(*args, timeout=600, **kw) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run([DISPOSISI, *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout, **kw)
-
-
-def read_csv_rows(path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def shared_texts() -> list[str]:
-    texts = []
-    for path in (LAPOR_CSV, KAI_CSV):
-        with open(path, newline="", encoding="utf-8") as fh:
-            texts += [r["text"] for r in csv.DictReader(fh) if r["text"].strip()]
-    return texts
+from backlog_helpers import ROOT, SHARED, LAPOR_CSV, LAPOR_XLSX, KAI_CSV, DISPOSISI, run_cli, read_csv_rows, shared_texts  # noqa: F401 - fixtures below and older imports
 
 
 @pytest.fixture(scope="session")

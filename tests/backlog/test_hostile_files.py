@@ -14,7 +14,7 @@ from collections import Counter
 
 import openpyxl
 import pytest
-from conftest import read_csv_rows, run_cli
+from backlog_helpers import read_csv_rows, run_cli
 
 from backlog import Options, run_backlog
 from routing_model import Registry

@@ -7,7 +7,7 @@ import json
 
 import openpyxl
 import pytest
-from conftest import LAPOR_XLSX, read_csv_rows, run_cli
+from backlog_helpers import LAPOR_XLSX, read_csv_rows, run_cli
 
 from backlog import Options, run_backlog
 from routing_model.tabular import open_source

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
-from conftest import LAPOR_XLSX, read_csv_rows, run_cli
+from backlog_helpers import LAPOR_XLSX, read_csv_rows, run_cli
 
 from backlog import Options, run_backlog
 from backlog.output_files import OutputError, output_format
 
-SUGGESTION_COLUMNS = ["agency_1", "score_1", "agency_2", "score_2", "agency_3", "score_3", "needs_review", "model_version"]
+SUGGESTION_COLUMNS = ["agency_1", "score_1", "agency_2", "score_2", "agency_3", "score_3", "needs_review", "outside_region", "model_version"]
 
 
 def _lapor_header() -> list[str]:

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import DISPOSISI, ROOT, read_csv_rows, run_cli
+from backlog_helpers import DISPOSISI, ROOT, read_csv_rows, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -39,16 +39,13 @@ def bad_inputs(tmp_path_factory, demo_model_dir):
     two = _write(d / "two.csv", rows[:2])
     unknown = _write(d / "unknown.csv", [dict(r, agency="Dinas Pariwisata Kota Atlantis") for r in rows[:40]])
     undated = _write(d / "undated.csv", [{k: v for k, v in r.items() if k != "date"} for r in rows[:60]])
-    one_agency = _write(d / "one_agency.csv", [dict(r, agency=rows[0]["agency"]) for r in rows[:30]])
     (d / "nonempty").mkdir()
     (d / "nonempty" / "keep.txt").write_text("an admin's file", encoding="utf-8")
     (d / "empty.csv").write_bytes(b"")
     (d / "binary.csv").write_bytes(b"\x00\x01\x02\xff\xfe" * 50)
     table = _write(d / "in.csv", [{"id": "1", "text": rows[0]["text"]}])
     return [
-        ("train on 2 rows", ["train", "--data", two, "--out", d / "m1"], "at least 10"),
         ("train on labels unknown to the registry", ["train", "--data", unknown, "--out", d / "m2"], "not in the registry"),
-        ("train on one agency only", ["train", "--data", one_agency, "--out", d / "m3"], "at least 2 agencies"),
         ("train into a non-empty --out", ["train", "--data", DEMO_CSV, "--out", d / "nonempty"], "not empty"),
         ("train on an empty file", ["train", "--data", d / "empty.csv", "--out", d / "m4"], "empty"),
         ("train on a missing registry", ["train", "--data", DEMO_CSV, "--out", d / "m5", "--registry", d / "nope.csv"], "nope.csv"),
@@ -111,8 +108,22 @@ def test_help_names_the_default_registry():
     for command in ("train", "evaluate", "select", "retrain", "promote"):
         proc = run_cli(command, "--help")
         assert proc.returncode == 0
-        flat = " ".join(proc.stdout.split())
-        assert str(DEFAULT_REGISTRY) in flat.replace("- ", "-"), (command, proc.stdout)
+        flat = "".join(proc.stdout.split())  # argparse wraps long paths anywhere
+        assert str(DEFAULT_REGISTRY).replace("-", "") in flat.replace("-", ""), (command, proc.stdout)
+
+
+@pytest.mark.parametrize("rows", ["two", "one_agency"])
+def test_tiny_data_trains_an_honest_small_data_model(tmp_path, rows):
+    """2 rows, or rows of one agency only, are no error: the model leans on the functions and the
+    registry, says SMALL DATA, and sends every suggestion to review."""
+    demo = _demo_rows()
+    data = demo[:2] if rows == "two" else [dict(r, agency=demo[0]["agency"]) for r in demo[:30]]
+    path = _write(tmp_path / "tiny.csv", data)
+    proc = run_cli("train", "--data", path, "--out", tmp_path / "m")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "SMALL DATA" in proc.stdout
+    proc = run_cli("suggest", "--model", tmp_path / "m", "--json", "jalan rusak parah mohon diperbaiki")
+    assert proc.returncode == 0 and '"needs_review": true' in proc.stdout
 
 
 def test_train_force_replaces_a_non_empty_out(tmp_path):

@@ -127,7 +127,16 @@ def test_needs_review_follows_the_stored_thresholds(lapor_model):
         if not s.warnings:
             assert s.needs_review == (s.confidence < threshold), (s.confidence, threshold)
     assert any(s.needs_review and not s.warnings for s in suggestions), "no low-confidence example"
-    assert any(not s.needs_review for s in suggestions), "nothing auto-suggested at all"
+    # where the held-out period vouched for an agency, a sure enough suggestion skips review
+    vouched = [s for s in suggestions if not s.warnings and lapor_model.review_thresholds_.get(s.top, 1.0) < 1.0]
+    assert all(s.needs_review == (s.confidence < lapor_model.review_thresholds_[s.top]) for s in vouched)
+
+
+def test_a_model_whose_held_out_period_vouches_auto_suggests(demo_model):
+    """The demo complaints are regular: their held-out period vouches for thresholds below 1."""
+    assert demo_model.review_threshold_ < 1.0
+    suggestions = demo_model.suggest(["e-KTP saya sudah 3 bulan belum jadi, kata petugas blanko habis", "sampah menumpuk tidak diangkut"])
+    assert any(not s.needs_review for s in suggestions)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t  \n"])

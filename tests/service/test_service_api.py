@@ -40,7 +40,7 @@ def test_suggest_answers_with_agencies_confidence_reasons(client, demo_model):
     r = client.post("/v1/suggest", json={"text": ROAD, "id": "A-1", "k": 5})
     assert r.status_code == 200
     body = r.get_json()
-    assert set(body) == {"id", "suggestions", "needs_review", "reasons", "warnings", "model_version"}
+    assert set(body) == {"id", "suggestions", "needs_review", "reasons", "warnings", "outside_region", "model_version"}
     assert body["id"] == "A-1" and body["model_version"] == demo_model.version
     assert len(body["suggestions"]) == 5
     confs = [s["confidence"] for s in body["suggestions"]]

@@ -223,12 +223,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Learn features, functions and the local dispatch from labeled complaints (may be none)."""
         registry = self.registry
-        if registry is None:
-            raise LabelError("AgencyClassifier needs a registry")
-        texts = ["" if t is None else str(t) for t in X]
-        labels = [str(label) for label in y]
-        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        self._check_labels(labels)
+        texts, labels, weights = self._training_rows(X, y, sample_weight)
         catalogue = registry.catalogue
         active = registry.active
         reg_docs = [registry_document(a, catalogue) for a in active]
@@ -254,12 +249,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         labeled complaints (none is fine) make the local part."""
         check_is_fitted(base, "function_model_")
         registry = self.registry
-        if registry is None:
-            raise LabelError("AgencyClassifier needs a registry")
-        texts = ["" if t is None else str(t) for t in X]
-        labels = [str(label) for label in y]
-        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        self._check_labels(labels)
+        texts, labels, weights = self._training_rows(X, y, sample_weight)
         self.place_index_ = build_place_index(registry)
         self.features_ = copy.copy(base.features_)
         self.features_.transformer_list = [
@@ -271,6 +261,16 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         features = self.features_.transform(texts + reg_docs)
         self._fit_local(features[: len(texts)], labels, weights, features[len(texts) :])
         return self
+
+    def _training_rows(self, X, y, sample_weight) -> tuple[list[str], list[str], np.ndarray]:
+        """Texts, labels and weights as the fits read them; labels checked against the registry."""
+        if self.registry is None:
+            raise LabelError("AgencyClassifier needs a registry")
+        texts = ["" if t is None else str(t) for t in X]
+        labels = [str(label) for label in y]
+        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self._check_labels(labels)
+        return texts, labels, weights
 
     def _check_labels(self, labels: list[str]) -> None:
         known = {a.name for a in self.registry.active}

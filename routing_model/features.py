@@ -144,7 +144,7 @@ class PrunedTfidf(TransformerMixin, BaseEstimator):
     # A model file stores the vocabulary as one array of terms: as a dict it would be written as
     # tens of thousands of typed JSON entries (most of the file, and of the memory to load it).
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # object.__getstate__ hands out the live __dict__
         vectorizer = state.get("vectorizer_")
         if vectorizer is not None and hasattr(vectorizer, "vocabulary_"):
             vocabulary = vectorizer.vocabulary_

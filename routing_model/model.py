@@ -249,18 +249,6 @@ class RoutingModel:
         self.label_counts_ = {label: labels.count(label) for label in sorted(set(labels))}
         return self
 
-    def recalibrate_review(self, confidence, predicted, correct) -> dict:
-        """New review thresholds from outcomes the model did not train on (the latest labeled
-        period and admins' accept/correct feedback): the live precision of auto-suggestions."""
-        self.review_threshold_, self.review_thresholds_ = review_thresholds(
-            np.asarray(confidence, float), np.asarray(predicted, dtype=object), np.asarray(correct, float), self.target_precision
-        )
-        if self.small_data_:
-            self.review_threshold_, self.review_thresholds_ = 1.0, {}
-        review = coverage_at_threshold(np.asarray(confidence, float), np.asarray(correct, float), self.review_threshold_)
-        self.calibration_["review"] = review | {"per_agency": dict(self.review_thresholds_), "from": f"{len(correct)} outcomes"}
-        return self.calibration_["review"]
-
     # -- prediction -----------------------------------------------------------------------
     def predict_proba(self, texts) -> np.ndarray:
         return self.classifier_.predict_proba([validate_text(t) for t in texts])

@@ -54,6 +54,8 @@ def run(args) -> int:
             print(f"  {p:6.1%}  {agency}")
         verdict = "NEEDS A HUMAN" if s.needs_review else "suggest top-1"
         extra = f" ({', '.join(s.warnings)})" if s.warnings else ""
+        if s.needs_review and not s.warnings:
+            extra = " (suggestions like this have not yet proved 90 % right on recent complaints)"
         print(f"  -> {verdict}{extra}; because of: {', '.join(s.reasons) or '-'}")
         if s.outside_region:
             where = s.outside_region

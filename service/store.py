@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, feedback, in_top3, metadata
-from routing_model.text import mask_personal_data
 from routing_model.errors import DisposisiError
 
 from . import fields

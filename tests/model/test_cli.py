@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from model_helpers import DEMO_CSV, DISPOSISI, LAPOR_CSV, run_cli
+from model_helpers import DEMO_CSV, DISPOSISI, run_cli
 
 from routing_model import RoutingModel
 

@@ -1,7 +1,6 @@
 """Helpers shared by the service tests (constants, a real `disposisi serve` process, free ports)."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket

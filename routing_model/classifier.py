@@ -37,7 +37,6 @@ from .tokens import cleaned_tokens
 from .vectorize import linear_scores, view_transform
 
 PLACE_GROUP = "__place__:"  # topic class of all place-bound agencies of one kind
-KECAMATAN = PLACE_GROUP + "kecamatan"
 PLACE_OFFICES = ("kecamatan", "kelurahan", "desa")  # kinds whose name is a place
 
 

@@ -33,6 +33,7 @@ KINDS = frozenset(
 PLACE_KINDS = frozenset({"kecamatan", "kelurahan", "desa", "puskesmas"})
 STATUSES = frozenset({"active", "retired"})
 MAX_FUNCTIONS = 3
+MAX_REGISTRY_BYTES = 20_000_000  # the largest region (tens of thousands of desa rows) stays far below
 # Urusan a regency or city must hold somewhere; ``registry check`` warns when none does.
 CORE_FUNCTIONS = ("1.01", "1.02", "1.03", "1.04", "1.05", "1.06", "2.11", "2.12", "2.15")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -316,6 +317,8 @@ class Registry:
         path = Path(path)
         if not path.is_file():
             raise RegistryError(f"registry file not found: {path}")
+        if path.stat().st_size > MAX_REGISTRY_BYTES:
+            raise RegistryError(f"{path} is larger than {MAX_REGISTRY_BYTES // 1_000_000} MB; a registry lists agencies, one per row")
         data = path.read_bytes()
         try:
             text = data.decode("utf-8-sig")

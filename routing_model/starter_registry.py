@@ -18,6 +18,7 @@ from .regions import Region, name_variants, region_places
 from .registry import REVIEW_MARKER, Agency, Registry, name_key
 
 MAX_AGENCIES_FILE_BYTES = 1_000_000
+MAX_NAME_CHARS = 300
 _LETTER = re.compile(r"[^\W\d_]")
 # Words in front of a place name in an agency name: "Puskesmas Baqa", "UPTD Puskesmas Malili", "Kel. Sidodadi".
 _PLACE_PREFIX = re.compile(
@@ -120,6 +121,8 @@ def read_agency_names(path: str | Path) -> list[str]:
             continue
         if any(ord(ch) < 32 for ch in name):
             raise AgenciesFileError(f"{path} line {lineno}: control characters in the name; is this a text file?")
+        if len(name) > MAX_NAME_CHARS:
+            raise AgenciesFileError(f"{path} line {lineno}: a name of {len(name)} characters; write one agency name per line")
         if not _LETTER.search(name):
             raise AgenciesFileError(f"{path} line {lineno}: '{name}' has no letter; write one agency name per line")
         key = name_key(name)

@@ -72,6 +72,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         ("Dinas Kesehatan\nDinas Pendidikan dan Kebudayaan \xe9\n".encode("cp1252"), "not UTF-8"),
         (b"Dinas Kesehatan\nDINAS  KESEHATAN\n", "listed twice"),
         (b"Dinas Kesehatan\n...\n", "no letter"),
+        (b"Dinas " + b"x" * 400 + b"\n", "406 characters"),
     ],
 )
 def test_bad_agencies_file_via_cli(tmp_path, content, message):

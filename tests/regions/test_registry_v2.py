@@ -91,3 +91,23 @@ def test_cross_cluster_is_a_warning_not_an_error():
     warnings = registry.warnings()
     assert any("clusters a, b" in w and "Dinas Pendidikan dan Kesehatan" in w for w in warnings)
     assert any("no active agency holds 1.03" in w for w in warnings)
+
+
+def test_registry_pickles_without_its_catalogue_and_keeps_its_region():
+    import pickle
+
+    registry = Registry.load()
+    state = registry.__getstate__()
+    assert state["_catalogue"] is None and state["_region"] is None  # a saved model holds plain values only
+    again = pickle.loads(pickle.dumps(registry))
+    assert again.agencies == registry.agencies and again.region == registry.region
+    assert again.holders("1.03") == registry.holders("1.03") and "1.03" in again.catalogue
+
+
+def test_v1_registry_without_functions_still_loads_and_is_warned_about():
+    text = "name,kind,aliases,place,description,status,replaced_by\nDinas Sosial Kabupaten Bandung,dinas,Dinsos,,bansos,active,\n"
+    registry = Registry.from_csv_text(text, source="old.csv")
+    assert registry.get("Dinas Sosial Kabupaten Bandung").functions == () and registry.region is None
+    warnings = registry.warnings()
+    assert any("old.csv line 2" in w and "declares no function" in w for w in warnings)
+    assert any("names no region" in w for w in warnings)

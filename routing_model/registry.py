@@ -245,6 +245,18 @@ class Registry:
         """Active agencies that declare function ``code``."""
         return tuple(a for a in self.active if code in a.functions)
 
+    def by_place(self) -> dict[str, tuple[str, ...]]:
+        """Place ("Towuti", "Towuti/Mahalona") -> the active agencies bound to it, in registry order.
+
+        The region's row is left out; this is what place routing needs for kecamatan, kelurahan,
+        desa and puskesmas (and any other row that names a place).
+        """
+        out: dict[str, list[str]] = {}
+        for agency in self.active:
+            if agency.place and agency.kind != "pemerintah_daerah":
+                out.setdefault(agency.place, []).append(agency.name)
+        return {place: tuple(names) for place, names in out.items()}
+
     def warnings(self) -> list[str]:
         """What an admin should look at, though the registry is usable (``disposisi registry check``)."""
         out: list[str] = []

@@ -148,3 +148,15 @@ def test_luwu_timur_example_is_what_init_writes(tmp_path):
     assert registry.resolve("Camat Towuti") == "Kecamatan Towuti"
     assert registry.resolve("Dinas Kesehatan") == "Dinas Kesehatan Kabupaten Luwu Timur"
     assert [a.name for a in registry.holders("2.12")] == ["DISDUKCAPIL Kabupaten Luwu Timur"]
+
+
+def test_standard_names_map_back_to_their_functions():
+    """The standard perangkat daerah read by name give the functions and kinds init writes for them."""
+    from routing_model.functions import FunctionCatalogue
+    from routing_model.starter_registry import _STANDARD, _kind_for
+
+    catalogue = FunctionCatalogue.load()
+    for name, kind, codes, _ in _STANDARD:
+        full = f"{name} Kabupaten Luwu Timur"
+        assert set(catalogue.match_name(full)) == set(codes.split(";")), name
+        assert _kind_for(full, catalogue.match_name(full)) == kind, name

@@ -111,3 +111,13 @@ def test_v1_registry_without_functions_still_loads_and_is_warned_about():
     warnings = registry.warnings()
     assert any("old.csv line 2" in w and "declares no function" in w for w in warnings)
     assert any("names no region" in w for w in warnings)
+
+
+def test_by_place_lists_place_bound_agencies():
+    registry = _registry(
+        "Kecamatan Towuti,kecamatan,7.01,,Towuti,,active,",
+        "Desa Mahalona,desa,W.02,,Towuti/Mahalona,,active,",
+        "Puskesmas Mahalona,puskesmas,L.01,,Towuti/Mahalona,,active,",
+        "Kecamatan Lama,kecamatan,7.01,,Wotu,,retired,",
+    )
+    assert registry.by_place() == {"Towuti": ("Kecamatan Towuti",), "Towuti/Mahalona": ("Desa Mahalona", "Puskesmas Mahalona")}

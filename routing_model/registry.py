@@ -19,7 +19,7 @@ from typing import Iterable
 
 from .errors import DisposisiError
 from .functions import FunctionCatalogue
-from .regions import Region, RegionError, all_regions, region_places
+from .regions import Region, RegionError, all_regions, find_region, region_places
 
 COLUMNS = ("name", "kind", "functions", "aliases", "place", "description", "status", "replaced_by")
 KINDS = frozenset(
@@ -161,8 +161,6 @@ class Registry:
             if region not in all_regions():
                 hint = ""
                 try:
-                    from .regions import find_region
-
                     hint = f"; did you mean '{find_region(regency or province).place}'?"
                 except RegionError as exc:
                     hint = f" ({exc})"
@@ -267,7 +265,7 @@ class Registry:
             if not agency.functions:
                 out.append(f"{self._where(i)}: '{agency.name}' declares no function; fill in its functions column")
             elif REVIEW_MARKER in agency.description:
-                out.append(f"{self._where(i)}: '{agency.name}' is marked {REVIEW_MARKER}: {agency.description}")
+                out.append(f"{self._where(i)}: '{agency.name}' is marked for review: {agency.description}")
             clusters = sorted({catalogue.get(c).cluster for c in agency.functions if catalogue.get(c).cluster})
             if len(clusters) > 1 and agency.kind in ("dinas", "badan"):
                 out.append(

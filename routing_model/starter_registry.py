@@ -186,10 +186,12 @@ def _village_aliases(village: str, region: Region) -> list[str]:
 def _without_region(name: str, region: Region) -> list[str]:
     """"Dinas Kesehatan" for "Dinas Kesehatan Kabupaten Luwu Timur": how exports often shorten names."""
     key = name_key(name)
-    for suffix in (name_key(region_short_name(region)), name_key(region.name)):
-        if key.endswith(" " + suffix) and len(key) > len(suffix) + 1:
-            words = name.split()
-            return [" ".join(words[: len(words) - len(region_short_name(region).split())])]
+    suffix = name_key(region_short_name(region))
+    if key.endswith(" " + suffix):
+        words = name.split()
+        shorter = " ".join(words[: len(words) - len(region_short_name(region).split())])
+        if len(shorter.split()) >= 2 and name_key(shorter) not in ("pemerintah daerah", "pemerintah kabupaten", "pemerintah kota"):
+            return [shorter]
     return []
 
 
@@ -228,20 +230,32 @@ def _unmapped_description(reason: str) -> str:
 
 
 class _Builder:
-    """Collects rows, keeping every name and alias unique the way the registry matches them."""
+    """Collects rows, keeping every name and alias unique the way the registry matches them.
+
+    An alias that another row's name or alias already uses is dropped; a name that an earlier
+    row uses as an alias takes it over (names are what LAPOR! shows; aliases are conveniences).
+    """
 
     def __init__(self) -> None:
         self.rows: list[Agency] = []
-        self.keys: set[str] = set()
+        self.owner: dict[str, int] = {}  # name key -> index of the row that uses it
 
     def free(self, label: str) -> bool:
-        return name_key(label) not in self.keys
+        return name_key(label) not in self.owner
 
     def add(self, agency: Agency) -> Agency:
-        aliases = tuple(a for a in dict.fromkeys(agency.aliases) if self.free(a) and name_key(a) != name_key(agency.name))
+        own = name_key(agency.name)
+        if own in self.owner:
+            i = self.owner[own]
+            earlier = self.rows[i]
+            if name_key(earlier.name) == own:
+                raise ValueError(f"two starter rows are named '{agency.name}'")  # a bug: names are made unique
+            self.rows[i] = replace(earlier, aliases=tuple(a for a in earlier.aliases if name_key(a) != own))
+        aliases = tuple(a for a in dict.fromkeys(agency.aliases) if self.free(a) and name_key(a) != own)
         agency = replace(agency, aliases=aliases)
         self.rows.append(agency)
-        self.keys.update(name_key(label) for label in (agency.name, *aliases))
+        for label in (agency.name, *aliases):
+            self.owner[name_key(label)] = len(self.rows) - 1
         return agency
 
 
@@ -265,7 +279,7 @@ def build_starter_registry(
     claimed_places: set[str] = set()  # kecamatan / kecamatan/desa places already held by a listed agency
     agencies: list[Agency] = []
     unmapped: list[str] = []
-    review: list[str] = []
+    review: dict[str, str] = {}  # agency name -> what the admin must check
     region_named = False
 
     if agency_names is None:
@@ -280,7 +294,12 @@ def build_starter_registry(
         province = f"Pemerintah Provinsi {region.province}"
         agencies.append(Agency(province, "vertikal", ("R.01", "R.02", "R.03"), description=_describe(province, ("R.01", "R.02", "R.03"), catalogue)))
     else:
+        bases: dict[str, str] = {}
         for name in agency_names:
+            base = name_key((_without_region(name, region) or [name])[0])
+            if base in bases:
+                review[name] = f"sama dengan '{bases[base]}' tanpa nama daerah; bila instansinya sama, jadikan alias"
+            bases.setdefault(base, name)
             codes = catalogue.match_name(name)
             if not codes:
                 unmapped.append(name)
@@ -296,10 +315,12 @@ def build_starter_registry(
             if kind in ("kecamatan", "kelurahan", "desa", "puskesmas"):
                 place, problem = _place_for(name, kind, places, region)
                 if problem:
-                    review.append(f"{name}: {problem}")
+                    review[name] = problem
                     agencies.append(Agency(name, "lainnya", codes, description=_unmapped_description(problem)))
                     continue
                 if kind != "puskesmas":
+                    if place in claimed_places:
+                        review[name] = f"tempat {place} sudah dipegang baris lain dalam daftar; bila instansinya sama, jadikan alias"
                     claimed_places.add(place)
             aliases = _without_region(name, region)
             if kind == "kecamatan":
@@ -311,6 +332,8 @@ def build_starter_registry(
     builder = _Builder()
     builder.add(region_row)
     for agency in agencies:
+        if agency.name in review and REVIEW_MARKER not in agency.description:
+            agency = replace(agency, description=f"{REVIEW_MARKER} {review[agency.name]}. {agency.description}")
         builder.add(agency)
     counts = {"agencies": len(agencies), "kecamatan": 0, "kelurahan_desa": 0}
     village_kind = "kelurahan" if region.kind == "kota" else "desa"
@@ -345,7 +368,7 @@ def build_starter_registry(
             code = "W.01" if village_kind == "kelurahan" else "W.02"
             builder.add(Agency(name, village_kind, (code,), tuple(aliases), place=place, description=_describe(name, (code,), catalogue, place)))
     registry = Registry.from_agencies(builder.rows, source=f"registry init {region.name}", catalogue=catalogue)
-    return StarterRegistry(registry, tuple(unmapped), tuple(review), counts)
+    return StarterRegistry(registry, tuple(unmapped), tuple(f"{name}: {why}" for name, why in review.items()), counts)
 
 
 def _place_for(name: str, kind: str, places: _Places, region: Region) -> tuple[str, str]:

@@ -160,3 +160,19 @@ def test_standard_names_map_back_to_their_functions():
         full = f"{name} Kabupaten Luwu Timur"
         assert set(catalogue.match_name(full)) == set(codes.split(";")), name
         assert _kind_for(full, catalogue.match_name(full)) == kind, name
+
+
+def test_likely_duplicates_in_the_list_are_marked_for_review():
+    starter = build_starter_registry(
+        find_region("Kabupaten Luwu Timur"),
+        ["Pemkab Luwu Timur", "Pemerintah Kabupaten Luwu Timur", "Kecamatan Malili", "Kec. Malili",
+         "Dinas Kesehatan", "Dinas Kesehatan Kabupaten Luwu Timur"],
+    )
+    registry = starter.registry
+    assert registry.region.name == "Kabupaten Luwu Timur"
+    assert registry.resolve("Pemerintah Kabupaten Luwu Timur") == "Pemerintah Kabupaten Luwu Timur"  # a row, no longer an alias
+    flagged = {line.split(":")[0] for line in starter.review}
+    assert flagged == {"Kec. Malili", "Dinas Kesehatan Kabupaten Luwu Timur"}
+    for name in flagged:
+        assert registry.get(name).description.startswith("[PERIKSA]")
+    assert not any(alias == "Pemerintah" for a in registry.agencies for alias in a.aliases)

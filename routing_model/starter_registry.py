@@ -19,6 +19,11 @@ from .registry import REVIEW_MARKER, Agency, Registry, name_key
 
 MAX_AGENCIES_FILE_BYTES = 1_000_000
 MAX_NAME_CHARS = 300
+# What is left of some names without the region: too general to be an alias ("Pemerintah Kabupaten Luwu Timur").
+_GENERIC_NAMES = frozenset({
+    "pemerintah", "pemerintah daerah", "pemerintah kabupaten", "pemerintah kota", "pemkab", "pemkot", "pemda",
+    "kabupaten", "kota", "dinas", "badan", "kantor", "bagian", "sekretariat", "rsud", "bupati", "wali kota", "walikota",
+})
 _LETTER = re.compile(r"[^\W\d_]")
 # Words in front of a place name in an agency name: "Puskesmas Baqa", "UPTD Puskesmas Malili", "Kel. Sidodadi".
 _PLACE_PREFIX = re.compile(
@@ -190,7 +195,7 @@ def _without_region(name: str, region: Region) -> list[str]:
     if key.endswith(" " + suffix):
         words = name.split()
         shorter = " ".join(words[: len(words) - len(region_short_name(region).split())])
-        if len(shorter.split()) >= 2 and name_key(shorter) not in ("pemerintah daerah", "pemerintah kabupaten", "pemerintah kota"):
+        if shorter and name_key(shorter) not in _GENERIC_NAMES:
             return [shorter]
     return []
 

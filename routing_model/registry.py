@@ -255,6 +255,30 @@ class Registry:
                 out.setdefault(agency.place, []).append(agency.name)
         return {place: tuple(names) for place, names in out.items()}
 
+    def counterpart(self, agency: Agency) -> Agency | None:
+        """The active agency of this registry that holds what ``agency`` (of another registry) holds.
+
+        Functions are the bridge between two namings of a region, or two regions: an agency bound
+        to a place maps to the row bound to the same place; any other to the row sharing the most
+        functions, its main (first) function counting double. None when nothing or several rows
+        fit equally well: the caller decides, nothing is guessed.
+        """
+        if not agency.functions:
+            return None
+        candidates = self.active
+        if agency.place and agency.kind in PLACE_KINDS:
+            candidates = tuple(a for a in candidates if a.place == agency.place)
+        main = agency.functions[0]
+
+        def score(other: Agency) -> int:
+            shared = set(other.functions) & set(agency.functions)
+            return len(shared) + (main in other.functions) + (other.functions[:1] == (main,))
+
+        scored = sorted(((score(a), a) for a in candidates if score(a) > 0), key=lambda pair: -pair[0])
+        if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+            return None
+        return scored[0][1]
+
     def warnings(self) -> list[str]:
         """What an admin should look at, though the registry is usable (``disposisi registry check``)."""
         out: list[str] = []

@@ -121,3 +121,21 @@ def test_by_place_lists_place_bound_agencies():
         "Kecamatan Lama,kecamatan,7.01,,Wotu,,retired,",
     )
     assert registry.by_place() == {"Towuti": ("Kecamatan Towuti",), "Towuti/Mahalona": ("Desa Mahalona", "Puskesmas Mahalona")}
+
+
+def test_counterpart_bridges_two_namings_by_functions():
+    from routing_model.regions import find_region
+    from routing_model.starter_registry import build_starter_registry
+
+    bandung = Registry.load()
+    standard = build_starter_registry(find_region("Kabupaten Bandung")).registry
+    assert standard.counterpart(bandung.get("Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung")).name == (
+        "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Bandung"
+    )
+    assert standard.counterpart(bandung.get("Bagian Hukum Setda Kab. Bandung")).name == "Sekretariat Daerah Kabupaten Bandung"
+    assert standard.counterpart(bandung.get("Kecamatan Baleendah")).place == "Baleendah"
+    assert standard.counterpart(bandung.get("PT BPR Kerta Raharja")) is None  # no bank in the standard set: not guessed
+    mapped = [a for a in bandung.active if standard.counterpart(a) is not None]
+    assert len(mapped) >= len(bandung.active) - 4
+    ambiguous = _registry("Dinas Satu,dinas,1.06,,,a,active,", "Dinas Dua,dinas,1.06,,,b,active,")
+    assert ambiguous.counterpart(bandung.get("Dinas Sosial Kabupaten Bandung")) is None

@@ -76,7 +76,7 @@ _STANDARD = (
     ("Perusahaan Umum Daerah Air Minum", "bumd", "B.01", ""),
     ("Kantor Pertanahan", "vertikal", "V.01", ""),
     ("Kepolisian Resor", "vertikal", "V.02", "kabupaten"),
-    ("Kepolisian Resor Kota", "vertikal", "V.02", "kota"),
+    ("Kepolisian Resor Kota {bare}", "vertikal", "V.02", "kota"),
     ("Kantor Kementerian Agama", "vertikal", "V.06", ""),
 )
 # National bodies named the same everywhere (no region suffix).
@@ -291,9 +291,10 @@ def build_starter_registry(
         for name, kind, codes, only_for in _STANDARD:
             if only_for and only_for != region.kind:
                 continue
-            full = f"{name} {short}"
+            full = name.format(bare=bare) if "{bare}" in name else f"{name} {short}"
             functions = tuple(codes.split(";"))
-            agencies.append(Agency(full, kind, functions, (name,), description=_describe(full, functions, catalogue)))
+            aliases = () if "{bare}" in name else (name,)
+            agencies.append(Agency(full, kind, functions, aliases, description=_describe(full, functions, catalogue)))
         for name, code in _NATIONAL:
             agencies.append(Agency(name, "vertikal", (code,), description=_describe(name, (code,), catalogue)))
         province = f"Pemerintah Provinsi {region.province}"

@@ -36,6 +36,10 @@ def test_standard_names_carry_the_region_suffix():
     assert registry.holders("1.03")[0].name == "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Bandung"
     assert registry.warnings() == []
     assert registry.resolve("Pemkab Bandung") == "Pemerintah Kabupaten Bandung"
+    kota = build_starter_registry(find_region("Kota Samarinda")).registry
+    assert [a.name for a in kota.holders("V.02")] == ["Kepolisian Resor Kota Samarinda"]
+    assert kota.holders("1.02")[0].name == "Dinas Kesehatan Kota Samarinda"
+    assert not any(" Kota Kota " in a.name for a in kota.agencies)
 
 
 def test_mapping_examples():
@@ -157,7 +161,7 @@ def test_standard_names_map_back_to_their_functions():
 
     catalogue = FunctionCatalogue.load()
     for name, kind, codes, _ in _STANDARD:
-        full = f"{name} Kabupaten Luwu Timur"
+        full = name.format(bare="Samarinda") if "{bare}" in name else f"{name} Kabupaten Luwu Timur"
         assert set(catalogue.match_name(full)) == set(codes.split(";")), name
         assert _kind_for(full, catalogue.match_name(full)) == kind, name
 

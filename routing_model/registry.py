@@ -19,7 +19,7 @@ from typing import Iterable
 
 from .errors import DisposisiError
 from .functions import FunctionCatalogue
-from .regions import Region, RegionError, all_regions, region_places
+from .regions import Region, RegionError, all_regions, find_region, region_places
 
 COLUMNS = ("name", "kind", "functions", "aliases", "place", "description", "status", "replaced_by")
 KINDS = frozenset(
@@ -33,6 +33,7 @@ KINDS = frozenset(
 PLACE_KINDS = frozenset({"kecamatan", "kelurahan", "desa", "puskesmas"})
 STATUSES = frozenset({"active", "retired"})
 MAX_FUNCTIONS = 3
+MAX_REGISTRY_BYTES = 20_000_000  # the largest region (tens of thousands of desa rows) stays far below
 # Urusan a regency or city must hold somewhere; ``registry check`` warns when none does.
 CORE_FUNCTIONS = ("1.01", "1.02", "1.03", "1.04", "1.05", "1.06", "2.11", "2.12", "2.15")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -160,8 +161,6 @@ class Registry:
             if region not in all_regions():
                 hint = ""
                 try:
-                    from .regions import find_region
-
                     hint = f"; did you mean '{find_region(regency or province).place}'?"
                 except RegionError as exc:
                     hint = f" ({exc})"
@@ -244,6 +243,42 @@ class Registry:
         """Active agencies that declare function ``code``."""
         return tuple(a for a in self.active if code in a.functions)
 
+    def by_place(self) -> dict[str, tuple[str, ...]]:
+        """Place ("Towuti", "Towuti/Mahalona") -> the active agencies bound to it, in registry order.
+
+        The region's row is left out; this is what place routing needs for kecamatan, kelurahan,
+        desa and puskesmas (and any other row that names a place).
+        """
+        out: dict[str, list[str]] = {}
+        for agency in self.active:
+            if agency.place and agency.kind != "pemerintah_daerah":
+                out.setdefault(agency.place, []).append(agency.name)
+        return {place: tuple(names) for place, names in out.items()}
+
+    def counterpart(self, agency: Agency) -> Agency | None:
+        """The active agency of this registry that holds what ``agency`` (of another registry) holds.
+
+        Functions are the bridge between two namings of a region, or two regions: an agency bound
+        to a place maps to the row bound to the same place; any other to the row sharing the most
+        functions, its main (first) function counting double. None when nothing or several rows
+        fit equally well: the caller decides, nothing is guessed.
+        """
+        if not agency.functions:
+            return None
+        candidates = self.active
+        if agency.place and agency.kind in PLACE_KINDS:
+            candidates = tuple(a for a in candidates if a.place == agency.place)
+        main = agency.functions[0]
+
+        def score(other: Agency) -> int:
+            shared = set(other.functions) & set(agency.functions)
+            return len(shared) + (main in other.functions) + (other.functions[:1] == (main,))
+
+        scored = sorted(((score(a), a) for a in candidates if score(a) > 0), key=lambda pair: -pair[0])
+        if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+            return None
+        return scored[0][1]
+
     def warnings(self) -> list[str]:
         """What an admin should look at, though the registry is usable (``disposisi registry check``)."""
         out: list[str] = []
@@ -254,7 +289,7 @@ class Registry:
             if not agency.functions:
                 out.append(f"{self._where(i)}: '{agency.name}' declares no function; fill in its functions column")
             elif REVIEW_MARKER in agency.description:
-                out.append(f"{self._where(i)}: '{agency.name}' is marked {REVIEW_MARKER}: {agency.description}")
+                out.append(f"{self._where(i)}: '{agency.name}' is marked for review: {agency.description}")
             clusters = sorted({catalogue.get(c).cluster for c in agency.functions if catalogue.get(c).cluster})
             if len(clusters) > 1 and agency.kind in ("dinas", "badan"):
                 out.append(
@@ -316,6 +351,8 @@ class Registry:
         path = Path(path)
         if not path.is_file():
             raise RegistryError(f"registry file not found: {path}")
+        if path.stat().st_size > MAX_REGISTRY_BYTES:
+            raise RegistryError(f"{path} is larger than {MAX_REGISTRY_BYTES // 1_000_000} MB; a registry lists agencies, one per row")
         data = path.read_bytes()
         try:
             text = data.decode("utf-8-sig")

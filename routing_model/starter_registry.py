@@ -18,6 +18,12 @@ from .regions import Region, name_variants, region_places
 from .registry import REVIEW_MARKER, Agency, Registry, name_key
 
 MAX_AGENCIES_FILE_BYTES = 1_000_000
+MAX_NAME_CHARS = 300
+# What is left of some names without the region: too general to be an alias ("Pemerintah Kabupaten Luwu Timur").
+_GENERIC_NAMES = frozenset({
+    "pemerintah", "pemerintah daerah", "pemerintah kabupaten", "pemerintah kota", "pemkab", "pemkot", "pemda",
+    "kabupaten", "kota", "dinas", "badan", "kantor", "bagian", "sekretariat", "rsud", "bupati", "wali kota", "walikota",
+})
 _LETTER = re.compile(r"[^\W\d_]")
 # Words in front of a place name in an agency name: "Puskesmas Baqa", "UPTD Puskesmas Malili", "Kel. Sidodadi".
 _PLACE_PREFIX = re.compile(
@@ -70,7 +76,7 @@ _STANDARD = (
     ("Perusahaan Umum Daerah Air Minum", "bumd", "B.01", ""),
     ("Kantor Pertanahan", "vertikal", "V.01", ""),
     ("Kepolisian Resor", "vertikal", "V.02", "kabupaten"),
-    ("Kepolisian Resor Kota", "vertikal", "V.02", "kota"),
+    ("Kepolisian Resor Kota {bare}", "vertikal", "V.02", "kota"),
     ("Kantor Kementerian Agama", "vertikal", "V.06", ""),
 )
 # National bodies named the same everywhere (no region suffix).
@@ -120,6 +126,8 @@ def read_agency_names(path: str | Path) -> list[str]:
             continue
         if any(ord(ch) < 32 for ch in name):
             raise AgenciesFileError(f"{path} line {lineno}: control characters in the name; is this a text file?")
+        if len(name) > MAX_NAME_CHARS:
+            raise AgenciesFileError(f"{path} line {lineno}: a name of {len(name)} characters; write one agency name per line")
         if not _LETTER.search(name):
             raise AgenciesFileError(f"{path} line {lineno}: '{name}' has no letter; write one agency name per line")
         key = name_key(name)
@@ -183,10 +191,12 @@ def _village_aliases(village: str, region: Region) -> list[str]:
 def _without_region(name: str, region: Region) -> list[str]:
     """"Dinas Kesehatan" for "Dinas Kesehatan Kabupaten Luwu Timur": how exports often shorten names."""
     key = name_key(name)
-    for suffix in (name_key(region_short_name(region)), name_key(region.name)):
-        if key.endswith(" " + suffix) and len(key) > len(suffix) + 1:
-            words = name.split()
-            return [" ".join(words[: len(words) - len(region_short_name(region).split())])]
+    suffix = name_key(region_short_name(region))
+    if key.endswith(" " + suffix):
+        words = name.split()
+        shorter = " ".join(words[: len(words) - len(region_short_name(region).split())])
+        if shorter and name_key(shorter) not in _GENERIC_NAMES:
+            return [shorter]
     return []
 
 
@@ -225,20 +235,32 @@ def _unmapped_description(reason: str) -> str:
 
 
 class _Builder:
-    """Collects rows, keeping every name and alias unique the way the registry matches them."""
+    """Collects rows, keeping every name and alias unique the way the registry matches them.
+
+    An alias that another row's name or alias already uses is dropped; a name that an earlier
+    row uses as an alias takes it over (names are what LAPOR! shows; aliases are conveniences).
+    """
 
     def __init__(self) -> None:
         self.rows: list[Agency] = []
-        self.keys: set[str] = set()
+        self.owner: dict[str, int] = {}  # name key -> index of the row that uses it
 
     def free(self, label: str) -> bool:
-        return name_key(label) not in self.keys
+        return name_key(label) not in self.owner
 
     def add(self, agency: Agency) -> Agency:
-        aliases = tuple(a for a in dict.fromkeys(agency.aliases) if self.free(a) and name_key(a) != name_key(agency.name))
+        own = name_key(agency.name)
+        if own in self.owner:
+            i = self.owner[own]
+            earlier = self.rows[i]
+            if name_key(earlier.name) == own:
+                raise ValueError(f"two starter rows are named '{agency.name}'")  # a bug: names are made unique
+            self.rows[i] = replace(earlier, aliases=tuple(a for a in earlier.aliases if name_key(a) != own))
+        aliases = tuple(a for a in dict.fromkeys(agency.aliases) if self.free(a) and name_key(a) != own)
         agency = replace(agency, aliases=aliases)
         self.rows.append(agency)
-        self.keys.update(name_key(label) for label in (agency.name, *aliases))
+        for label in (agency.name, *aliases):
+            self.owner[name_key(label)] = len(self.rows) - 1
         return agency
 
 
@@ -262,22 +284,28 @@ def build_starter_registry(
     claimed_places: set[str] = set()  # kecamatan / kecamatan/desa places already held by a listed agency
     agencies: list[Agency] = []
     unmapped: list[str] = []
-    review: list[str] = []
+    review: dict[str, str] = {}  # agency name -> what the admin must check
     region_named = False
 
     if agency_names is None:
         for name, kind, codes, only_for in _STANDARD:
             if only_for and only_for != region.kind:
                 continue
-            full = f"{name} {short}"
+            full = name.format(bare=bare) if "{bare}" in name else f"{name} {short}"
             functions = tuple(codes.split(";"))
-            agencies.append(Agency(full, kind, functions, (name,), description=_describe(full, functions, catalogue)))
+            aliases = () if "{bare}" in name else (name,)
+            agencies.append(Agency(full, kind, functions, aliases, description=_describe(full, functions, catalogue)))
         for name, code in _NATIONAL:
             agencies.append(Agency(name, "vertikal", (code,), description=_describe(name, (code,), catalogue)))
         province = f"Pemerintah Provinsi {region.province}"
         agencies.append(Agency(province, "vertikal", ("R.01", "R.02", "R.03"), description=_describe(province, ("R.01", "R.02", "R.03"), catalogue)))
     else:
+        bases: dict[str, str] = {}
         for name in agency_names:
+            base = name_key((_without_region(name, region) or [name])[0])
+            if base in bases:
+                review[name] = f"sama dengan '{bases[base]}' tanpa nama daerah; bila instansinya sama, jadikan alias"
+            bases.setdefault(base, name)
             codes = catalogue.match_name(name)
             if not codes:
                 unmapped.append(name)
@@ -293,10 +321,12 @@ def build_starter_registry(
             if kind in ("kecamatan", "kelurahan", "desa", "puskesmas"):
                 place, problem = _place_for(name, kind, places, region)
                 if problem:
-                    review.append(f"{name}: {problem}")
+                    review[name] = problem
                     agencies.append(Agency(name, "lainnya", codes, description=_unmapped_description(problem)))
                     continue
                 if kind != "puskesmas":
+                    if place in claimed_places:
+                        review[name] = f"tempat {place} sudah dipegang baris lain dalam daftar; bila instansinya sama, jadikan alias"
                     claimed_places.add(place)
             aliases = _without_region(name, region)
             if kind == "kecamatan":
@@ -308,6 +338,8 @@ def build_starter_registry(
     builder = _Builder()
     builder.add(region_row)
     for agency in agencies:
+        if agency.name in review and REVIEW_MARKER not in agency.description:
+            agency = replace(agency, description=f"{REVIEW_MARKER} {review[agency.name]}. {agency.description}")
         builder.add(agency)
     counts = {"agencies": len(agencies), "kecamatan": 0, "kelurahan_desa": 0}
     village_kind = "kelurahan" if region.kind == "kota" else "desa"
@@ -342,7 +374,7 @@ def build_starter_registry(
             code = "W.01" if village_kind == "kelurahan" else "W.02"
             builder.add(Agency(name, village_kind, (code,), tuple(aliases), place=place, description=_describe(name, (code,), catalogue, place)))
     registry = Registry.from_agencies(builder.rows, source=f"registry init {region.name}", catalogue=catalogue)
-    return StarterRegistry(registry, tuple(unmapped), tuple(review), counts)
+    return StarterRegistry(registry, tuple(unmapped), tuple(f"{name}: {why}" for name, why in review.items()), counts)
 
 
 def _place_for(name: str, kind: str, places: _Places, region: Region) -> tuple[str, str]:

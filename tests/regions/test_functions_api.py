@@ -135,3 +135,12 @@ def test_descriptions_are_citizen_documents():
         assert function.patterns, function.code
     assert "ktp" in catalogue.document("2.12").lower() and "kk" in catalogue.document("2.12").lower()
     assert "jln" in catalogue.document("1.03").lower()
+
+
+def test_iter_places_covers_the_country():
+    from routing_model.regions import iter_places
+
+    rows = list(iter_places())
+    assert len(rows) == 82503
+    assert (find_region("Kota Samarinda"), "Samarinda Seberang", "Baqa") in rows
+    assert len({region for region, _, _ in rows}) == 514

@@ -36,6 +36,10 @@ def test_standard_names_carry_the_region_suffix():
     assert registry.holders("1.03")[0].name == "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Bandung"
     assert registry.warnings() == []
     assert registry.resolve("Pemkab Bandung") == "Pemerintah Kabupaten Bandung"
+    kota = build_starter_registry(find_region("Kota Samarinda")).registry
+    assert [a.name for a in kota.holders("V.02")] == ["Kepolisian Resor Kota Samarinda"]
+    assert kota.holders("1.02")[0].name == "Dinas Kesehatan Kota Samarinda"
+    assert not any(" Kota Kota " in a.name for a in kota.agencies)
 
 
 def test_mapping_examples():
@@ -72,6 +76,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         ("Dinas Kesehatan\nDinas Pendidikan dan Kebudayaan \xe9\n".encode("cp1252"), "not UTF-8"),
         (b"Dinas Kesehatan\nDINAS  KESEHATAN\n", "listed twice"),
         (b"Dinas Kesehatan\n...\n", "no letter"),
+        (b"Dinas " + b"x" * 400 + b"\n", "406 characters"),
     ],
 )
 def test_bad_agencies_file_via_cli(tmp_path, content, message):
@@ -147,3 +152,31 @@ def test_luwu_timur_example_is_what_init_writes(tmp_path):
     assert registry.resolve("Camat Towuti") == "Kecamatan Towuti"
     assert registry.resolve("Dinas Kesehatan") == "Dinas Kesehatan Kabupaten Luwu Timur"
     assert [a.name for a in registry.holders("2.12")] == ["DISDUKCAPIL Kabupaten Luwu Timur"]
+
+
+def test_standard_names_map_back_to_their_functions():
+    """The standard perangkat daerah read by name give the functions and kinds init writes for them."""
+    from routing_model.functions import FunctionCatalogue
+    from routing_model.starter_registry import _STANDARD, _kind_for
+
+    catalogue = FunctionCatalogue.load()
+    for name, kind, codes, _ in _STANDARD:
+        full = name.format(bare="Samarinda") if "{bare}" in name else f"{name} Kabupaten Luwu Timur"
+        assert set(catalogue.match_name(full)) == set(codes.split(";")), name
+        assert _kind_for(full, catalogue.match_name(full)) == kind, name
+
+
+def test_likely_duplicates_in_the_list_are_marked_for_review():
+    starter = build_starter_registry(
+        find_region("Kabupaten Luwu Timur"),
+        ["Pemkab Luwu Timur", "Pemerintah Kabupaten Luwu Timur", "Kecamatan Malili", "Kec. Malili",
+         "Dinas Kesehatan", "Dinas Kesehatan Kabupaten Luwu Timur"],
+    )
+    registry = starter.registry
+    assert registry.region.name == "Kabupaten Luwu Timur"
+    assert registry.resolve("Pemerintah Kabupaten Luwu Timur") == "Pemerintah Kabupaten Luwu Timur"  # a row, no longer an alias
+    flagged = {line.split(":")[0] for line in starter.review}
+    assert flagged == {"Kec. Malili", "Dinas Kesehatan Kabupaten Luwu Timur"}
+    for name in flagged:
+        assert registry.get(name).description.startswith("[PERIKSA]")
+    assert not any(alias == "Pemerintah" for a in registry.agencies for alias in a.aliases)

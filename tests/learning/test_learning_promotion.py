@@ -67,8 +67,12 @@ def test_promote_rollback_flow(tmp_path, base_model_dir, retrained):
     assert current_model_dir(models).name == base_version and (models / base_version / "card.json").is_file()
     assert base_model_dir.is_dir()  # copied, not moved
 
-    second = run_cli("promote", challenger, "--models-dir", models, "--by", "tester")
+    second = run_cli("promote", challenger, "--models-dir", models, "--by", "tester", "--progress-every", "0")
     assert second.returncode == 0, second.stdout + second.stderr
+    # not a terminal: a plain progress line per stage (load, gate, copy, switch) on stderr
+    steps = [line.split(" steps of ~")[0] for line in second.stderr.splitlines() if line.startswith("promote: ")]
+    assert steps == [f"promote: {i}" for i in range(1, 5)], second.stderr
+    assert "promote: 4 steps of ~4 (100%)" in second.stderr
     assert current_model_dir(models).name == new_version
     assert (models / "previous").resolve().name == base_version
     entries = _log(models)
@@ -117,9 +121,10 @@ def test_worse_model_refused_unless_forced(tmp_path, base_model_dir, retrained):
     write_card(worse, card)  # re-sealed, as a model saved with these figures would be
     before = tree_snapshot(models)
 
-    refused = run_cli("promote", worse, "--models-dir", models)
+    refused = run_cli("promote", worse, "--models-dir", models, "--progress-every", "0")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "refused" in refused.stderr and "top1" in refused.stderr and "Traceback" not in refused.stderr
+    assert "promote: 2 steps of ~4" in refused.stderr and "promote: 3 steps" not in refused.stderr  # stopped at the gate
     assert tree_snapshot(models) == before
 
     no_reason = run_cli("promote", worse, "--models-dir", models, "--force")

@@ -17,8 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import DisposisiError
+from .tabular import read_text_file
 
 DEFAULT_FUNCTIONS = Path(__file__).resolve().parent / "resources" / "functions.csv"
+MAX_FUNCTIONS_FILE_BYTES = 2_000_000  # the packaged catalogue is ~27 kB
 COLUMNS = ("code", "name", "group", "cluster", "place_bound", "description", "name_patterns")
 GROUPS = frozenset({"urusan", "penunjang", "pemerintah_daerah", "dprd", "wilayah", "layanan", "bumd", "vertikal", "provinsi"})
 CLUSTERS = frozenset("abcdefg")
@@ -70,12 +72,7 @@ class FunctionCatalogue:
 
     @classmethod
     def _read(cls, path: Path) -> "FunctionCatalogue":
-        if not path.is_file():
-            raise FunctionsError(f"functions file not found: {path}")
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise FunctionsError(f"{path} is not UTF-8 (byte {exc.start}); save it as UTF-8 CSV") from exc
+        text = read_text_file(path, MAX_FUNCTIONS_FILE_BYTES, "functions file", "give a functions CSV saved as UTF-8", FunctionsError)
         return cls.from_csv_text(text, source=str(path))
 
     @classmethod

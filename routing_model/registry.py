@@ -20,6 +20,7 @@ from typing import Iterable
 from .errors import DisposisiError
 from .functions import FunctionCatalogue
 from .regions import Region, RegionError, all_regions, find_region, region_places
+from .tabular import read_text_file
 
 COLUMNS = ("name", "kind", "functions", "aliases", "place", "description", "status", "replaced_by")
 KINDS = frozenset(
@@ -348,20 +349,8 @@ class Registry:
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_REGISTRY, catalogue: FunctionCatalogue | None = None) -> "Registry":
-        path = Path(path)
-        if not path.is_file():
-            raise RegistryError(f"registry file not found: {path}")
-        if path.stat().st_size > MAX_REGISTRY_BYTES:
-            raise RegistryError(f"{path} is larger than {MAX_REGISTRY_BYTES // 1_000_000} MB; a registry lists agencies, one per row")
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise RegistryError(
-                f"{path} is not UTF-8 (invalid byte at position {exc.start}); save it as 'CSV UTF-8' and try again"
-            ) from None
-        if "\x00" in text:
-            raise RegistryError(f"{path} contains NUL bytes; it is not a CSV text file")
+        text = read_text_file(path, MAX_REGISTRY_BYTES, "registry file",
+                              "give a registry CSV saved as 'CSV UTF-8', one agency per row", RegistryError)
         return cls.from_csv_text(text, source=str(path), catalogue=catalogue)
 
     @classmethod

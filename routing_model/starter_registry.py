@@ -16,6 +16,7 @@ from .functions import FunctionCatalogue
 from .places import compact
 from .regions import Region, name_variants, region_places
 from .registry import REVIEW_MARKER, Agency, Registry, name_key
+from .tabular import read_text_file
 
 MAX_AGENCIES_FILE_BYTES = 1_000_000
 MAX_NAME_CHARS = 300
@@ -107,17 +108,8 @@ def read_agency_names(path: str | Path) -> list[str]:
     Refuses a missing, empty, binary or non-UTF-8 file and a name listed twice, naming the line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise AgenciesFileError(f"agencies file not found: {path}")
-    if path.stat().st_size > MAX_AGENCIES_FILE_BYTES:
-        raise AgenciesFileError(f"{path} is larger than {MAX_AGENCIES_FILE_BYTES // 1000} kB; it should list one agency name per line")
-    data = path.read_bytes()
-    if b"\x00" in data:
-        raise AgenciesFileError(f"{path} is a binary file; give a UTF-8 text file with one agency name per line")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AgenciesFileError(f"{path} is not UTF-8 (invalid byte at position {exc.start}); save it as UTF-8 text") from None
+    text = read_text_file(path, MAX_AGENCIES_FILE_BYTES, "agencies file",
+                          "give a UTF-8 text file with one agency name per line", AgenciesFileError)
     names: list[str] = []
     seen: dict[str, int] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):

@@ -27,11 +27,12 @@ import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from .errors import DisposisiError
+
+if TYPE_CHECKING:  # imported where a frame is built: `disposisi registry` reads text files without pandas
+    import pandas as pd
 
 # LAPOR! export column -> Disposisi column
 LAPOR_COLUMNS = {
@@ -234,6 +235,46 @@ def normalise_date(value) -> str:
     return ""
 
 
+# -- small text files (registry, functions, agency names) -----------------------------------------
+_BOM = codecs.BOM_UTF8
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:g} MB" if n >= 1_000_000 else f"{n / 1_000:g} kB"
+
+
+def read_text_file(path: str | Path, max_bytes: int, what: str = "file", fix: str = "save it as UTF-8 text",
+                   error: type[DisposisiError] = TableError) -> str:
+    """The whole of a small, user-given text file, decoded as UTF-8 (a leading BOM is dropped).
+
+    Every such file is read through here so each refusal is bounded (at most ``max_bytes`` are
+    read) and worded the same way: one line with the path, what is wrong and ``fix``, raised as
+    ``error`` (the caller's own DisposisiError subclass, which its users already catch).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{what} {path} is a directory; give the path of the file itself")
+    if not path.exists():
+        raise error(f"{what} not found: {path}; check the path")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise error(f"{what} {path} is not a regular file; give the path of a file")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise error(f"{what} {path} cannot be read ({exc.strerror or exc}); check that it is a readable file") from None
+    if len(data) > max_bytes:
+        raise error(f"{what} {path} is larger than {_size(max_bytes)}; {fix}")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise error(f"{what} {path} is a binary file (NUL byte at offset {nul}); {fix}")
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path} is not UTF-8 (invalid byte at offset {start + exc.start}); {fix}") from None
+
+
 # -- opening ------------------------------------------------------------------------------------
 def open_source(path, text_column: str | None = None, id_column: str | None = None, require_text: bool = True) -> Source:
     """Inspect ``path`` (format, encoding, delimiter, header) and pick the text and id columns."""
@@ -264,6 +305,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     are counted in ``frame.attrs["reader_rejects"]`` (reason -> count) with a few examples in
     ``frame.attrs["reader_reject_examples"]``. ``attrs["first_data_row"]`` is the first row number.
     """
+    import pandas as pd
+
     src = open_source(path, require_text=False)
     rows, index, rejects, examples = [], [], Counter(), []
     for rec in src.records():

@@ -156,12 +156,6 @@ class SlowClients:
 
 
 # -- orchestration ------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _status_kb(pid: int, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -233,22 +227,6 @@ def _model_dir(arg: str | None, shared: Path, workdir: Path) -> Path:
     return out
 
 
-def _wait_ready(base_port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"bench_service: server exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", base_port, timeout=2)
-            conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("bench_service: server not ready in time")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="model directory (default: train one on the shared LAPOR! data)")
@@ -266,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.client_spec:
         client_main(json.loads(Path(args.client_spec).read_text()))
         return 0
+    from service.launch import ServeProcess, ServerStartError  # not in the lean load-generating child
 
     shared = Path(args.shared)
     texts = _texts(shared)
@@ -274,21 +253,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="disposisi-bench-") as tmp:
         workdir = Path(tmp)
         model = _model_dir(args.model, shared, workdir)
-        port = _free_port()
-        exe = Path(sys.executable).parent / "disposisi"
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "commands.main"]
-        cmd += ["serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(port)]
+        serve_args = ["--model", str(model)]
         if args.workers:
-            cmd += ["--workers", str(args.workers)]
+            serve_args += ["--workers", str(args.workers)]
         if args.worker_class:
-            cmd += ["--worker-class", args.worker_class]
-        env = {**os.environ, "DISPOSISI_DATA_DIR": str(workdir / "var")}
-        log = open(workdir / "server.log", "wb")
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+            serve_args += ["--worker-class", args.worker_class]
+        server = ServeProcess(serve_args, workdir / "server.log", {"DISPOSISI_DATA_DIR": str(workdir / "var")})
+        port = server.port
         phases = []
         try:
-            _wait_ready(port, proc)
-            pids = _server_pids(proc.pid)
+            try:
+                server.wait_ready(120)
+            except ServerStartError as exc:
+                raise SystemExit(f"bench_service: {exc}") from None
+            pids = _server_pids(server.proc.pid)
             mem_start = _pss_mib(pids)
             warm = run_client(port, texts, args.warmup_requests, max(levels), args.time_limit)
             mem_warm = _pss_mib(pids)
@@ -304,12 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                                                   path="/healthz", fresh=True)}
                     slow["reopened"] = held.reopened
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
+            server.stop(timeout=30)
             banner = [line for line in (workdir / "server.log").read_text(errors="replace").splitlines()
                       if line.startswith("disposisi serve:")][:1]
 

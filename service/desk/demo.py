@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..launch import ServeProcess, ServerStartError
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CSV = ROOT / "data" / "demo" / "desk_complaints.csv"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def demo_items(path: Path = DEMO_CSV, today: datetime | None = None) -> list[dict]:
@@ -49,25 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     for leftover in out.glob("disposisi.sqlite3*"):
         leftover.unlink()
     token = secrets.token_urlsafe(16)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    exe = Path(sys.executable).parent / "disposisi"
-    env = {**os.environ, "DISPOSISI_DATABASE_URL": f"sqlite:///{db}", "DISPOSISI_DATA_DIR": str(out / "var"),
-           "DISPOSISI_ADMIN_TOKENS": token}
-    log = (out / "server.log").open("wb")
-    proc = subprocess.Popen([str(exe), "serve", "--model", args.model, "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # bound but workers still loading
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the service did not start; see {out / 'server.log'}")
-            time.sleep(0.3)
+    env = {"DISPOSISI_DATABASE_URL": f"sqlite:///{db}", "DISPOSISI_DATA_DIR": str(out / "var"), "DISPOSISI_ADMIN_TOKENS": token}
+    with ServeProcess(["--model", args.model, "--workers", "2"], out / "server.log", env) as server:
+        try:
+            server.wait_ready(90)
+        except ServerStartError as exc:
+            raise SystemExit(f"desk demo: {exc}") from None
+        base = server.base
         auth = {"Authorization": f"Bearer {token}"}
         result = requests.post(base + "/v1/complaints", json=demo_items(), headers=auth, timeout=60).json()
         print(f"imported {result['added']} demo complaints ({result['duplicates_found']} with near-duplicates)")
@@ -80,13 +59,6 @@ def main(argv: list[str] | None = None) -> int:
             r = requests.post(f"{base}/v1/complaints/{cid}/decision", json=body, headers=auth, timeout=10)
             r.raise_for_status()
         _screenshots(base, token, out)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
     return 0
 
 

@@ -1,13 +1,10 @@
 """Helpers shared by the service tests (constants, a real `disposisi serve` process, free ports)."""
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from service.launch import ServeProcess, disposisi_cmd, free_port  # noqa: F401  (the tests import them from here)
 
 ADMIN_TOKEN = "test-admin-token"
 HASHED_TOKEN = "hashed-admin-token"
@@ -27,53 +24,8 @@ def copy_model(src: Path, dst: Path, version: str | None = None) -> Path:
     return dst
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(ServeProcess):
+    """A real `disposisi serve` with the suite's worker count; ``wait_ready()`` before use, ``stop()`` after."""
 
-
-def disposisi_cmd() -> list[str]:
-    exe = Path(sys.executable).parent / "disposisi"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "commands.main"]
-
-
-class Server:
     def __init__(self, args: list[str], env: dict, log_path: Path):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [*disposisi_cmd(), "serve", *args, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(WORKERS)],
-            env={**os.environ, **env}, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                if requests.get(self.base + "/readyz", timeout=2).status_code == 200:
-                    return
-            except (requests.ConnectionError, requests.Timeout):  # bound, workers still loading
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready after {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._log.close()
+        super().__init__([*args, "--workers", str(WORKERS)], log_path, env)

@@ -36,9 +36,9 @@ def add_seed_argument(parser) -> None:
 @contextmanager
 def stage_progress(command: str, stages: int, unit: str = "steps", every: float | None = None) -> Iterator[Callable[[str], None]]:
     """Progress of a command made of a few slow stages (a bar on a terminal, a log line otherwise);
-    yields the callback the library calls with a stage name after each stage, so the library
-    itself never prints."""
+    yields the callback the library calls with a stage name after each stage (and the number of
+    stages, when it knows better than ``stages``), so the library itself never prints."""
     from routing_model.progress import DEFAULT_EVERY, progress
 
     with progress(stages, command, unit, every=DEFAULT_EVERY if every is None else every) as step:
-        yield lambda stage: step(1)
+        yield lambda stage, total=None: step(1, total)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
 from routing_model import Registry, RoutingModel
+from routing_model.live_guard import Outcome, is_withdrawn, withdrawn_agencies
 from routing_model.errors import DisposisiError
 from routing_model.metrics import expected_calibration_error
 from training.labeled_data import LabeledData
@@ -49,6 +51,7 @@ def prequential(
     seed: int = 0,
     log=None,
     n_jobs: int = 1,
+    until: str | None = None,
 ) -> dict:
     """Per-period and overall top-1, top-3, review rate of ours and of the reference, replayed."""
     params = dict(DEFAULT_CLASSIFIER_PARAMS if params is None else params)
@@ -62,10 +65,12 @@ def prequential(
     periods = sorted(p for p in dated["period"].unique() if start is None or p.end_time >= start)
     if start is not None:
         periods = [p for p in periods if p.start_time >= start.to_period(PERIODS[period]).start_time]
+    if until:
+        periods = [p for p in periods if p.start_time <= pd.Timestamp(until).to_period(PERIODS[period]).start_time]
     if not periods:
-        raise PrequentialError(f"no dated rows on or after {since}")
+        raise PrequentialError(f"no dated rows between {since or 'the start'} and {until or 'the end'}")
 
-    rows, hits = [], {"ours_top1": [], "ours_top3": [], "ours_review": [], "ours_conf": [], "ref_top1": [], "ref_top3": []}
+    rows, hits = [], {"ours_top1": [], "ours_top3": [], "ours_review": [], "ours_conf": [], "ref_top1": [], "ref_top3": [], "model_review": []}
     skipped, jobs = [], []
     started = time.perf_counter()
     for p in periods:
@@ -76,13 +81,22 @@ def prequential(
         if len(train) < MIN_TRAIN_ROWS or train["label"].nunique() < 2:
             skipped.append({"period": str(p), "n": int(len(test)), "why": f"only {len(train)} earlier rows"})
             continue
-        jobs.append((str(p), train["text"].tolist(), train["label"].tolist(), train["date"].astype(str).tolist(), test["text"].tolist(), test["label"].tolist()))
+        jobs.append((
+            str(p), train["text"].tolist(), train["label"].tolist(), train["date"].astype(str).tolist(),
+            test["text"].tolist(), test["label"].tolist(), test["date"].astype(str).tolist(),
+        ))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_replay_period)(job, registry, params, seed) for job in jobs
     )
-    for row, period_hits in results:
+    guard = GuardReplay()
+    for row, period_hits, per_row in results:  # in period order: the guard sees only the past
+        period_hits["ours_review"] = guard.review(per_row, period_hits["ours_top1"]).tolist()
+        row.update(auto_suggest_figures(period_hits["ours_conf"], period_hits["ours_top1"], period_hits["ours_review"]))
+        row["review_rate"] = float(np.mean(period_hits["ours_review"]))
+        row["withdrawn_rows"] = int(np.sum(np.asarray(period_hits["ours_review"]) & ~per_row["model_review"]))
         for key, v in period_hits.items():
             hits[key].extend(v)
+        hits["model_review"].extend(per_row["model_review"].tolist())
         rows.append(row)
         if log:
             log(_period_line(row))
@@ -93,6 +107,7 @@ def prequential(
         "top3": float(np.mean(hits["ours_top3"])) if n else float("nan"),
         "review_rate": float(np.mean(hits["ours_review"])) if n else float("nan"),
         **auto_suggest_figures(hits["ours_conf"], hits["ours_top1"], hits["ours_review"]),
+        "without_live_guard": auto_suggest_figures(hits["ours_conf"], hits["ours_top1"], hits["model_review"]),
         "reference": {
             "top1": float(np.mean(hits["ref_top1"])) if n else float("nan"),
             "top3": float(np.mean(hits["ref_top3"])) if n else float("nan"),
@@ -103,6 +118,7 @@ def prequential(
         "mode": "prequential",
         "period": period,
         "since": since,
+        "until": until,
         "seed": seed,
         "params": params,
         "periods": rows,
@@ -124,15 +140,35 @@ def auto_suggest_figures(confidence, top1, review) -> dict:
     }
 
 
-def _replay_period(job, registry: Registry, params: dict, seed: int) -> tuple[dict, dict]:
+class GuardReplay:
+    """The live guard (routing_model.live_guard) replayed: rows are decided in date order, and
+    each auto-suggestion's outcome is known from the next day on, as admins' feedback would be."""
+
+    def __init__(self, target: float = 0.90):
+        self.target = target
+        self.outcomes: list[Outcome] = []
+
+    def review(self, per_row: dict, top1) -> np.ndarray:
+        """Final needs-review per row: the model's, or the guard withdrew the suggested agency."""
+        review = per_row["model_review"].copy()
+        for i in np.argsort(per_row["dates"], kind="stable"):
+            when = datetime.fromisoformat(per_row["dates"][i][:10])
+            withdrawn = withdrawn_agencies(self.outcomes, when, self.target)
+            review[i] |= is_withdrawn(per_row["predicted"][i], withdrawn)
+            if not review[i]:
+                self.outcomes.append(Outcome(when, per_row["predicted"][i], bool(top1[i])))
+        return review
+
+
+def _replay_period(job, registry: Registry, params: dict, seed: int) -> tuple[dict, dict, dict]:
     """Fit ours and the reference on the rows before one period; score the period's rows."""
-    period, train_x, train_y, train_dates, test_x, y = job
+    period, train_x, train_y, train_dates, test_x, y, test_dates = job
     t0 = time.perf_counter()
     dates = train_dates if all(train_dates) else None
     model = RoutingModel(registry, params, random_state=seed).fit(train_x, train_y, dates)
     proba = model.predict_proba(test_x)
     o1, o3 = row_hits(proba, model.classes_, y, 1), row_hits(proba, model.classes_, y, 3)
-    review = model.needs_review(proba).astype(np.int8)
+    review = model.needs_review(proba)
     confidence = proba.max(axis=1)
     ref = reference_pipeline().fit(train_x, train_y)
     rproba = reference_scores(ref, test_x)
@@ -143,19 +179,19 @@ def _replay_period(job, registry: Registry, params: dict, seed: int) -> tuple[di
         "n": len(y),
         "top1": float(o1.mean()),
         "top3": float(o3.mean()),
-        "review_rate": float(review.mean()),
-        **auto_suggest_figures(confidence, o1, review),
         "review_threshold": float(model.review_threshold_),
         "claimed_precision": model.calibration_.get("review", {}).get("precision"),
+        "temperature": float(model.temperature_),
         "reference": {"top1": float(r1.mean()), "top3": float(r3.mean())},
         "new_agencies": sorted(set(y) - set(train_y)),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     hits = {
-        "ours_top1": o1.tolist(), "ours_top3": o3.tolist(), "ours_review": review.tolist(), "ours_conf": confidence.tolist(),
+        "ours_top1": o1.tolist(), "ours_top3": o3.tolist(), "ours_conf": confidence.tolist(),
         "ref_top1": r1.tolist(), "ref_top3": r3.tolist(),
     }
-    return row, hits
+    per_row = {"dates": list(test_dates), "predicted": [str(c) for c in model.classes_[proba.argmax(axis=1)]], "model_review": np.asarray(review, bool)}
+    return row, hits, per_row
 
 
 def _period_line(r: dict) -> str:
@@ -181,6 +217,11 @@ def format_prequential(result: dict) -> str:
         f"{o['ece']:>8.3f}{o['reference']['top1']:>10.3f}{o['reference']['top3']:>10.3f}"
     )
     lines.append(f"gain over the reference: top-1 {o['gain']['top1']:+.3f}, top-3 {o['gain']['top3']:+.3f}")
+    u = o["without_live_guard"]
+    lines.append(
+        f"without the live guard: auto {u['auto_share']:.3f} at precision {_fmt(u['auto_precision'])} "
+        f"({sum(r['withdrawn_rows'] for r in result['periods'])} rows withdrawn by the guard)"
+    )
     for s in result["skipped_periods"]:
         lines.append(f"skipped {s['period']} ({s['n']} rows): {s['why']}")
     return "\n".join(lines)
@@ -191,6 +232,7 @@ def add_prequential_arguments(parser) -> None:
     parser.add_argument("--prequential", action="store_true", help="replay history period by period (train on the past, test on the period)")
     parser.add_argument("--period", default="month", choices=sorted(PERIODS), help="prequential period (default month)")
     parser.add_argument("--since", default=None, help="first prequential period, e.g. 2023-01")
+    parser.add_argument("--until", default=None, help="last prequential period, e.g. 2022-12 (replay a tuning year without touching the test year)")
     parser.add_argument("--jobs", type=int, default=1, help="prequential: periods replayed in parallel (processes)")
 
 
@@ -219,6 +261,7 @@ def run_prequential(args) -> int:
         seed=int(getattr(args, "seed", 0) or 0),
         log=None if as_json else (lambda line: print(line, flush=True)),
         n_jobs=int(getattr(args, "jobs", 1) or 1),
+        until=getattr(args, "until", None),
     )
     result["data"] = {"path": str(args.data), **data.report()}
     if as_json:

@@ -32,35 +32,54 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bi
 CONFIDENCE_Z = 1.0  # one-sided: the precision promised is the lower bound at ~84 % confidence
 
 
-def wilson_lower(hits: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
-    """Wilson score lower bound of a proportion: what ``hits`` of ``n`` lets one promise."""
+def wilson_bounds(hits, n, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion ``hits`` of ``n`` (lower, upper)."""
     n = np.asarray(n, float)
     p = np.asarray(hits, float) / n
     centre = p + z * z / (2 * n)
     spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - spread) / (1 + z * z / n)
+    return (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
+
+
+def wilson_lower(hits: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
+    """Wilson score lower bound of a proportion: what ``hits`` of ``n`` lets one promise."""
+    return wilson_bounds(hits, n, z)[0]
+
+
+MIN_BLOCK_SUPPORT = 3  # rows of one held-out period above a cut before that period can veto it
 
 
 def review_threshold(
     confidence: np.ndarray, correct: np.ndarray, target_precision: float = 0.90, min_support: int = 5, z: float = CONFIDENCE_Z,
+    blocks: np.ndarray | None = None,
 ) -> float:
     """Lowest confidence above which top-1 suggestions reach ``target_precision``, counting only
     what the rows can vouch for: the Wilson lower bound of the precision (``z``) must reach the
-    target, so 5 right out of 5 is not yet "90 %".
+    target, so 5 right out of 5 is not yet "90 %". With ``blocks`` (the held-out period of each
+    row), the precision must also reach the target in every period that has at least
+    ``MIN_BLOCK_SUPPORT`` rows above the cut: a threshold that held in one period and failed in
+    the next will fail again (admins' dispatch habits shift, e.g. roads to the kecamatan).
 
     Returns 1.0 (everything goes to a human) when no threshold reaches the target on at least
     ``min_support`` rows: an honest "the model is not good enough to skip review yet".
     """
-    order = np.argsort(-np.asarray(confidence))
+    order = np.argsort(-np.asarray(confidence), kind="stable")
     conf, hit = np.asarray(confidence)[order], np.asarray(correct, float)[order]
     n = np.arange(1, len(hit) + 1)
     lower = wilson_lower(np.cumsum(hit), n, z) if len(hit) else np.zeros(0)
+    steady = np.ones(len(hit), dtype=bool)
+    if blocks is not None and len(hit):
+        block = np.asarray(blocks)[order]
+        for b in np.unique(block):
+            mine = (block == b).astype(float)
+            seen, right = np.cumsum(mine), np.cumsum(mine * hit)
+            steady &= (seen < MIN_BLOCK_SUPPORT) | (right >= target_precision * seen)
     best = 1.0
     for i in range(len(conf)):
         # only cut between distinct confidence values
         if i + 1 < len(conf) and conf[i + 1] == conf[i]:
             continue
-        if i + 1 >= min_support and lower[i] >= target_precision:
+        if i + 1 >= min_support and lower[i] >= target_precision and steady[i]:
             best = float(conf[i])
     return best
 
@@ -70,22 +89,25 @@ MIN_AGENCY_SUPPORT = 8  # held-out suggestions of one agency before it gets its 
 
 def review_thresholds(
     confidence: np.ndarray, predicted: np.ndarray, correct: np.ndarray, target_precision: float = 0.90,
-    min_support: int = 5, min_agency_support: int = MIN_AGENCY_SUPPORT,
+    min_support: int = 5, min_agency_support: int = MIN_AGENCY_SUPPORT, blocks: np.ndarray | None = None,
 ) -> tuple[float, dict[str, float]]:
     """(global threshold, {agency: threshold}) from held-out outcomes.
 
     An agency whose suggestions were frequent enough in the held-out period gets its own
     threshold (an agency whose mandate just moved stops being auto-suggested; a reliable one is
-    trusted sooner); the others share the global one. Each is ``review_threshold`` on its rows.
+    trusted sooner); the others share the global one. Each is ``review_threshold`` on its rows,
+    held in every held-out period (``blocks``).
     """
     confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
     predicted = np.asarray(predicted, dtype=object)
-    overall = review_threshold(confidence, correct, target_precision, min_support)
+    overall = review_threshold(confidence, correct, target_precision, min_support, blocks=blocks)
     per_agency: dict[str, float] = {}
     for agency in sorted(set(predicted.tolist())):
         mask = predicted == agency
         if mask.sum() >= min_agency_support:
-            per_agency[str(agency)] = review_threshold(confidence[mask], correct[mask], target_precision, min_support)
+            per_agency[str(agency)] = review_threshold(
+                confidence[mask], correct[mask], target_precision, min_support, blocks=None if blocks is None else np.asarray(blocks)[mask]
+            )
     return overall, per_agency
 
 

@@ -48,11 +48,16 @@ class Progress:
             self.bar = tqdm(total=total, initial=initial, unit=unit, unit_scale=unit == "rows", dynamic_ncols=width > 0,
                             ncols=None if width > 0 else 100, desc=label, file=self.stream, smoothing=0.1)
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, total: int | None = None) -> None:
+        """``n`` more units done; ``total`` when the work turned out larger or smaller than planned."""
         self.done += n
+        if total is not None:
+            self.total = total
         if not self.enabled:
             return
         if self.bar is not None:
+            if total is not None:
+                self.bar.total = total
             self.bar.update(n)
             return
         now = time.monotonic()
@@ -93,7 +98,8 @@ def _isatty(stream) -> bool:
 @contextmanager
 def progress(total: int | None, label: str, unit: str = "rows", *, enabled: bool = True,
              every: float = DEFAULT_EVERY, initial: int = 0, stream=None) -> Iterator[Callable[[int], None]]:
-    """``step(n)`` to report ``n`` more units done; the bar is closed when the block ends."""
+    """``step(n)`` to report ``n`` more units done (``step(n, total=...)`` to correct the total);
+    the bar is closed when the block ends."""
     p = Progress(total, label, unit, initial=initial, enabled=enabled, every=every, stream=stream)
     try:
         yield p.update

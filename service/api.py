@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from routing_model import ComplaintTextError, RoutingModel, validate_text
+from routing_model.live_guard import WINDOW_DAYS
 
 from .errors import ApiError
 from .fields import FieldError
@@ -101,7 +102,7 @@ def _text_error(exc: ComplaintTextError) -> ApiError:
 
 def _suggest_many(model: RoutingModel, texts: list[str], k: int) -> list[dict]:
     out = []
-    for s in model.suggest(texts, k=k):
+    for s in model.suggest(texts, k=k, withdrawn=state().withdrawn()):
         d = s.to_dict()
         d["model_version"] = model.version
         out.append(d)
@@ -250,7 +251,8 @@ def model_card():
 
 @v1.get("/stats")
 def stats():
-    return jsonify(state().store.stats())
+    st = state()
+    return jsonify({**st.store.stats(), "live_guard": {"window_days": WINDOW_DAYS, "withdrawn": st.withdrawn()}})
 
 
 # -- health -------------------------------------------------------------------------------------
@@ -328,7 +330,7 @@ def invocations():
             good_idx.append(i)
         except ComplaintTextError as exc:
             predictions[i] = {"error": {"code": exc.code, "message": str(exc)}}
-    for i, s in zip(good_idx, model.suggest(good, k=k) if good else []):
+    for i, s in zip(good_idx, model.suggest(good, k=k, withdrawn=state().withdrawn()) if good else []):
         row: dict = {}
         for j, (agency, p) in enumerate(s.agencies, start=1):
             row[f"agency_{j}"] = agency

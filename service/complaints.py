@@ -269,8 +269,9 @@ class ComplaintStore:
         self.engine = store.engine
 
     # -- import ---------------------------------------------------------------------------
-    def import_complaints(self, items: list[NewComplaint], model) -> ImportResult:
-        """Suggest each new complaint once, with ``model``, and store them all in one transaction.
+    def import_complaints(self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None) -> ImportResult:
+        """Suggest each new complaint once, with ``model`` (and the live guard's ``withdrawn``),
+        and store them all in one transaction.
 
         Complaints whose Tracking ID is already stored (or repeated in ``items``) are skipped.
         """
@@ -293,7 +294,7 @@ class ComplaintStore:
         masked = [mask_personal_data(c.text) if c.text else "" for c in fresh]
         suggestions: list[dict | None] = [None] * len(fresh)
         routable = [i for i, t in enumerate(masked) if t.strip()]
-        for i, s in zip(routable, model.suggest([masked[i] for i in routable], k=3) if routable else []):
+        for i, s in zip(routable, model.suggest([masked[i] for i in routable], k=3, withdrawn=withdrawn) if routable else []):
             suggestions[i] = s.to_dict()
         dups = find_duplicates([Doc(c.id, c.received_at.date(), t) for c, t in zip(fresh, masked) if not c.confidential],
                                self._window_docs(fresh))

@@ -53,7 +53,7 @@ def post_complaints():
     cfg = current_app.config["DISPOSISI"]
     items = complaints_from_json(body, cfg["MAX_TEXT_CHARS"])
     st = _state()
-    result = st.complaints.import_complaints(items, st.model)
+    result = st.complaints.import_complaints(items, st.model, st.withdrawn())
     return jsonify(result.as_dict()), 201 if result.added else 200
 
 
@@ -62,7 +62,7 @@ def import_file():
     bearer_role("admin")
     items = complaints_from_upload(request.files.get("file"))
     st = _state()
-    result = st.complaints.import_complaints(items, st.model)
+    result = st.complaints.import_complaints(items, st.model, st.withdrawn())
     return jsonify(result.as_dict()), 201 if result.added else 200
 
 

@@ -8,9 +8,12 @@ import hashlib
 import hmac
 import logging
 import threading
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from routing_model import ModelLoadError, RoutingModel
+from routing_model.live_guard import WINDOW_DAYS, withdrawn_agencies
 from routing_model.model_store import ModelStoreError, current_model_dir
 
 from .complaints import ComplaintStore
@@ -105,6 +108,7 @@ class ServiceState:
         self.complaints = ComplaintStore(self.store)
         self.token_hashes: tuple[str, ...] = tuple(config["ADMIN_TOKEN_HASHES"])
         self.viewer_hashes: tuple[str, ...] = tuple(config.get("VIEWER_TOKEN_HASHES") or ())
+        self._guard: tuple[float, dict[str, dict]] | None = None  # (monotonic time, live guard verdict)
         if not self.token_hashes:
             log.warning("no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): feedback is refused")
         self.models.start()
@@ -112,6 +116,23 @@ class ServiceState:
     @property
     def model(self) -> RoutingModel:
         return self.models.model
+
+    def withdrawn(self) -> dict[str, dict]:
+        """The live guard's verdict (agencies whose recent auto-suggestions admins corrected too
+        often), recomputed from the feedback store at most every LIVE_GUARD_REFRESH seconds."""
+        now = time.monotonic()
+        cached = self._guard
+        if cached is not None and now - cached[0] < self.config.get("LIVE_GUARD_REFRESH", 60.0):
+            return cached[1]
+        at = datetime.now(timezone.utc)
+        try:
+            outcomes = self.store.auto_outcomes(at - timedelta(days=WINDOW_DAYS))
+        except Exception:  # noqa: BLE001 - a database hiccup must not stop suggestions
+            log.exception("live guard: feedback not readable; keeping the last verdict")
+            return cached[1] if cached else {}
+        verdict = withdrawn_agencies(outcomes, at, self.model.target_precision)
+        self._guard = (now, verdict)
+        return verdict
 
     def token_ok(self, token: str) -> bool:
         """Constant-time comparison of the token's sha256 against every configured hash."""

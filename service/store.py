@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, feedback, in_top3, metadata
 from routing_model.errors import DisposisiError
+from routing_model.live_guard import Outcome
 
 from . import fields
 
@@ -210,6 +211,21 @@ class FeedbackStore:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(feedback).order_by(feedback.c.id)).all()
         return [row_to_dict(r) for r in rows]
+
+    def auto_outcomes(self, since: datetime) -> list[Outcome]:
+        """Decided auto-suggestions (``needs_review`` false) since ``since``, for the live guard:
+        when, the first suggestion, and whether the admin kept it."""
+        cols = (feedback.c.created_at, feedback.c.suggested, feedback.c.chosen_agency, feedback.c.action)
+        query = sa.select(*cols).where(
+            feedback.c.needs_review.is_(False), feedback.c.action.in_(DECIDED_ACTIONS), feedback.c.created_at >= since
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Outcome(_utc(when), str(list(suggested)[0]), accepted_as_suggested(action, suggested, chosen))
+            for when, suggested, chosen, action in rows
+            if suggested
+        ]
 
     def stats(self) -> dict:
         """Per chosen agency and per model version: how the suggestions fared."""

@@ -218,7 +218,7 @@ def upload():
     st = _state()
     try:
         items = complaints_from_upload(request.files.get(form.file.name))
-        result = st.complaints.import_complaints(items, st.model)
+        result = st.complaints.import_complaints(items, st.model, st.withdrawn())
     except TableError as exc:
         flash(_("Impor gagal, tidak ada yang disimpan: %(why)s", why=str(exc)), "error")
         return redirect(url_for("desk.queue"), 303)

@@ -45,16 +45,17 @@ def withdrawn_agencies(
             tally[0] += 1
             tally[1] += bool(o.accepted)
 
-    def failing(n: int, hits: int) -> dict | None:
-        if n < min_outcomes:
+    def failing(n: int, hits: int, least: int = min_outcomes) -> dict | None:
+        if n < least:
             return None
         upper = float(wilson_bounds(hits, n, z)[1])
         return {"n": n, "accepted": hits, "upper": round(upper, 4)} if upper < target else None
 
     out = {agency: verdict for agency, (n, hits) in tallies.items() if (verdict := failing(n, hits))}
     # the agencies still auto-suggested, together: a drift that touches every agency a little
+    # (twice the outcomes, so one agency not yet judged alone cannot take every other one down)
     rest = [tally for agency, tally in tallies.items() if agency not in out]
-    verdict = failing(sum(t[0] for t in rest), sum(t[1] for t in rest))
+    verdict = failing(sum(t[0] for t in rest), sum(t[1] for t in rest), 2 * min_outcomes)
     if verdict:
         out[EVERY_AGENCY] = verdict
     return out

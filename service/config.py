@@ -23,6 +23,7 @@ DEFAULTS: dict = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_BATCH": 1000,
     "RELOAD_INTERVAL": 1.0,  # seconds between checks of MODELS_DIR/current
+    "LIVE_GUARD_REFRESH": 60.0,  # seconds between re-reads of recent feedback by the live guard (routing_model/live_guard.py)
     # the admins' desk (docs/desk.md)
     "VIEWER_TOKENS": "",  # comma-separated tokens that may look at the desk and the queue but not decide
     "VIEWER_TOKEN_HASHES": "",
@@ -66,10 +67,11 @@ def load_config(overrides: dict | None = None, environ=None) -> dict:
             raise ConfigError(f"{PREFIX}{key} must be an integer, got {cfg[key]!r}") from None
         if cfg[key] <= 0:
             raise ConfigError(f"{PREFIX}{key} must be positive, got {cfg[key]}")
-    try:
-        cfg["RELOAD_INTERVAL"] = float(cfg["RELOAD_INTERVAL"])
-    except (TypeError, ValueError):
-        raise ConfigError(f"{PREFIX}RELOAD_INTERVAL must be a number, got {cfg['RELOAD_INTERVAL']!r}") from None
+    for key in ("RELOAD_INTERVAL", "LIVE_GUARD_REFRESH"):
+        try:
+            cfg[key] = float(cfg[key])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{PREFIX}{key} must be a number, got {cfg[key]!r}") from None
 
     if not cfg.get("MODEL") and not cfg["MODEL_DIR"] and not cfg["MODELS_DIR"]:
         raise ConfigError(f"set {PREFIX}MODEL_DIR (one model) or {PREFIX}MODELS_DIR (follow its 'current' link)")

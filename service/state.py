@@ -122,7 +122,7 @@ class ServiceState:
         often), recomputed from the feedback store at most every LIVE_GUARD_REFRESH seconds."""
         now = time.monotonic()
         cached = self._guard
-        if cached is not None and now - cached[0] < self.config.get("LIVE_GUARD_REFRESH", 60.0):
+        if cached is not None and now - cached[0] < self.config["LIVE_GUARD_REFRESH"]:
             return cached[1]
         at = datetime.now(timezone.utc)
         try:

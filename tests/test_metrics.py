@@ -77,3 +77,16 @@ def test_recency_weights_halve_every_half_life_and_fill_undated_rows():
     assert w[3] == pytest.approx(0.25, abs=0.01)
     assert w[2] == pytest.approx(np.median([w[0], w[1], w[3]]))
     assert recency_weights(["2023-01-01"], None) is None
+
+
+def test_a_threshold_that_failed_in_one_held_out_period_is_not_promised():
+    """Pooled, 27 of 28 above 0.6 are right; but all three misses of period 1 are above 0.6 too:
+    a cut that held in period 0 and failed in period 1 is vetoed, a stricter one that held in both
+    is kept."""
+    conf = np.array([0.99] * 20 + [0.95] * 5 + [0.7] * 3 + [0.65] * 3 + [0.3] * 5)
+    correct = np.array([1] * 20 + [1] * 5 + [0] * 3 + [1] * 3 + [0] * 5)
+    blocks = np.array([0] * 20 + [1] * 5 + [1] * 3 + [0] * 3 + [0] * 5)
+    pooled = review_threshold(conf, correct, 0.80)
+    steady = review_threshold(conf, correct, 0.80, blocks=blocks)
+    assert pooled < 0.7  # pooled, the misses of period 1 hide among period 0's hits
+    assert steady == pytest.approx(0.95)

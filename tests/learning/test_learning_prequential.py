@@ -51,3 +51,28 @@ def test_prequential_arguments_and_bad_since(small_demo, capsys):
 
     with pytest.raises(DisposisiError, match="2030-01"):
         run_prequential(args)
+
+
+def test_the_replayed_live_guard_withdraws_a_failing_agency_from_the_next_day_on():
+    """Rows are decided in date order; an auto-suggestion's outcome is known from the next day,
+    as admins' feedback would be. PUTR fails from day 1; after enough misses its rows go to review,
+    while Disdik, which keeps its promise, stays auto-suggested."""
+    import numpy as np
+
+    from learning.prequential import GuardReplay
+
+    dates = [f"2023-05-{d:02d}" for d in range(1, 21)]
+    predicted = ["PUTR" if d % 2 else "Disdik" for d in range(1, 21)]
+    top1 = [p == "Disdik" for p in predicted]  # PUTR is always wrong, Disdik always right
+    review = GuardReplay().review({"dates": dates, "predicted": predicted, "model_review": np.zeros(20, bool)}, top1)
+    putr = [r for r, p in zip(review, predicted) if p == "PUTR"]
+    assert putr[:5] == [False] * 5  # five outcomes before the guard judges
+    assert all(putr[5:])  # then withdrawn for the rest of the window
+    assert not any(r for r, p in zip(review, predicted) if p == "Disdik")
+
+
+def test_prequential_until_keeps_the_test_year_out(small_demo, registry):
+    data = load_labeled(small_demo, registry)
+    result = prequential(data, registry, period="month", since="2023-04", until="2023-04")
+    assert [p["period"] for p in result["periods"]] == ["2023-04"]
+    assert "without_live_guard" in result["overall"] and "withdrawn_rows" in result["periods"][0]

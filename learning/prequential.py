@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 from routing_model import Registry, RoutingModel
 from routing_model.live_guard import Outcome, is_withdrawn, withdrawn_agencies
 from routing_model.errors import DisposisiError
-from routing_model.metrics import expected_calibration_error
+from routing_model.metrics import coverage_at_precision, expected_calibration_error
 from training.labeled_data import LabeledData
 from training.reference import reference_pipeline, reference_scores
 from training.train import DEFAULT_CLASSIFIER_PARAMS
@@ -129,7 +129,9 @@ def prequential(
 
 
 def auto_suggest_figures(confidence, top1, review) -> dict:
-    """Share auto-suggested (not sent to review), its precision, and calibration (ECE)."""
+    """Share auto-suggested (not sent to review), its precision, calibration (ECE), and the
+    share the best threshold in hindsight could have auto-suggested at 90 % (what any threshold
+    chosen beforehand can at most reach)."""
     confidence, top1, review = np.asarray(confidence, float), np.asarray(top1, float), np.asarray(review, bool)
     auto = ~review
     return {
@@ -137,6 +139,7 @@ def auto_suggest_figures(confidence, top1, review) -> dict:
         "auto_precision": float(top1[auto].mean()) if auto.any() else float("nan"),
         "auto_n": int(auto.sum()),
         "ece": expected_calibration_error(confidence, top1),
+        "hindsight_share_at_90": coverage_at_precision(confidence, top1, 0.90),
     }
 
 
@@ -218,6 +221,7 @@ def format_prequential(result: dict) -> str:
     )
     lines.append(f"gain over the reference: top-1 {o['gain']['top1']:+.3f}, top-3 {o['gain']['top3']:+.3f}")
     u = o["without_live_guard"]
+    lines.append(f"best threshold in hindsight: {o['hindsight_share_at_90']:.3f} auto-suggested at 0.90 precision")
     lines.append(
         f"without the live guard: auto {u['auto_share']:.3f} at precision {_fmt(u['auto_precision'])} "
         f"({sum(r['withdrawn_rows'] for r in result['periods'])} rows withdrawn by the guard)"

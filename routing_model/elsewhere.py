@@ -81,17 +81,20 @@ class NationalGazetteer:
         for i in range(n):
             before = tokens[i - 1] if i else ""
             key = ""
+            longest: dict[str, tuple[str, tuple[int, ...], str]] = {}  # kind -> its longest match here
             for width in range(1, min(MAX_NAME_WORDS, n - i) + 1):
                 key += tokens[i + width - 1]
                 if key not in known:
                     break
                 phrase = " ".join(tokens[i : i + width])
                 if (before in KEC_MARKERS or before in DESA_MARKERS) and key in self.places and key not in stopwords:
-                    out.append((f"{before} {phrase}", self.places[key], "place"))
+                    longest["place"] = (f"{before} {phrase}", self.places[key], "place")
                 if key in self.names:
                     marked = before in REGION_MARKERS
                     if marked or key not in dictionary:
-                        out.append((f"{before} {phrase}" if marked else phrase, self.names[key], "name"))
+                        longest["name"] = (f"{before} {phrase}" if marked else phrase, self.names[key], "name")
+            # "kelurahan sungai pinang" names Sungai Pinang, not a place called Sungai
+            out.extend(longest.values())
         return out
 
 

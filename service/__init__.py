@@ -18,7 +18,9 @@ __all__ = ["ConfigError", "create_app"]
 def create_app(config: dict | None = None) -> Flask:
     """The app, configured from ``DISPOSISI_*`` variables with ``config`` (keys without prefix) on top.
 
-    ``config`` may also carry ``MODEL``, an already loaded ``RoutingModel`` (tests).
+    ``config`` may also carry ``MODEL``, an already loaded ``RoutingModel`` (tests, and the model
+    the gunicorn master preloaded for its workers: ``service.preload``), with ``MODEL_FROM``, the
+    directory it was loaded from; with ``MODELS_DIR`` the app still follows ``current`` from there.
     """
     from .api import health, mlflow, v1
     from .complaints_api import complaints_v1

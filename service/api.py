@@ -268,7 +268,7 @@ def readyz():
     db_ok = st.store.ping()
     body = {"status": "ready" if model_ok and db_ok else "not_ready", "model": model_ok, "database": db_ok,
             "model_version": st.model.version if model_ok else None,
-            "worker_pid": os.getpid()}  # each worker process loads and reloads its own model
+            "worker_pid": os.getpid()}  # each worker starts on the preloaded model and reloads on its own
     if st.models.last_error:
         body["model_reload_error"] = st.models.last_error
     if not (model_ok and db_ok):

@@ -1,14 +1,18 @@
 """gunicorn's documented "custom application" for the service: options come from
-``disposisi serve``, and ``load`` builds the Flask app inside each worker process."""
+``disposisi serve``; the master preloads the model (``service.preload``) and ``load`` builds
+the Flask app around it inside each worker process."""
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from .preload import PreloadedModel, freeze_before_fork
+
 
 class GunicornApp(BaseApplication):
-    def __init__(self, overrides: dict, options: dict):
+    def __init__(self, overrides: dict, options: dict, preloaded: PreloadedModel):
         self.overrides = overrides
-        self.options = {**options, "worker_exit": close_worker_app}
+        self.preloaded = preloaded
+        self.options = {**options, "pre_fork": freeze_pre_fork, "worker_exit": close_worker_app}
         super().__init__()
 
     def load_config(self) -> None:
@@ -16,9 +20,20 @@ class GunicornApp(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        """In a worker, after the fork: its own app (database pool, model watcher) on the shared model."""
         from . import create_app
 
-        return create_app(self.overrides)
+        return create_app({**self.overrides, **self.preloaded.app_config()})
+
+    def reload(self) -> None:
+        """gunicorn reload (HUP on the master): new workers start on the model ``current`` names now."""
+        super().reload()
+        self.preloaded.refresh()
+
+
+def freeze_pre_fork(server, worker) -> None:
+    """gunicorn ``pre_fork`` hook, in the master: freeze the GC so the worker shares its pages."""
+    freeze_before_fork()
 
 
 def one_request_per_connection(worker, req) -> None:

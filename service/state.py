@@ -36,8 +36,9 @@ class ModelHolder:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self._failed_target: Path | None = None
-        if model is not None:
+        if model is not None:  # preloaded (gunicorn master, tests)
             self.model, self.model_dir = model, Path(model_dir) if model_dir else None
+            self.check_reload()  # a worker forked after a promotion must not serve the master's older model
         elif self.models_dir is not None:
             target = current_model_dir(self.models_dir)
             self.model, self.model_dir = RoutingModel.load(target), target
@@ -99,7 +100,7 @@ class ServiceState:
     def __init__(self, config: dict):
         self.config = config
         self.models = ModelHolder(
-            model_dir=config.get("MODEL_DIR"),
+            model_dir=config.get("MODEL_FROM") or config.get("MODEL_DIR"),
             models_dir=config.get("MODELS_DIR"),
             model=config.get("MODEL"),
             interval=config["RELOAD_INTERVAL"],

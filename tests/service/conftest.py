@@ -1,10 +1,11 @@
-"""Fixtures for the service tests: an app on a temp SQLite store with the demo model."""
+"""Fixtures for the service tests: an app on a temp SQLite store with the demo model, and a real
+`disposisi serve` of the demo model on loopback."""
 from __future__ import annotations
 
 import hashlib
 
 import pytest
-from svc_helpers import ADMIN_TOKEN, HASHED_TOKEN
+from svc_helpers import ADMIN_TOKEN, HASHED_TOKEN, Server
 
 
 @pytest.fixture()
@@ -27,3 +28,14 @@ def app(demo_model, demo_model_dir, tmp_path):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def demo_server(demo_model_dir, tmp_path):
+    """A real `disposisi serve --model <demo model>` (two workers), ready; stopped afterwards."""
+    srv = Server(["--model", str(demo_model_dir)], {"DISPOSISI_DATA_DIR": str(tmp_path / "var")}, tmp_path / "server.log")
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()

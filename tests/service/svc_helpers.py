@@ -24,6 +24,18 @@ def copy_model(src: Path, dst: Path, version: str | None = None) -> Path:
     return dst
 
 
+def two_versions(demo_model_dir: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A models directory holding the demo model as "version-a" (current) and "version-b"."""
+    from routing_model.model_store import point
+
+    models = tmp_path / "models"
+    models.mkdir()
+    a = copy_model(demo_model_dir, models / "a", version="version-a")
+    b = copy_model(demo_model_dir, models / "b", version="version-b")
+    point(models, "current", a)
+    return models, a, b
+
+
 class Server(ServeProcess):
     """A real `disposisi serve` with the suite's worker count; ``wait_ready()`` before use, ``stop()`` after."""
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 import requests
-from svc_helpers import ADMIN_TOKEN, WORKERS, Server, copy_model, free_port
+from svc_helpers import ADMIN_TOKEN, WORKERS, Server, copy_model, free_port, two_versions
 
 from routing_model.model_store import point
 
@@ -17,11 +17,7 @@ ROAD = "Jalan di Desa Jelekong rusak parah dan berlubang, mohon segera diperbaik
 
 @pytest.fixture()
 def served(demo_model_dir, tmp_path):
-    models = tmp_path / "models"
-    models.mkdir()
-    a = copy_model(demo_model_dir, models / "a", version="version-a")
-    b = copy_model(demo_model_dir, models / "b", version="version-b")
-    point(models, "current", a)
+    models, _, b = two_versions(demo_model_dir, tmp_path)
     env = {"DISPOSISI_DATA_DIR": str(tmp_path / "var"), "DISPOSISI_ADMIN_TOKENS": ADMIN_TOKEN,
            "DISPOSISI_RELOAD_INTERVAL": "0.5"}
     server = Server(["--models-dir", str(models)], env, tmp_path / "server.log")

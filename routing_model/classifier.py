@@ -161,6 +161,9 @@ def _linear_model(alpha: float, class_weight, seed: int, n_jobs) -> SGDClassifie
     # Log-loss SGD: linear in the rows (a province's 100,000 complaints fit in minutes), and
     # its scores become probabilities by the temperature RoutingModel fits on held-out rows.
     # Ten passes: as good as running to convergence (~20) in CV inside 2021-2022, at half the cost.
+    # ``n_jobs``: scikit-learn fits the one-vs-rest classes in threads that share X (no copy of
+    # the matrix) with per-class seeds drawn beforehand, so the coefficients are the same for
+    # any n_jobs; two threads halve the fit on the 2-core machine (most of a province's training).
     return SGDClassifier(
         loss="log_loss", alpha=alpha, class_weight=class_weight, max_iter=10, tol=None, random_state=seed, n_jobs=n_jobs,
     )
@@ -203,7 +206,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         function_mix: float = 0.5,
         temperature: float = 1.0,
         random_state: int = 0,
-        n_jobs: int | None = 1,
+        n_jobs: int | None = -1,
     ):
         self.registry = registry
         self.alpha = alpha

@@ -1,6 +1,6 @@
-"""Training reads each text once: the held-out fit and the final fit share one reading.
+"""Training at scale: each text is read once, and the classes are fitted in threads.
 
-A reading (``AgencyClassifier.read``) keeps the term counts of every text; a fit on a subset
+The held-out fit and the final fit share one reading. A reading (``AgencyClassifier.read``) keeps the term counts of every text; a fit on a subset
 of its rows must still obey the vocabulary rule for the rows it learns from (a term only one of
 its complaints uses stays out), and must give the model a fit on those texts alone gives.
 """
@@ -93,3 +93,12 @@ def test_a_reading_is_refused_by_a_classifier_that_reads_otherwise(registry, dem
     read = AgencyClassifier(registry=registry).read(texts)
     with pytest.raises(ValueError, match="other feature settings"):
         AgencyClassifier(registry=registry, min_df=3).fit(read, labels)
+
+
+def test_threads_fit_the_same_coefficients(registry, demo_rows):
+    """The one-vs-rest fits run in threads (``n_jobs``) with seeds drawn before: same model."""
+    texts, labels = demo_rows["text"].tolist(), demo_rows["agency"].tolist()
+    read = AgencyClassifier(registry=registry).read(texts)
+    one, two = (AgencyClassifier(registry=registry, n_jobs=jobs).fit(read, labels) for jobs in (1, 2))
+    assert np.array_equal(one.topic_model_.coef_, two.topic_model_.coef_)
+    assert np.array_equal(one.function_model_.coef_, two.function_model_.coef_)

@@ -28,7 +28,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import DisposisiError
-from .features import WORDS, PlaceMentionFeatures, build_features, fitted_tfidf
+from .features import WORDS, PlaceMentionFeatures, ReadTexts, build_features, fit_read, fitted_tfidf, read_texts
 from .lookup import DerivedTables, prefixes
 from .places import PlaceIndex, PlaceMatch, compact
 from .registry import Registry
@@ -161,9 +161,19 @@ def _linear_model(alpha: float, class_weight, seed: int, n_jobs) -> SGDClassifie
     # Log-loss SGD: linear in the rows (a province's 100,000 complaints fit in minutes), and
     # its scores become probabilities by the temperature RoutingModel fits on held-out rows.
     # Ten passes: as good as running to convergence (~20) in CV inside 2021-2022, at half the cost.
+    # ``n_jobs``: scikit-learn fits the one-vs-rest classes in threads that share X (no copy of
+    # the matrix) with per-class seeds drawn beforehand, so the coefficients are the same for
+    # any n_jobs; two threads halve the fit on the 2-core machine (most of a province's training).
     return SGDClassifier(
         loss="log_loss", alpha=alpha, class_weight=class_weight, max_iter=10, tol=None, random_state=seed, n_jobs=n_jobs,
     )
+
+
+def _leading_rows(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """The first ``k`` rows of a CSR matrix, sharing its arrays (a row slice would copy them:
+    a province's feature matrix is the largest object of a fit)."""
+    end = X.indptr[k]
+    return sp.csr_matrix((X.data[:end], X.indices[:end], X.indptr[: k + 1]), shape=(k, X.shape[1]), copy=False)
 
 
 def _shrink(model: SGDClassifier) -> SGDClassifier:
@@ -196,7 +206,7 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         function_mix: float = 0.5,
         temperature: float = 1.0,
         random_state: int = 0,
-        n_jobs: int | None = 1,
+        n_jobs: int | None = -1,
     ):
         self.registry = registry
         self.alpha = alpha
@@ -220,26 +230,56 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
 
     # -- training -------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
-        """Learn features, functions and the local dispatch from labeled complaints (may be none)."""
-        registry = self.registry
-        texts, labels, weights = self._training_rows(X, y, sample_weight)
-        catalogue = registry.catalogue
-        active = registry.active
-        reg_docs = [registry_document(a, catalogue) for a in active]
-        codes = list(catalogue.codes)
-        fn_docs = [catalogue.document(c) for c in codes]
+        """Learn features, functions and the local dispatch from labeled complaints (may be none).
 
-        self.place_index_ = build_place_index(registry)
-        self.features_ = build_features(
-            self.place_index_, self.char_ngrams, self.place_scale, 1, self.char_max_features, self.word_max_features,
-            self.min_df, self.max_vocab_docs, n_documents=len(reg_docs) + len(fn_docs),
-        )
-        features = self.features_.fit_transform(texts + reg_docs + fn_docs)
-        n, m = len(texts), len(reg_docs)
-        X_texts, X_reg, X_fn = features[:n], features[n : n + m], features[n + m :]
-        self._fit_functions(X_texts, labels, weights, X_reg, X_fn, codes)
-        self._fit_local(X_texts, labels, weights, X_reg)
+        ``X``: the texts, or their ``ReadTexts`` from ``read`` (for a subset: ``.rows``), so
+        that fits on overlapping rows (held-out, then final) analyse each text only once.
+        """
+        if isinstance(X, ReadTexts):
+            read = X
+            labels, weights = self._checked_labels(y, sample_weight, read.n_complaints)
+            if read.settings != self._read_settings():
+                raise ValueError("these texts were read by a classifier with other feature settings or another registry")
+        else:
+            texts, labels, weights = self._training_rows(X, y, sample_weight)
+            read = self.read(texts)
+        self.place_index_ = build_place_index(self.registry)
+        self.features_ = self._build_features(read.n_documents)
+        features = fit_read(self.features_, read)  # complaints, registry documents, function documents
+        del read  # when this fit read the texts itself, their counts go now
+        self._fit_functions(features, labels, weights, list(self.registry.catalogue.codes))
+        self._fit_local(_leading_rows(features, len(labels) + len(self.registry.active)), labels, weights)
         return self
+
+    def read(self, X) -> ReadTexts:
+        """The texts, followed by the registry's public documents, read by this classifier's
+        feature views (see ``features.read_texts``), for one or more calls of ``fit``."""
+        texts = ["" if t is None else str(t) for t in X]
+        documents = self._documents()
+        features = self._build_features(len(documents), build_place_index(self.registry))
+        return read_texts(features, texts + documents, len(documents), self._read_settings())
+
+    def _documents(self) -> list[str]:
+        """Registry documents (one per active agency), then function documents (one per code)."""
+        if self.registry is None:
+            raise LabelError("AgencyClassifier needs a registry")
+        catalogue = self.registry.catalogue
+        return [registry_document(a, catalogue) for a in self.registry.active] + [catalogue.document(c) for c in catalogue.codes]
+
+    def _read_settings(self) -> tuple:
+        """What ``read`` depends on besides the texts: the feature parameters and the documents."""
+        documents = self._documents()
+        return (
+            self.char_ngrams, self.char_max_features, self.word_max_features, self.min_df, self.max_vocab_docs, self.place_scale,
+            tuple(documents),
+        )
+
+    def _build_features(self, n_documents: int, place_index=None):
+        """This classifier's unfitted feature union (``features.build_features``)."""
+        return build_features(
+            place_index if place_index is not None else self.place_index_, self.char_ngrams, self.place_scale, 1,
+            self.char_max_features, self.word_max_features, self.min_df, self.max_vocab_docs, n_documents=n_documents,
+        )
 
     def adapt_from(self, base: "AgencyClassifier", X=(), y=(), sample_weight=None) -> "AgencyClassifier":
         """Learn this registry's region from a classifier fitted elsewhere: the base's
@@ -257,19 +297,25 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
         ]
         self.function_model_, self.function_codes_ = base.function_model_, base.function_codes_
         reg_docs = [registry_document(a, registry.catalogue) for a in registry.active]
-        features = self.features_.transform(texts + reg_docs)
-        self._fit_local(features[: len(texts)], labels, weights, features[len(texts) :])
+        self._fit_local(sp.csr_matrix(self.features_.transform(texts + reg_docs)), labels, weights)
         return self
 
     def _training_rows(self, X, y, sample_weight) -> tuple[list[str], list[str], np.ndarray]:
         """Texts, labels and weights as the fits read them; labels checked against the registry."""
+        texts = ["" if t is None else str(t) for t in X]
+        labels, weights = self._checked_labels(y, sample_weight, len(texts))
+        return texts, labels, weights
+
+    def _checked_labels(self, y, sample_weight, n: int) -> tuple[list[str], np.ndarray]:
+        """Labels (checked against the registry) and weights of ``n`` training complaints."""
         if self.registry is None:
             raise LabelError("AgencyClassifier needs a registry")
-        texts = ["" if t is None else str(t) for t in X]
         labels = [str(label) for label in y]
-        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if len(labels) != n:
+            raise ValueError(f"{n} complaints but {len(labels)} labels")
+        weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         self._check_labels(labels)
-        return texts, labels, weights
+        return labels, weights
 
     def _check_labels(self, labels: list[str]) -> None:
         known = {a.name for a in self.registry.active}
@@ -280,11 +326,13 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
                 f"{', '.join(unknown[:5])}; add them to the registry or map them (aliases, replaced_by)"
             )
 
-    def _fit_functions(self, X_texts, labels, weights, X_reg, X_fn, codes) -> None:
+    def _fit_functions(self, features: sp.csr_matrix, labels, weights, codes) -> None:
         """The function model: complaints through their agency's functions (a merged dinas's
-        complaint counts 1/k for each of its k functions), registry rows, function documents."""
+        complaint counts 1/k for each of its k functions), registry rows, function documents.
+        ``features``: rows of the complaints, the registry documents, the function documents."""
         registry = self.registry
-        functions_of = {a.name: [c for c in a.functions if c in set(codes)] for a in registry.active}
+        known = set(codes)
+        functions_of = {a.name: [c for c in a.functions if c in known] for a in registry.active}
         rows, targets, w = [], [], []
         for i, label in enumerate(labels):
             held = functions_of.get(label) or []
@@ -299,17 +347,19 @@ class AgencyClassifier(DerivedTables, ClassifierMixin, BaseEstimator):
                 reg_rows.append(j)
                 reg_targets.append(code)
                 reg_w.append(self.registry_weight / len(held))
-        X = sp.vstack([X_texts[rows], X_reg[reg_rows], X_fn], format="csr")
+        n, m = len(labels), len(registry.active)
+        X = features[np.concatenate([np.asarray(rows, np.int64), n + np.asarray(reg_rows, np.int64), np.arange(n + m, n + m + len(codes))])]
         y = targets + reg_targets + codes
         sw = np.concatenate([np.asarray(w, float), np.asarray(reg_w, float), np.full(len(codes), self.function_doc_weight)])
         self.function_model_ = _shrink(_linear_model(self.function_alpha, self.class_weight, self.random_state, self.n_jobs).fit(X, y, sample_weight=sw))
         self.function_codes_ = np.asarray(self.function_model_.classes_, dtype=object)
 
-    def _fit_local(self, X_texts, labels, weights, X_reg) -> None:
+    def _fit_local(self, X: sp.csr_matrix, labels, weights) -> None:
+        """The local topic model and the tables around it; ``X``: rows of the complaints, then
+        of the registry documents."""
         registry = self.registry
         active = registry.active
         topic = {a.name: topic_of(a) for a in active}
-        X = sp.vstack([X_texts, X_reg], format="csr")
         y = [topic[label] for label in labels] + [topic[a.name] for a in active]
         sw = np.concatenate([weights, np.full(len(active), self.registry_weight)])
         self.topic_model_ = _shrink(_linear_model(self.alpha, self.class_weight, self.random_state, self.n_jobs).fit(X, y, sample_weight=sw))

@@ -183,10 +183,11 @@ class RoutingModel:
             raise DisposisiError(f"{len(texts)} texts but {len(labels)} labels")
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         step = progress or (lambda *_: None)
+        read = self._new_classifier().read(texts)  # each text analysed once, for both fits
         self._calibrate(texts, labels, dates, weights, lambda rows_old, rows_new: self._new_classifier().fit(
-            [texts[i] for i in rows_old], [labels[i] for i in rows_old], None if weights is None else weights[rows_old]
+            read.rows(rows_old), [labels[i] for i in rows_old], None if weights is None else weights[rows_old]
         ), step)
-        self.classifier_ = self._new_classifier(temperature=self.temperature_, function_mix=self.function_mix_).fit(texts, labels, weights)
+        self.classifier_ = self._new_classifier(temperature=self.temperature_, function_mix=self.function_mix_).fit(read, labels, weights)
         step("final model")
         return self._finish(labels)
 

@@ -241,7 +241,7 @@ class RoutingModel:
         self.review_threshold_, self.review_thresholds_ = review_thresholds(confidence, predicted, hits, self.target_precision, blocks=periods)
         self.calibration_.update(
             {
-                "method": "temperature and review thresholds fitted on the latest labeled period, held out",
+                "method": "temperature and review thresholds fitted on the latest labeled rows, held out in rolling blocks",
                 "holdout": how,
                 "holdout_rows": int(len(hits)),
                 "temperature": self.temperature_,

@@ -134,6 +134,7 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
         "parameters": {
             "target_precision": model.target_precision,
             "holdout_share": model.holdout_share,
+            "holdout_blocks": getattr(model, "holdout_blocks", 1),
             "min_labels": model.min_labels,
             "random_state": model.random_state,
             "classifier": model.classifier_.get_params(deep=False) | {"registry": model.registry.source if model.registry else None},

@@ -131,8 +131,8 @@ def prequential(
 
 def auto_suggest_figures(confidence, top1, review) -> dict:
     """Share auto-suggested (not sent to review), its precision, calibration (ECE), and the
-    share the best threshold in hindsight could have auto-suggested at 90 % (what any threshold
-    chosen beforehand can at most reach)."""
+    share one global threshold chosen in hindsight could have auto-suggested at 90 % (per-agency
+    thresholds can do better; a single threshold chosen beforehand cannot)."""
     confidence, top1, review = np.asarray(confidence, float), np.asarray(top1, float), np.asarray(review, bool)
     auto = ~review
     return {
@@ -223,7 +223,7 @@ def format_prequential(result: dict) -> str:
     lines.append(f"gain over the reference: top-1 {o['gain']['top1']:+.3f}, top-3 {o['gain']['top3']:+.3f}")
     u = o["without_live_guard"]
     lines.append(
-        f"best threshold in hindsight: {o['hindsight_share_at_90']:.3f} auto-suggested at 0.90 precision "
+        f"one global threshold in hindsight: {o['hindsight_share_at_90']:.3f} auto-suggested at 0.90 precision "
         f"(the reference's scores: {o['reference']['hindsight_share_at_90']:.3f})"
     )
     lines.append(

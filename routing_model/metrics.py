@@ -100,13 +100,14 @@ def review_thresholds(
     """
     confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
     predicted = np.asarray(predicted, dtype=object)
+    blocks = None if blocks is None else np.asarray(blocks)
     overall = review_threshold(confidence, correct, target_precision, min_support, blocks=blocks)
     per_agency: dict[str, float] = {}
     for agency in sorted(set(predicted.tolist())):
         mask = predicted == agency
         if mask.sum() >= min_agency_support:
             per_agency[str(agency)] = review_threshold(
-                confidence[mask], correct[mask], target_precision, min_support, blocks=None if blocks is None else np.asarray(blocks)[mask]
+                confidence[mask], correct[mask], target_precision, min_support, blocks=None if blocks is None else blocks[mask]
             )
     return overall, per_agency
 

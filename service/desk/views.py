@@ -32,6 +32,10 @@ desk = Blueprint("desk", __name__, url_prefix="/desk", template_folder="template
 PUBLIC = {"desk.sign_in", "desk.static", "desk.language"}
 ACTION_LABELS = {"accepted": _l("Diterima"), "corrected": _l("Dikoreksi"), "not_our_authority": _l("Bukan wewenang"),
                  "duplicate": _l("Duplikat")}
+# the model's warnings (Suggestion.warnings), in the order the review tag names the first that applies
+WARNING_LABELS = {"outside_region": _l("menyebut tempat di luar wilayah ini"), "too_few_words": _l("terlalu sedikit kata"),
+                  "not_indonesian": _l("bukan bahasa Indonesia"),
+                  "live_precision_low": _l("saran ke instansi ini sering dikoreksi admin akhir-akhir ini")}
 
 
 def _state():
@@ -142,6 +146,15 @@ def _week(value):
 @desk.app_template_global()
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
+
+
+@desk.app_template_global()
+def warning_labels(warnings, unknown: bool = True) -> list[str]:
+    """The model's warning codes as admins read them, in the order of ``WARNING_LABELS``; an
+    unknown code is shown as it is, last (or left out with ``unknown=False``)."""
+    codes = list(warnings or [])
+    known = [str(label) for code, label in WARNING_LABELS.items() if code in codes]
+    return known + ([c for c in codes if c not in WARNING_LABELS] if unknown else [])
 
 
 # -- sign in / out / language ----------------------------------------------------------------------

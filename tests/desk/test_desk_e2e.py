@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
@@ -31,11 +32,16 @@ def test_admin_works_through_the_queue_in_a_real_browser(served, tmp_path, share
         # sign in with the keyboard only: the token field has focus, Tab to the name, Enter submits
         page.goto(server.base + "/desk/")
         assert "/desk/masuk" in page.url
+        # Chromium applies autofocus at its next rendering step, which on a loaded machine can come
+        # after the load event: wait for it (a missing autofocus still fails here), then type.
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'token'", timeout=10_000)
         page.keyboard.type(ADMIN)
         page.keyboard.press("Tab")
         page.keyboard.type("Ani")
-        page.keyboard.press("Enter")
-        page.wait_for_url("**/desk/")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        # the sign-in page's own address ends in next=/desk/, so match the queue's path exactly
+        assert urlsplit(page.url).path == "/desk/", page.inner_text("main")
 
         # upload the real LAPOR! export
         page.set_input_files("#file", str(LAPOR_XLSX))

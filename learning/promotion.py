@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from routing_model.model_store import CURRENT, PREVIOUS, point, switch_lock
-from routing_model.persistence import CARD_DIGEST_FILE, CARD_FILE, MODEL_FILE, load_model, read_card
+from routing_model.persistence import CARD_DIGEST_FILE, CARD_FILE, MODEL_FILE, SERVED_FILE, load_model, read_card
 from routing_model.registry import DEFAULT_REGISTRY, Registry
 from routing_model.errors import DisposisiError
 from training.fingerprints import split, unpack
@@ -33,7 +33,7 @@ N_BOOTSTRAP = 2000
 BOOTSTRAP_SEED = 0
 MAX_P_WORSE = 0.90
 LOG_FILE = "promotions.jsonl"
-MODEL_DIR_FILES = (MODEL_FILE, CARD_FILE, CARD_DIGEST_FILE)  # what a promoted model directory holds, nothing else
+MODEL_DIR_FILES = (MODEL_FILE, SERVED_FILE, CARD_FILE, CARD_DIGEST_FILE)  # what a promoted model directory holds, nothing else
 METRICS = ("top1", "top3")
 MIN_FAIR_ROWS = 30
 # the slow stages of promote(), each reported to its ``progress`` callback once: new model

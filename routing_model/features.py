@@ -24,25 +24,15 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from .predictor import WORDS, PlaceView, TextView, clean_all
 from .preprocess import ComplaintPreprocessor
-from .tokens import cleaned
-from .vectorize import term_counts, weigh_counts
+from .vectorize import TermView, term_counts, weigh_counts
 
-WORDS = "words"
 _DIGIT = re.compile(r"\d")
 
 
-def clean_all(texts) -> list[str]:
-    """Cleaned (masked, lower-cased) texts for the character n-gram view."""
-    return [cleaned("" if t is None else str(t)) for t in texts]
-
-
 class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
-    """Two columns: does the text name a kecamatan, does it name a desa/kelurahan of the region.
-
-    Admins send place-bound complaints to the local office; whether a place is named at all is a
-    signal the topic words cannot carry.
-    """
+    """``predictor.PlaceView`` as a step of the scikit-learn feature union."""
 
     def __init__(self, place_index=None, scale: float = 1.0):
         self.place_index = place_index
@@ -58,14 +48,10 @@ class PlaceMentionFeatures(TransformerMixin, BaseEstimator):
 
     def from_matches(self, places: list[list]) -> sp.csr_matrix:
         """The two columns from place matches already found (``PlaceIndex.find`` per text)."""
-        rows = []
-        for matches in places:
-            best = matches[0].score if matches else 0.0
-            rows.append((self.scale * (best >= 2.0), self.scale * (0 < best < 2.0)))
-        return sp.csr_matrix(np.asarray(rows, dtype=float).reshape(-1, 2))
+        return PlaceView(self.scale).columns(places)
 
     def get_feature_names_out(self, input_features=None):
-        return np.array(["place__kecamatan_named", "place__desa_named"], dtype=object)
+        return np.array(PlaceView.names, dtype=object)
 
 
 def _analysis(analyzer: str) -> dict:
@@ -360,3 +346,27 @@ def fitted_tfidf(view) -> TfidfVectorizer:
     """The fitted TfidfVectorizer at the end of one view of the feature union."""
     last = view.steps[-1][1] if isinstance(view, Pipeline) else view
     return last.vectorizer_ if isinstance(last, PrunedTfidf) else last
+
+
+def plain_views(features: FeatureUnion) -> list:
+    """A fitted ``build_features`` union as the plain views prediction reads (``predictor``):
+    the same vocabularies, idf and word lists, without scikit-learn objects."""
+    out = []
+    for name, part in features.transformer_list:
+        if isinstance(part, PlaceMentionFeatures):
+            out.append(PlaceView(part.scale))
+            continue
+        stemmer = None
+        for step_name, step in part.steps[:-1]:
+            if isinstance(step, ComplaintPreprocessor):
+                stemmer = step.normaliser()
+            elif not (isinstance(step, FunctionTransformer) and step.func is clean_all):
+                raise ValueError(f"view {name!r}: step {step_name!r} has no plain form; a view prepares text by "
+                                 "ComplaintPreprocessor or clean_all")
+        out.append(TextView(name, TermView.of(fitted_tfidf(part)), stemmer))
+    return out
+
+
+def view_transform(view: Pipeline, texts: list[str]) -> sp.csr_matrix:
+    """Transform by one fitted view of the union, through its plain form (what is served)."""
+    return plain_views(FeatureUnion([("view", view)]))[0].transform(texts)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 
 def topk_accuracy(proba: np.ndarray, classes, y_true, k: int) -> float:
@@ -136,6 +135,8 @@ def coverage_at_precision(confidence: np.ndarray, correct: np.ndarray, target: f
 
 def summarize(proba: np.ndarray, classes, y_true, review: np.ndarray | None = None, target_precision: float = 0.90) -> dict:
     """The standard report: top1, top3, macro-F1, ECE, coverage, per-agency figures."""
+    from sklearn.metrics import f1_score, precision_recall_fscore_support  # evaluation only: the service never loads it
+
     classes = np.asarray(classes, dtype=object)
     y_true = list(y_true)
     pred = classes[np.argmax(proba, axis=1)] if len(y_true) else np.array([], dtype=object)

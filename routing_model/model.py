@@ -14,16 +14,19 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .classifier import AgencyClassifier
 from .errors import DisposisiError
 from .live_guard import is_withdrawn
 from .metrics import coverage_at_threshold, expected_calibration_error, review_thresholds
 from .registry import Registry
 from .stemming import sastrawi_words
 from .tokens import cleaned_tokens
+
+if TYPE_CHECKING:
+    from .classifier import AgencyClassifier
 
 MAX_TEXT_CHARS = 20_000
 MIN_ROUTABLE_WORDS = 2
@@ -173,6 +176,8 @@ class RoutingModel:
 
     # -- training -------------------------------------------------------------------------
     def _new_classifier(self, **extra) -> AgencyClassifier:
+        from .classifier import AgencyClassifier  # training only: a served model predicts without scikit-learn
+
         return AgencyClassifier(registry=self.registry, random_state=self.random_state, **{**self.classifier_params, **extra})
 
     def fit(self, texts, labels, dates=None, sample_weight=None, progress=None) -> "RoutingModel":
@@ -328,6 +333,14 @@ class RoutingModel:
         from .persistence import load_model
 
         return load_model(model_dir)[0]
+
+    @classmethod
+    def load_served(cls, model_dir) -> "RoutingModel":
+        """Load a verified model directory's served form (``served_form``): it suggests exactly
+        as ``load`` does, without scikit-learn or pickle, and cannot be trained further."""
+        from .persistence import load_served
+
+        return load_served(model_dir, cls)[0]
 
     @property
     def version(self) -> str:

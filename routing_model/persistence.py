@@ -22,11 +22,10 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-import skops.io as sio
-
 from typing import TYPE_CHECKING
 
 from .errors import DisposisiError
+from .served_form import SERVED_FILE, read_served, write_served
 
 if TYPE_CHECKING:  # model.py imports this module to save/load; naming the class here keeps the graph acyclic
     from .model import RoutingModel
@@ -36,7 +35,7 @@ MODEL_CLASS = "routing_model.model.RoutingModel"
 FORMAT = "disposisi-model/1"
 # Bump when the saved classes gain or lose learned attributes: an older file would load and
 # then fail at prediction, so it is refused at load with a clear message instead.
-SCHEMA = 3
+SCHEMA = 4
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
 CARD_DIGEST_FILE = "card.sha256"
@@ -48,9 +47,9 @@ TRUSTED_TYPES = frozenset(
     {
         MODEL_CLASS,
         "routing_model.classifier.AgencyClassifier",
-        "routing_model.classifier.MentionIndex",
+        "routing_model.predictor.MentionIndex",
         "routing_model.features.PlaceMentionFeatures",
-        "routing_model.features.clean_all",
+        "routing_model.predictor.clean_all",
         "routing_model.preprocess.ComplaintPreprocessor",
         "routing_model.places.PlaceIndex",
         "routing_model.registry.Registry",
@@ -106,7 +105,10 @@ def _minor(version: str) -> str:
 
 
 def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None = None) -> dict:
-    """Write ``model.skops`` and ``card.json`` into ``out_dir`` (created; files replaced atomically)."""
+    """Write ``model.skops``, ``served.npz`` (``served_form``) and ``card.json`` into ``out_dir``
+    (created; files replaced atomically)."""
+    import skops.io as sio  # training side: the service reads the served form without skops
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".model-", suffix=".tmp")
@@ -120,6 +122,7 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    served_sha = sha256_file(write_served(model, out))
     created = datetime.now(timezone.utc)
     card = {
         "format": FORMAT,
@@ -128,6 +131,8 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
         "created_at": created.isoformat(timespec="seconds"),
         "model_file": MODEL_FILE,
         "model_sha256": model_sha,
+        "served_file": SERVED_FILE,
+        "served_sha256": served_sha,
         "libraries": library_versions(),
         "labels": dict(model.label_counts_),
         "classes": [str(c) for c in model.classes_],
@@ -216,33 +221,46 @@ def _check_card_seal(model_dir: Path, card: dict) -> None:
         )
 
 
-def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
-    """Every check ``load_model`` makes before it builds any object: card, checksum, schema,
-    library versions, types in the file. Returns the card and the file's non-default types."""
-    model_dir = Path(model_dir)
-    card = read_card(model_dir)
-    model_path = model_dir / MODEL_FILE
-    if not model_path.is_file():
-        raise ModelLoadError(f"{model_path} is missing")
-    actual = sha256_file(model_path)
-    if actual != card.get("model_sha256"):
-        raise ModelLoadError(
-            f"{model_path} does not match its card (sha256 {actual[:12]}… != {str(card.get('model_sha256'))[:12]}…): "
-            "the file was changed or truncated; retrain or restore it"
-        )
+def _verified_file(model_dir: Path, card: dict, name: str, digest_key: str) -> Path:
+    """``model_dir/name``, once its sha256 matches the sealed card and the card's schema is ours."""
     if card.get("schema") != SCHEMA:
         raise ModelLoadError(
             f"{model_dir} was saved by another version of Disposisi (model schema {card.get('schema')}, "
             f"this version reads {SCHEMA}); retrain it with `disposisi train`"
         )
+    path = model_dir / name
+    if not path.is_file():
+        raise ModelLoadError(f"{path} is missing; retrain the model with `disposisi train` (or restore the file)")
+    actual = sha256_file(path)
+    if actual != card.get(digest_key):
+        raise ModelLoadError(
+            f"{path} does not match its card (sha256 {actual[:12]}… != {str(card.get(digest_key))[:12]}…): "
+            "the file was changed or truncated; retrain or restore it"
+        )
+    return path
+
+
+def _check_libraries(card: dict, dists: tuple[str, ...]) -> None:
     saved = card.get("libraries", {})
     running = library_versions()
-    for dist in ("scikit-learn", "PySastrawi"):
+    for dist in dists:
         if _minor(str(saved.get(dist, ""))) != _minor(running[dist]):
             raise ModelLoadError(
                 f"model was saved with {dist} {saved.get(dist)} but {running[dist]} is installed; "
                 "retrain it with `disposisi train` under this version"
             )
+
+
+def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
+    """Every check ``load_model`` makes before it builds any object: card, checksums (of the
+    served form too), schema, library versions, types in the file. Returns the card and the file's non-default types."""
+    import skops.io as sio
+
+    model_dir = Path(model_dir)
+    card = read_card(model_dir)
+    model_path = _verified_file(model_dir, card, MODEL_FILE, "model_sha256")
+    _verified_file(model_dir, card, SERVED_FILE, "served_sha256")  # what the service will load
+    _check_libraries(card, ("scikit-learn", "PySastrawi"))
     try:
         untrusted = set(sio.get_untrusted_types(file=model_path))
     except Exception as exc:  # skops raises many types for a foreign/corrupt file
@@ -255,6 +273,8 @@ def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
 
 def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
     """Verify and load a model directory; returns the model and its card."""
+    import skops.io as sio
+
     card, trusted = verify_model_dir(model_dir)
     model_path = Path(model_dir) / MODEL_FILE
     try:
@@ -264,5 +284,20 @@ def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
     cls = type(model)
     if f"{cls.__module__}.{cls.__qualname__}" != MODEL_CLASS:
         raise ModelLoadError(f"{model_path} holds a {type(model).__name__}, not a RoutingModel")
+    model.card_ = card
+    return model, card
+
+
+def load_served(model_dir: str | Path, model_class: type[RoutingModel]) -> tuple[RoutingModel, dict]:
+    """Verify and load the served form of a model directory (``served_form``: arrays and JSON,
+    no pickle, no scikit-learn) as a ``model_class``; returns the model and its card."""
+    model_dir = Path(model_dir)
+    card = read_card(model_dir)
+    path = _verified_file(model_dir, card, SERVED_FILE, "served_sha256")
+    _check_libraries(card, ("PySastrawi",))
+    try:
+        model = read_served(path, model_class)
+    except Exception as exc:  # numpy and json raise many types for a foreign file
+        raise ModelLoadError(f"{path} could not be loaded: {exc}") from exc
     model.card_ = card
     return model, card

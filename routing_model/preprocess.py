@@ -1,29 +1,14 @@
-"""scikit-learn transformer: raw complaint text -> normalised, stemmed token string."""
+"""scikit-learn transformer: raw complaint text -> normalised, stemmed token string
+(``normaliser.WordNormaliser`` does the work; this step reads its word lists at ``fit``)."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable
 
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .lexicon import DEFAULT_NORMALISATION, DEFAULT_STOPWORDS, load_normalisation, load_stopwords
-from .stemming import stem_all
-from .text import MASK_TOKENS
-from .tokens import MEMO_BATCH, cleaned_tokens, tokens_of
-
-
-def expand_token(token: str, normalisation: Mapping[str, Sequence[str]], stopwords: frozenset[str]) -> list[str]:
-    """The words a cleaned token stands for ("jln" -> ["jalan"]), stopwords removed."""
-    return [word for word in normalisation.get(token, (token,)) if word not in stopwords]
-
-
-def normalised_tokens(
-    text: str,
-    normalisation: Mapping[str, Sequence[str]],
-    stopwords: frozenset[str] = frozenset(),
-) -> list[str]:
-    """Cleaned tokens with informal spellings expanded and stopwords removed (not yet stemmed)."""
-    return [word for token in cleaned_tokens(text) for word in expand_token(token, normalisation, stopwords)]
+from .normaliser import WordNormaliser
 
 
 class ComplaintPreprocessor(TransformerMixin, BaseEstimator):
@@ -55,36 +40,17 @@ class ComplaintPreprocessor(TransformerMixin, BaseEstimator):
         )
         return self
 
-    def token_outputs(self, tokens: Iterable[str]) -> dict[str, str]:
-        """Cleaned token -> what it becomes in the output: "" (a stopword), one stem, or
-        several ("yg" -> "yang" is dropped; "jln" -> "jalan").
-
-        Work is done per distinct token, not per occurrence: a batch has ~50x fewer distinct
-        tokens than tokens, and the per-text step then runs in C (map + join).
-        """
+    def normaliser(self) -> WordNormaliser:
+        """The fitted word lists as the plain ``WordNormaliser`` that does the work (and is served)."""
         check_is_fitted(self, "normalisation_")
-        norm, stop = self.normalisation_, self.stopwords_
-        words = {token: expand_token(token, norm, stop) for token in tokens}
-        stems = stem_all((w for ws in words.values() for w in ws if w not in MASK_TOKENS), self.n_jobs) if self.stem else {}
-        return {token: " ".join([stems.get(w, w) for w in ws]) for token, ws in words.items()}
+        return WordNormaliser(self.normalisation_, self.stopwords_, self.stem, self.n_jobs)
 
-    def _outputs(self, texts: Iterable[str]) -> dict[str, str]:
-        """Distinct text -> its output string.
-
-        A small batch (one suggest call) shares the memo with the other views of the same
-        texts; a big one (training, a backlog) bypasses it: it would only evict everything.
-        """
-        distinct = dict.fromkeys(texts)
-        tokens = cleaned_tokens if len(distinct) <= MEMO_BATCH else tokens_of
-        token_lists = {t: tokens(t) for t in distinct}
-        outputs = self.token_outputs(set().union(*token_lists.values()))
-        get = outputs.__getitem__
-        return {t: " ".join(filter(None, map(get, tokens))) for t, tokens in token_lists.items()}
+    def token_outputs(self, tokens: Iterable[str]) -> dict[str, str]:
+        """See ``WordNormaliser.token_outputs``."""
+        return self.normaliser().token_outputs(tokens)
 
     def transform(self, X: Iterable[str]) -> list[str]:
-        texts = [("" if x is None else str(x)) for x in X]
-        by_text = self._outputs(texts)
-        return [by_text[t] for t in texts]
+        return self.normaliser().transform(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

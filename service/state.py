@@ -41,9 +41,9 @@ class ModelHolder:
             self.check_reload()  # a worker forked after a promotion must not serve the master's older model
         elif self.models_dir is not None:
             target = current_model_dir(self.models_dir)
-            self.model, self.model_dir = RoutingModel.load(target), target
+            self.model, self.model_dir = RoutingModel.load_served(target), target
         else:
-            self.model, self.model_dir = RoutingModel.load(model_dir), Path(model_dir).resolve()
+            self.model, self.model_dir = RoutingModel.load_served(model_dir), Path(model_dir).resolve()
         log.info("serving model %s from %s", self.model.version, self.model_dir)
 
     # -- hot reload ---------------------------------------------------------------------
@@ -59,7 +59,7 @@ class ModelHolder:
         if target == self.model_dir or target == self._failed_target:
             return False
         try:
-            model = RoutingModel.load(target)
+            model = RoutingModel.load_served(target)
         except ModelLoadError as exc:
             # keep serving the old model; try again only when the pointer moves
             self._failed_target = target

@@ -102,7 +102,7 @@ def test_promote_copies_the_model_only(tmp_path, base_model_dir):
     proc = run_cli("promote", src, "--models-dir", models, "--by", "tester")
     assert proc.returncode == 0, proc.stderr
     served = current_model_dir(models)
-    assert sorted(p.name for p in served.iterdir()) == ["card.json", "card.sha256", "model.skops"]
+    assert sorted(p.name for p in served.iterdir()) == ["card.json", "card.sha256", "model.skops", "served.npz"]
 
 
 def test_worse_model_refused_unless_forced(tmp_path, base_model_dir, retrained):

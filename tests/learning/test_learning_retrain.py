@@ -41,7 +41,7 @@ def test_no_training_texts_in_the_model_directory(retrained):
     """The training set is kept beside the model, masked; the model directory holds the model only."""
     _, out = retrained
     card = read_card(out)
-    assert sorted(p.name for p in out.iterdir()) == ["card.json", "card.sha256", "model.skops"]
+    assert sorted(p.name for p in out.iterdir()) == ["card.json", "card.sha256", "model.skops", "served.npz"]
     kept = training_data_path(card, out)
     assert kept == default_training_data_path(out).resolve() and not kept.is_relative_to(out.resolve())
     table = pd.read_csv(kept, dtype=str, keep_default_na=False)

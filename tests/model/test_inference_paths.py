@@ -18,12 +18,13 @@ from hypothesis import strategies as st
 from model_helpers import KAI_CSV, LAPOR_CSV
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing_model.classifier import MentionIndex
-from routing_model.preprocess import normalised_tokens
+from routing_model.features import view_transform
+from routing_model.normaliser import normalised_tokens
+from routing_model.predictor import MentionIndex
 from routing_model.stemming import stem_all
 from routing_model.text import MASK_TOKENS
 from routing_model.tokens import cleaned_tokens
-from routing_model.vectorize import char_wb_grams, linear_scores, tfidf_transform, view_transform
+from routing_model.vectorize import TermView, char_wb_grams, linear_scores, term_counts, weigh_counts
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +56,23 @@ def test_fast_tfidf_equals_sklearn_transform_on_shared_texts(demo_model, shared_
 def test_fast_tfidf_handles_empty_and_unseen_documents(demo_model):
     tfidf = _views(demo_model)["chars"].named_steps["tfidf"]
     docs = ["", "   ", "zzzzqqqq", "jalan rusak"]
-    _assert_same_matrix(tfidf_transform(tfidf, docs), tfidf.transform(docs))
+    _assert_same_matrix(TermView.of(tfidf.vectorizer_).transform(docs), tfidf.transform(docs))
 
 
-@pytest.mark.parametrize("params", [{"norm": "l1"}, {"binary": True}, {"analyzer": "char"}])
-def test_configurations_not_handled_fall_back_to_sklearn(params):
-    docs = ["jalan rusak parah", "lampu jalan mati", "jalan jalan"]
-    tfidf = TfidfVectorizer(**params).fit(docs)
-    _assert_same_matrix(tfidf_transform(tfidf, docs), tfidf.transform(docs))
+@pytest.mark.parametrize("params", [{}, {"ngram_range": (1, 3)}, {"token_pattern": r"\S+", "lowercase": False}, {"sublinear_tf": True},
+                                    {"analyzer": "char_wb", "ngram_range": (2, 5)}, {"norm": None}, {"use_idf": False}])
+def test_term_view_equals_sklearn_for_every_handled_configuration(shared_texts, params):
+    docs = shared_texts[:400]
+    tfidf = TfidfVectorizer(**params).fit(docs[:300])
+    _assert_same_matrix(TermView.of(tfidf).transform(docs), tfidf.transform(docs))
+
+
+@pytest.mark.parametrize("params", [{"norm": "l1"}, {"binary": True}, {"analyzer": "char"}, {"token_pattern": r"(\w)\w+"},
+                                    {"stop_words": ["yang"]}, {"dtype": np.float32}])
+def test_configurations_not_handled_are_refused(params):
+    tfidf = TfidfVectorizer(**params).fit(["jalan rusak parah", "lampu jalan mati", "jalan jalan"])
+    with pytest.raises(ValueError, match="TF-IDF view needs"):
+        TermView.of(tfidf)
 
 
 @settings(max_examples=300, deadline=None)
@@ -75,7 +85,7 @@ def test_char_wb_grams_match_sklearn_analyzer(words, min_n, extra):
 
 def test_linear_scores_equal_decision_function(demo_model, shared_texts):
     clf = demo_model.classifier_
-    X = sp.hstack([view_transform(v, shared_texts[:300]) for _, v in clf.features_.transformer_list], format="csr")
+    X = sp.csr_matrix(clf.features_.transform(shared_texts[:300]))
     assert np.allclose(linear_scores(clf.topic_model_, X), clf.topic_model_.decision_function(X), atol=1e-10)
 
 
@@ -178,7 +188,7 @@ def test_word_feature_memo_follows_a_refit():
     tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4))
     first = ["jalan rusak parah", "lampu jalan mati"]
     tfidf.fit(first)
-    _assert_same_matrix(tfidf_transform(tfidf, first), tfidf.transform(first))
+    _assert_same_matrix(weigh_counts(term_counts(tfidf, first), tfidf), tfidf.transform(first))
     second = ["ktp belum jadi", "antrean disdukcapil panjang", "jalan"]
     tfidf.fit(second)  # same object, new vocabulary: the memo must not answer with old indices
-    _assert_same_matrix(tfidf_transform(tfidf, second + first), tfidf.transform(second + first))
+    _assert_same_matrix(weigh_counts(term_counts(tfidf, second + first), tfidf), tfidf.transform(second + first))

@@ -186,3 +186,21 @@ def test_a_word_of_one_complaint_never_enters_the_vocabulary(registry):
     assert not [t for v in vocab.values() for t in v if any(ch.isdigit() for ch in t)]
     for part in model.classifier_.features_.transformer_list:
         assert not hasattr(getattr(part[1], "steps", [[None, None]])[-1][1], "stop_words_")
+
+
+def test_the_saved_files_hold_nothing_one_complaint_wrote(registry, tmp_path):
+    """Both files of a model directory, read byte by byte (the served form's arrays decompressed)."""
+    import zipfile
+
+    demo = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
+    texts = demo["text"].tolist()
+    texts[0] += " pelapor zulkarnaen wirabhumi no rumah 77321"
+    RoutingModel(registry).fit(texts, demo["agency"].tolist(), demo["date"].tolist()).save(tmp_path / "m")
+    for name in ("model.skops", "served.npz"):
+        with zipfile.ZipFile(tmp_path / "m" / name) as archive:
+            assert len(archive.namelist()) > 5
+            for member in archive.namelist():
+                raw = archive.read(member)
+                text = raw.decode("utf-8", "ignore") + raw.decode("utf-32-le", "ignore")  # .npy strings are UTF-32
+                for planted in ("zulkarnaen", "wirabhumi", "77321"):
+                    assert planted not in text, f"{planted} in {name}:{member}"

@@ -9,7 +9,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from routing_model.lexicon import load_normalisation, load_stopwords
-from routing_model.preprocess import ComplaintPreprocessor, normalised_tokens
+from routing_model.normaliser import normalised_tokens
+from routing_model.preprocess import ComplaintPreprocessor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

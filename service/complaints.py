@@ -17,8 +17,8 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from routing_model.errors import DisposisiError
@@ -28,6 +28,9 @@ from routing_model.text import mask_personal_data
 from . import sla
 from .duplicates import WINDOW_DAYS, Doc, find_duplicates
 from .store import FeedbackInput, FeedbackStore, feedback, metadata
+
+if TYPE_CHECKING:  # imported where dates are parsed or a table is written: a serving worker should not
+    import pandas as pd  # pay ~40 MB for pandas until someone imports or exports complaints
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +137,8 @@ def parse_received(value, time_value=None) -> datetime | None:
         return None
     if time_value is not None and _cell(time_value) and len(value) <= 10:
         value = f"{value} {_cell(time_value)}"
+    import pandas as pd
+
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
@@ -570,6 +575,8 @@ class ComplaintStore:
             records.append(row)
         decision_cols = ["Keputusan", "Instansi Tujuan", "Diteruskan ke", "Duplikat dari", "Diputuskan oleh", "Waktu Keputusan",
                          "Saran Disposisi", "Versi Model"]
+        import pandas as pd
+
         frame = pd.DataFrame(records, columns=[c for c in columns if c not in decision_cols] + decision_cols)
         buf = io.BytesIO()
         with pd.ExcelWriter(buf, engine="openpyxl") as writer:

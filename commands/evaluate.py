@@ -16,10 +16,19 @@ def add_parser(sub) -> None:
     add_registry_argument(p)
     add_seed_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    from learning.prequential import add_prequential_arguments
-
-    add_prequential_arguments(p)  # --prequential, --period, --since, --jobs
+    add_prequential_arguments(p)
     p.set_defaults(func=run)
+
+
+def add_prequential_arguments(parser) -> None:
+    """Options of `disposisi evaluate --prequential` (``learning.prequential`` reads them). Here,
+    not there: every command's parser is built at start-up, and the replay module imports pandas
+    and scikit-learn, which `disposisi serve` must not load."""
+    parser.add_argument("--prequential", action="store_true", help="replay history period by period (train on the past, test on the period)")
+    parser.add_argument("--period", default="month", choices=["month", "quarter", "week", "year"], help="prequential period (default month)")
+    parser.add_argument("--since", default=None, help="first prequential period, e.g. 2023-01")
+    parser.add_argument("--until", default=None, help="last prequential period, e.g. 2022-12 (replay a tuning year without touching the test year)")
+    parser.add_argument("--jobs", type=int, default=1, help="prequential: periods replayed in parallel (processes)")
 
 
 def run(args) -> int:

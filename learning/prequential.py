@@ -235,15 +235,6 @@ def format_prequential(result: dict) -> str:
     return "\n".join(lines)
 
 
-def add_prequential_arguments(parser) -> None:
-    """Options for `disposisi evaluate --prequential` (the evaluate command adds them)."""
-    parser.add_argument("--prequential", action="store_true", help="replay history period by period (train on the past, test on the period)")
-    parser.add_argument("--period", default="month", choices=sorted(PERIODS), help="prequential period (default month)")
-    parser.add_argument("--since", default=None, help="first prequential period, e.g. 2023-01")
-    parser.add_argument("--until", default=None, help="last prequential period, e.g. 2022-12 (replay a tuning year without touching the test year)")
-    parser.add_argument("--jobs", type=int, default=1, help="prequential: periods replayed in parallel (processes)")
-
-
 def run_prequential(args) -> int:
     """`disposisi evaluate --prequential`: uses args.data, args.registry and the options above (+ --json, --seed if present)."""
     from training.train import load_labeled

@@ -6,7 +6,8 @@ import argparse
 import pytest
 from learning_helpers import DEMO_CSV
 
-from learning.prequential import add_prequential_arguments, prequential, run_prequential
+from commands.evaluate import add_prequential_arguments
+from learning.prequential import PERIODS, prequential, run_prequential
 from training.train import load_labeled
 
 
@@ -47,6 +48,8 @@ def test_prequential_arguments_and_bad_since(small_demo, capsys):
     add_prequential_arguments(parser)
     args = parser.parse_args(["--prequential", "--data", str(small_demo), "--since", "2030-01", "--json"])
     assert args.prequential and args.period == "month"
+    periods = next(a for a in parser._actions if a.dest == "period").choices
+    assert sorted(periods) == sorted(PERIODS)  # the CLI offers exactly the periods the replay knows
     from routing_model.errors import DisposisiError  # what the CLI prints as one line, exit 2
 
     with pytest.raises(DisposisiError, match="2030-01"):

@@ -44,7 +44,7 @@ def get_model(model_dir: str):
     if model is None:
         from routing_model import RoutingModel
 
-        model = _MODELS[model_dir] = RoutingModel.load(model_dir)
+        model = _MODELS[model_dir] = RoutingModel.load_served(model_dir)  # the served form: no scikit-learn per worker
     return model
 
 

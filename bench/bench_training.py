@@ -37,6 +37,7 @@ if which == "disposisi":
     seconds = time.perf_counter() - t0
     import os
     mb = os.path.getsize(os.path.join(out, "model.skops")) / 2**20
+    served_mb = os.path.getsize(os.path.join(out, "served.npz")) / 2**20  # what the service loads
 else:
     from training.reference import reference_pipeline
     from routing_model import Registry
@@ -45,9 +46,9 @@ else:
     t0 = time.perf_counter()
     reference_pipeline().fit(labeled.texts, labeled.labels)
     seconds = time.perf_counter() - t0
-    mb = float("nan")
+    mb = served_mb = float("nan")
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"which": which, "seconds": seconds, "peak_mib": peak, "model_mb": mb}))
+print(json.dumps({"which": which, "seconds": seconds, "peak_mib": peak, "model_mb": mb, "served_mb": served_mb}))
 """
 
 
@@ -105,7 +106,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     sets = [("shared", None), ("issue 7472", None)] + [(str(n), int(n)) for n in args.sizes.split(",") if n]
     print("training in fresh processes, one run; generated rows: see bench/bench_training.py")
-    print(f"{'rows':>12}{'disposisi s':>13}{'peak MiB':>10}{'model MB':>10}{'reference s':>13}{'peak MiB':>10}{'time ratio':>12}")
+    print(f"{'rows':>12}{'disposisi s':>13}{'peak MiB':>10}{'model MB':>10}{'served MB':>11}{'reference s':>13}{'peak MiB':>10}{'time ratio':>12}")
     with tempfile.TemporaryDirectory(prefix="disposisi-bench-train-") as tmp:
         for name, n in sets:
             path = Path(tmp) / f"{name.replace(' ', '_')}.csv"
@@ -124,7 +125,7 @@ def main(argv=None) -> None:
             else:
                 ref_s, ref_mem, ratio = "skipped", "", ""
             label = f"{len(frame):,}" + (f" ({name})" if n is None else "")
-            print(f"{label:>12}{ours['seconds']:>13.1f}{ours['peak_mib']:>10.0f}{ours['model_mb']:>10.1f}{ref_s:>13}{ref_mem:>10}{ratio:>12}", flush=True)
+            print(f"{label:>12}{ours['seconds']:>13.1f}{ours['peak_mib']:>10.0f}{ours['model_mb']:>10.1f}{ours['served_mb']:>11.1f}{ref_s:>13}{ref_mem:>10}{ratio:>12}", flush=True)
 
 
 if __name__ == "__main__":

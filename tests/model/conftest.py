@@ -7,6 +7,8 @@ once, not twice.
 """
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from model_helpers import LAPOR_XLSX, run_cli
 
@@ -28,3 +30,11 @@ def lapor_model(lapor_xlsx_training):
     proc, out = lapor_xlsx_training
     assert proc.returncode == 0, f"training on the LAPOR export failed:\n{proc.stdout}\n{proc.stderr}"
     return RoutingModel.load(out)
+
+
+@pytest.fixture()
+def model_copy(demo_model_dir, tmp_path):
+    """A private copy of the session's demo model directory, free to damage."""
+    out = tmp_path / "model"
+    shutil.copytree(demo_model_dir, out)
+    return out

@@ -1,6 +1,7 @@
 """Paths and helpers shared by the model tests (imported as a plain module, like svc_helpers)."""
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,7 @@ def vocabularies(routing_model) -> dict[str, dict]:
     if "chars" in parts:
         out["chars"] = fitted_tfidf(parts["chars"]).vocabulary_
     return out
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,10 +1,8 @@
 """The saved model directory: what card.json records, and every refusal of load."""
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
-import shutil
 import sys
 from datetime import datetime
 
@@ -13,24 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
-from model_helpers import DEMO_CSV
+from model_helpers import DEMO_CSV, sha256
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from routing_model import ModelLoadError, RoutingModel
 from routing_model.persistence import write_card
-
-
-def sha256(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture()
-def model_copy(demo_model_dir, tmp_path):
-    """A private copy of the session's demo model directory, free to damage."""
-    out = tmp_path / "model"
-    shutil.copytree(demo_model_dir, out)
-    return out
 
 
 def _card(model_dir) -> dict:

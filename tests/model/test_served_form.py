@@ -2,9 +2,7 @@
 loads without scikit-learn, skops or pickle, and is verified like ``model.skops``."""
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,24 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from model_helpers import LAPOR_CSV
+from model_helpers import LAPOR_CSV, sha256
 
 from routing_model import ModelLoadError, RoutingModel
 from routing_model.persistence import write_card
 from routing_model.served_form import SERVED_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture()
-def model_copy(demo_model_dir, tmp_path):
-    out = tmp_path / "model"
-    shutil.copytree(demo_model_dir, out)
-    return out
 
 
 def test_served_form_suggests_exactly_as_the_trained_model_on_the_shared_data(lapor_xlsx_training):
@@ -93,7 +80,7 @@ def test_a_served_file_holding_a_pickle_runs_no_code_even_when_sealed(model_copy
     with open(path, "wb") as fh:
         np.savez(fh, **arrays)
     card = json.loads((model_copy / "card.json").read_text(encoding="utf-8"))
-    card["served_sha256"] = _sha256(path)
+    card["served_sha256"] = sha256(path)
     write_card(model_copy, card)
     with pytest.raises(ModelLoadError, match="could not be loaded"):
         RoutingModel.load_served(model_copy)

@@ -66,13 +66,29 @@ _TOKEN = re.compile(r"[a-z]+")
 _NON_LETTERS_TO_SPACE = bytes(b if 97 <= b <= 122 else 32 for b in range(256))  # keep a-z only
 
 
+_MASK_ROUNDS = 4
+
+
 def mask_personal_data(text: str) -> str:
     """Replace URLs, e-mails, NIK/KK and other long numbers, phone numbers and introduced
     names with placeholder words. Idempotent.
 
-    E-mails go before URLs: the URL pattern also matches a bare domain ("gmail.com") and would
-    leave the mailbox name behind.
+    One round masks in a fixed order, and masking one thing can free another: a number glued
+    to a name ("Wirabhumi0223204") stands alone once the name is masked, an e-mail glued to a
+    number ("x[at]y dot com3204...") once the number is. So rounds repeat until one changes
+    nothing (a text without personal data takes one round).
     """
+    for _ in range(_MASK_ROUNDS):
+        masked = _mask_round(text)
+        if masked == text:
+            break
+        text = masked
+    return text
+
+
+def _mask_round(text: str) -> str:
+    """One pass of every mask. E-mails go before URLs: the URL pattern also matches a bare
+    domain ("gmail.com") and would leave the mailbox name behind."""
     if "[" in text:
         text = _PREMASKED_RE.sub(lambda m: f" {_PREMASKED[m.group(0).lower()]} ", text)
     if "@" in text:
@@ -81,14 +97,20 @@ def mask_personal_data(text: str) -> str:
         text = _OBFUSCATED_EMAIL.sub(f" {EMAIL_TOKEN} ", text)
     if _may_hold_url(text):
         text = _URL.sub(f" {URL_TOKEN} ", text)
+    text = _mask_numbers(text)
+    if not text.islower():  # a name needs a capital letter
+        text = mask_names(text)
+    return text
+
+
+def _mask_numbers(text: str) -> str:
+    """NIK/KK, landlines, phone numbers and other long digit runs as placeholder words."""
     if _DIGIT_HINT(text):
         text = _NIK.sub(f" {NIK_TOKEN} ", text)
         if "(" in text:
             text = _LANDLINE.sub(f" {PHONE_TOKEN} ", text)
         text = _PHONE.sub(f" {PHONE_TOKEN} ", text)
         text = _LONG_DIGITS.sub(f" {NUMBER_TOKEN} ", text)
-    if not text.islower():  # a name needs a capital letter
-        text = mask_names(text)
     return text
 
 

@@ -185,6 +185,14 @@ def test_mask_introduced_names(raw, name):
     assert mask_personal_data(masked) == masked
 
 
+
+@pytest.mark.parametrize("raw", ["sayaWirabhumi0223204", "saya Wirabhumi0223204 jalan rusak"])
+def test_a_number_glued_to_an_introduced_name_is_masked_too(raw):
+    """Hypothesis found it: masking the name frees the digits after the number masks have run."""
+    masked = mask_personal_data(raw)
+    assert NAME_TOKEN in masked and PHONE_TOKEN in masked and not re.search(r"\d", masked), masked
+    assert mask_personal_data(masked) == masked
+
 @pytest.mark.parametrize(
     "raw",
     [

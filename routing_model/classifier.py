@@ -37,6 +37,7 @@ from .predictor import (
     topic_of,
 )
 
+
 class LabelError(DisposisiError, ValueError):
     """Training labels the registry does not know; the message lists them."""
 

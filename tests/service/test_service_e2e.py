@@ -113,7 +113,7 @@ def test_serve_refuses_a_missing_model(tmp_path):
 
 def test_serve_refuses_a_changed_model_before_starting_workers(demo_model_dir, tmp_path):
     model = copy_model(demo_model_dir, tmp_path / "changed")
-    with open(model / "served.npz", "ab") as fh:  
+    with open(model / "served.npz", "ab") as fh:  # the file the service loads
         fh.write(b"\0")
     r = _serve(tmp_path, "--model", str(model))
     assert r.returncode == 2 and "does not match its card" in r.stderr, r.stderr

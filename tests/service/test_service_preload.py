@@ -57,7 +57,7 @@ def test_refresh_loads_a_moved_current_and_keeps_the_old_model_if_the_new_one_is
 
     models, _, b = two_versions(demo_model_dir, tmp_path)
     broken = copy_model(demo_model_dir, models / "broken", version="broken")
-    with open(broken / "served.npz", "ab") as fh:  
+    with open(broken / "served.npz", "ab") as fh:  # the file the service loads
         fh.write(b"tampered")
     preloaded = PreloadedModel({"MODELS_DIR": str(models)})
     assert preloaded.refresh() is False

@@ -174,7 +174,7 @@ def test_models_dir_reload_switches_and_survives_a_broken_model(demo_model_dir, 
     a = copy_model(demo_model_dir, models / "a")
     b = copy_model(demo_model_dir, models / "b", version="b-version")
     broken = copy_model(demo_model_dir, models / "broken", version="broken")
-    with open(broken / "served.npz", "ab") as fh:  
+    with open(broken / "served.npz", "ab") as fh:  # the file the service loads
         fh.write(b"tampered")
     point(models, "current", a)
     holder = ModelHolder(models_dir=models, interval=0.1)

@@ -173,7 +173,7 @@ _OLD_GLUED_PUNCT = re.compile(r"(?<=[a-z])([.,;:!?)])(?=[A-Za-z])")
 _OLD_E_KTP = re.compile(r"\be[\s-]?ktp\b", re.I)
 
 
-def _old_clean(t: str) -> str:
+def _old_mask_round(t: str) -> str:
     t = _OLD_PREMASKED_RE.sub(lambda m: f" {_OLD_PREMASKED[m.group(0).lower()]} ", t)
     t = _OLD_EMAIL.sub(" xemailx ", t)  # e-mails first (fixed ordering bug: URL ate the domain)
     t = _OLD_OBFUSCATED_EMAIL.sub(" xemailx ", t)
@@ -182,7 +182,15 @@ def _old_clean(t: str) -> str:
     t = _OLD_LANDLINE.sub(" xteleponx ", t)
     t = _OLD_PHONE.sub(" xteleponx ", t)
     t = _OLD_LONG_DIGITS.sub(" xnomorx ", t)
-    t = _old_mask_names(t)
+    return _old_mask_names(t)
+
+
+def _old_clean(t: str) -> str:
+    for _ in range(4):  # the masks repeat until a round changes nothing (text.mask_personal_data)
+        masked = _old_mask_round(t)
+        if masked == t:
+            break
+        t = masked
     t = html.unescape(_OLD_TAG.sub(" ", t))
     t = _OLD_E_KTP.sub("ektp", t)
     t = _OLD_GLUED_CASE.sub(" ", t)

@@ -26,7 +26,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import DisposisiError
-from .features import WORDS, PlaceMentionFeatures, ReadTexts, build_features, fit_read, plain_views, read_texts
+from .features import WORDS, PlaceMentionFeatures, ReadTexts, build_features, fit_read, plain_view, plain_views, read_texts
 from .predictor import (
     AgencyPredictor,
     build_mention_index,
@@ -268,7 +268,7 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
             for code in agency.functions:
                 if code in codes:
                     self.holders_[codes.index(code), col[agency.name]] = 1.0
-        word_view = next(v for v in plain_views(self.features_) if v.name == WORDS)
+        word_view = plain_view(WORDS, dict(self.features_.transformer_list)[WORDS])
         mandated = [a for a in active if not is_place_bound(a)]
         self.mandate_agencies_ = [a.name for a in mandated]
         self.mandate_matrix_ = word_view.transform([registry_document(a, registry.catalogue) for a in mandated])

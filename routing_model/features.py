@@ -351,22 +351,22 @@ def fitted_tfidf(view) -> TfidfVectorizer:
 def plain_views(features: FeatureUnion) -> list:
     """A fitted ``build_features`` union as the plain views prediction reads (``predictor``):
     the same vocabularies, idf and word lists, without scikit-learn objects."""
-    out = []
-    for name, part in features.transformer_list:
-        if isinstance(part, PlaceMentionFeatures):
-            out.append(PlaceView(part.scale))
-            continue
-        stemmer = None
-        for step_name, step in part.steps[:-1]:
-            if isinstance(step, ComplaintPreprocessor):
-                stemmer = step.normaliser()
-            elif not (isinstance(step, FunctionTransformer) and step.func is clean_all):
-                raise ValueError(f"view {name!r}: step {step_name!r} has no plain form; a view prepares text by "
-                                 "ComplaintPreprocessor or clean_all")
-        out.append(TextView(name, TermView.of(fitted_tfidf(part)), stemmer))
-    return out
+    return [PlaceView(part.scale) if isinstance(part, PlaceMentionFeatures) else plain_view(name, part)
+            for name, part in features.transformer_list]
+
+
+def plain_view(name: str, part: Pipeline) -> TextView:
+    """One fitted TF-IDF view of the union (text preparation, then ``PrunedTfidf``) as a ``TextView``."""
+    stemmer = None
+    for step_name, step in part.steps[:-1]:
+        if isinstance(step, ComplaintPreprocessor):
+            stemmer = step.normaliser()
+        elif not (isinstance(step, FunctionTransformer) and step.func is clean_all):
+            raise ValueError(f"view {name!r}: step {step_name!r} has no plain form; a view prepares text by "
+                             "ComplaintPreprocessor or clean_all")
+    return TextView(name, TermView.of(fitted_tfidf(part)), stemmer)
 
 
 def view_transform(view: Pipeline, texts: list[str]) -> sp.csr_matrix:
     """Transform by one fitted view of the union, through its plain form (what is served)."""
-    return plain_views(FeatureUnion([("view", view)]))[0].transform(texts)
+    return plain_view("view", view).transform(texts)

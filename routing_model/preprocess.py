@@ -45,10 +45,6 @@ class ComplaintPreprocessor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "normalisation_")
         return WordNormaliser(self.normalisation_, self.stopwords_, self.stem, self.n_jobs)
 
-    def token_outputs(self, tokens: Iterable[str]) -> dict[str, str]:
-        """See ``WordNormaliser.token_outputs``."""
-        return self.normaliser().token_outputs(tokens)
-
     def transform(self, X: Iterable[str]) -> list[str]:
         return self.normaliser().transform(X)
 

@@ -25,8 +25,9 @@ demo: install
 	  "Jalan di Desa Jelekong rusak parah, banyak lubang. Mohon segera diperbaiki" \
 	  "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis"
 
-$(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv routing_model/resources/registries/kab_bandung.csv
-	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL)
+# Retrained when its data, the registry or the model format (SCHEMA in persistence.py) changes.
+$(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv routing_model/resources/registries/kab_bandung.csv routing_model/persistence.py
+	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL) --force
 
 # Serve the demo model (trained first if missing) on http://127.0.0.1:8080 under gunicorn (one worker process per core).
 # Set DISPOSISI_ADMIN_TOKENS to accept feedback.

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO_MODEL := models/demo
 SHARED := ../shared/data
 
-.PHONY: install demo test bench serve report-demo desk-demo clean
+.PHONY: install system-packages demo test test-fast bench serve report-demo desk-demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,12 @@ $(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv routing_model/re
 serve: $(DEMO_MODEL)/card.json
 	$(BIN)/disposisi serve --model $(DEMO_MODEL) --host 127.0.0.1 --port 8080
 
-test: install
+# What the tests need beyond Python (Debian's chromium, PostgreSQL): installed when run as root on Debian,
+# otherwise the run stops at once with the command to run.
+system-packages:
+	bash scripts/system-packages
+
+test: install system-packages
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -1,6 +1,7 @@
 """`disposisi adapt`: a model for another region from a model trained elsewhere."""
 from __future__ import annotations
 
+from .common import add_out_arguments, check_out_dir
 from .train import fit_progress, model_summary
 
 
@@ -12,7 +13,7 @@ def add_parser(sub) -> None:
     p.add_argument("--model", required=True, help="base model directory (trained with `disposisi train`, any region)")
     p.add_argument("--registry", required=True, help="the new region's registry CSV (write one with `disposisi registry init`)")
     p.add_argument("--data", default=None, help="optional: the region's own labeled complaints (CSV or LAPOR! xlsx)")
-    p.add_argument("--out", required=True, help="model directory to write")
+    add_out_arguments(p)
     p.add_argument("--text-column", default="text", help="column of the complaint text in --data (default: text)")
     p.add_argument("--label-column", default="agency", help="column of the dispatched agency in --data (default: agency)")
     p.add_argument("--date-column", default="date", help="column of the date received in --data (default: date)")
@@ -22,6 +23,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from training.adapt import adapt_and_save
 
+    check_out_dir(args.out, args.force)
     with fit_progress("adapt") as stage_done:
         card = adapt_and_save(
             args.model, args.registry, args.out, args.data, args.text_column, args.label_column, args.date_column, progress=stage_done

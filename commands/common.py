@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 from routing_model.errors import DisposisiError
@@ -27,6 +28,21 @@ def add_column_arguments(parser, label: bool = True) -> None:
                                  "LAPOR! 'Instansi Terdisposisi' is found too)")
     parser.add_argument("--date-column", default="date",
                         help="column with the complaint date (default 'date'; LAPOR! 'Tanggal Laporan Masuk' is found too)")
+
+
+def add_out_arguments(parser) -> None:
+    """``--out`` (a model directory) and ``--force``, for every command that writes a model."""
+    parser.add_argument("--out", required=True, help="model directory to write (new or empty; see --force)")
+    parser.add_argument("--force", action="store_true", help="write into --out even if it is not empty (its files are replaced)")
+
+
+def check_out_dir(out, force: bool) -> None:
+    """Refuse to write a model over a non-empty directory unless asked: it may be another model."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"--out {out} is a file, not a directory")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise UserError(f"--out {out} is not empty; choose a new directory, or pass --force to replace what is in it")
 
 
 def add_seed_argument(parser) -> None:

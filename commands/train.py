@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from commands.common import add_column_arguments, add_registry_argument, stage_progress
+from commands.common import add_column_arguments, add_out_arguments, add_registry_argument, check_out_dir, stage_progress
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model from labeled complaints (CSV or LAPOR! xlsx)")
     p.add_argument("--data", required=True, help="CSV or SP4N-LAPOR! 'Laporan Ringkas' .xlsx export")
-    p.add_argument("--out", required=True, help="model directory to write (new or empty; see --force)")
-    p.add_argument("--force", action="store_true", help="write into --out even if it is not empty (its files are replaced)")
+    add_out_arguments(p)
     add_column_arguments(p)
     add_registry_argument(p)
     p.set_defaults(func=run)
@@ -42,19 +41,6 @@ def model_summary(card: dict) -> str:
         )
     lines.append(f"  agencies: {len(card['classes'])}, function mix {cal['function_mix']:.2f}, trained in {card['training_seconds']} s")
     return "\n".join(lines)
-
-
-def check_out_dir(out, force: bool) -> None:
-    """Refuse to write a model over a non-empty directory unless asked: it may be another model."""
-    from pathlib import Path
-
-    from commands.common import UserError
-
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"--out {out} is a file, not a directory")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise UserError(f"--out {out} is not empty; choose a new directory, or pass --force to replace what is in it")
 
 
 def run(args) -> int:

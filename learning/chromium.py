@@ -19,7 +19,7 @@ FLAGS = (
 def chromium_binary() -> str:
     found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if not found:
-        raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
+        raise FileNotFoundError("chromium is not installed: run `make test` as root, or scripts/system-packages, or apt-get install chromium")
     return found
 
 

@@ -272,6 +272,7 @@ class ComplaintStore:
     def __init__(self, store: FeedbackStore):
         self.store = store
         self.engine = store.engine
+        self.clock = store.clock  # one clock for the decisions and the feedback records they write
 
     # -- import ---------------------------------------------------------------------------
     def import_complaints(self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None) -> ImportResult:
@@ -303,7 +304,7 @@ class ComplaintStore:
             suggestions[i] = s.to_dict()
         dups = find_duplicates([Doc(c.id, c.received_at.date(), t) for c, t in zip(fresh, masked) if not c.confidential],
                                self._window_docs(fresh))
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         rows = []
         for c, text, sug in zip(fresh, masked, suggestions):
             sug = sug or {"suggestions": [], "needs_review": True, "reasons": [], "warnings": ["empty_text"]}
@@ -344,7 +345,7 @@ class ComplaintStore:
             row = conn.execute(sa.select(complaints).where(complaints.c.id == complaint_id)).first()
             if row is None:
                 return None
-            item = self._item(row, today=sla.today_local())
+            item = self._item(row, today=self.clock.today())
             item["duplicates"] = self._duplicates(conn, [complaint_id]).get(complaint_id, [])
             later = conn.execute(sa.select(duplicates.c.complaint_id).where(duplicates.c.earlier_id == complaint_id)
                                  .order_by(duplicates.c.complaint_id)).scalars().all()
@@ -362,7 +363,7 @@ class ComplaintStore:
             raise DeskError(f"'status' must be one of {', '.join(STATUSES)}")
         if page < 1 or not 1 <= per_page <= 200:
             raise DeskError("'page' must be at least 1 and 'per_page' between 1 and 200")
-        today = today or sla.today_local()
+        today = today or self.clock.today()
         where = []
         if status != "all":
             where.append(complaints.c.status == status)
@@ -485,7 +486,7 @@ class ComplaintStore:
                 raise DeskError(f"pengaduan {duplicate_of!r} tidak ada (no such complaint)", "unknown_complaint")
             chosen, note = top, f"duplikat dari {duplicate_of}"
 
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         # claim the complaint first (only one decision can win), then write the feedback record
         with self.engine.begin() as conn:
             claimed = conn.execute(complaints.update().where(complaints.c.id == complaint_id, complaints.c.status == "open")
@@ -529,7 +530,7 @@ class ComplaintStore:
             raise DeskError(f"pengaduan {complaint_id!r} tidak ada (no such complaint)", "not_found", 404)
         if item["status"] != "decided":
             raise DeskError(f"pengaduan {complaint_id} belum diputuskan; tidak ada yang dibatalkan", "not_decided", 409)
-        today = today or sla.today_local()
+        today = today or self.clock.today()
         decided = datetime.fromisoformat(item["decision"]["decided_at"].replace("Z", "+00:00"))
         if decided.astimezone(sla.LOCAL_TZ).date() != today:
             raise DeskError("keputusan hanya bisa dibatalkan pada hari yang sama (undo only until the end of the day)",
@@ -586,7 +587,7 @@ class ComplaintStore:
     # -- the head of unit's overview ---------------------------------------------------------------
     def overview(self, today: date | None = None, weeks: int = 8) -> dict:
         """Figures for the overview page: per agency per week, acceptance per model version, review, overdue, time to decide."""
-        today = today or sla.today_local()
+        today = today or self.clock.today()
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(complaints)).scalar_one()
             latest = conn.execute(sa.select(sa.func.max(complaints.c.received_at))).scalar()

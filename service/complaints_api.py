@@ -10,7 +10,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from routing_model.tabular import TableError
 
-from . import sla
 from .auth import bearer_role
 from .complaints import DeskError, complaints_from_json
 from .errors import ApiError
@@ -131,8 +130,9 @@ def undo(complaint_id: str):
 @complaints_v1.get("/decisions/today.xlsx")
 def export_today():
     bearer_role("viewer")
-    day = sla.today_local()
-    return xlsx_response(_state().complaints.export_day(day), day)
+    store = _state().complaints
+    day = store.clock.today()
+    return xlsx_response(store.export_day(day), day)
 
 
 def xlsx_response(data: bytes, day) -> Response:

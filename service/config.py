@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from routing_model.errors import DisposisiError
 
+from .clock import Clock
+
 PREFIX = "DISPOSISI_"
 
 DEFAULTS: dict = {
@@ -31,6 +33,7 @@ DEFAULTS: dict = {
     "COOKIE_SECURE": "auto",  # auto: Secure cookie when the request came over TLS (or X-Forwarded-Proto: https)
     "SESSION_MINUTES": 480,  # a desk sign-in lasts one working day
     "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,  # complaint uploads (xlsx/CSV); JSON bodies keep MAX_CONTENT_LENGTH
+    "CLOCK_START": None,  # ISO time the service's clock reads at start-up (tests, training sessions); default: real time
 }
 _INTS = ("MAX_TEXT_CHARS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "SESSION_MINUTES", "MAX_UPLOAD_BYTES")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -94,4 +97,9 @@ def load_config(overrides: dict | None = None, environ=None) -> dict:
     if secure not in {"auto", "1", "0", "true", "false"}:
         raise ConfigError(f"{PREFIX}COOKIE_SECURE must be auto, 1 or 0, got {cfg['COOKIE_SECURE']!r}")
     cfg["COOKIE_SECURE"] = {"true": "1", "false": "0"}.get(secure, secure)
+    if cfg["CLOCK_START"] and not cfg.get("CLOCK"):
+        try:
+            cfg["CLOCK"] = Clock.starting_at(str(cfg["CLOCK_START"]))
+        except ValueError as exc:
+            raise ConfigError(f"{PREFIX}CLOCK_START: {exc}") from None
     return cfg

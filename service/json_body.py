@@ -77,7 +77,10 @@ def _body_bytes() -> bytes:
         return request.get_data(cache=True)  # not chunked: an empty body
     chunks, size = [], 0
     while size <= limit:
-        block = stream.read(min(64 * 1024, limit + 1 - size))
+        try:
+            block = stream.read(min(64 * 1024, limit + 1 - size))
+        except (OSError, ValueError) as exc:  # gunicorn's InvalidChunkSize, ChunkMissingTerminator, NoMoreData
+            raise _bad("invalid_chunked_body", f"the chunked body is malformed ({type(exc).__name__})") from None
         if not block:
             break
         chunks.append(block)

@@ -1,13 +1,13 @@
 """The SP4N-LAPOR! SLA clock: working days, skipping weekends and Indonesian public holidays.
 
-Pure functions (no database, no clock unless you pass none): the admin verifies a complaint within
+Pure functions (no database, no clock: "today" is passed in, from ``service.clock``): the admin verifies a complaint within
 3 working days of its arrival, the agency answers with a follow-up plan within 5 working days after
 that (``/work/shared/reference/sp4n-lapor.md``; Permen PANRB 62/2018). The desk stores the due dates at
 import, so "overdue" is an indexed comparison rather than a calendar walk per row.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -56,11 +56,6 @@ def working_days_between(start: date, end: date) -> int:
         day += timedelta(days=1)
         total += is_working_day(day)
     return total
-
-
-def today_local(now: datetime | None = None) -> date:
-    now = now or datetime.now(LOCAL_TZ)
-    return now.astimezone(LOCAL_TZ).date() if now.tzinfo else now.date()
 
 
 def due_dates(received: date) -> tuple[date, date]:

@@ -9,13 +9,14 @@ import hmac
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from routing_model import ModelLoadError, RoutingModel
 from routing_model.live_guard import WINDOW_DAYS, withdrawn_agencies
 from routing_model.model_store import ModelStoreError, current_model_dir
 
+from .clock import Clock
 from .complaints import ComplaintStore
 from .store import FeedbackStore
 
@@ -105,7 +106,8 @@ class ServiceState:
             model=config.get("MODEL"),
             interval=config["RELOAD_INTERVAL"],
         )
-        self.store = FeedbackStore(config["DATABASE_URL"])
+        self.clock = config.get("CLOCK") or Clock()
+        self.store = FeedbackStore(config["DATABASE_URL"], clock=self.clock)
         self.complaints = ComplaintStore(self.store)
         self.token_hashes: tuple[str, ...] = tuple(config["ADMIN_TOKEN_HASHES"])
         self.viewer_hashes: tuple[str, ...] = tuple(config.get("VIEWER_TOKEN_HASHES") or ())
@@ -125,7 +127,7 @@ class ServiceState:
         cached = self._guard
         if cached is not None and now - cached[0] < self.config["LIVE_GUARD_REFRESH"]:
             return cached[1]
-        at = datetime.now(timezone.utc)
+        at = self.clock.now()
         try:
             outcomes = self.store.auto_outcomes(at - timedelta(days=WINDOW_DAYS))
         except Exception:  # noqa: BLE001 - a database hiccup must not stop suggestions

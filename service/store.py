@@ -23,6 +23,7 @@ from routing_model.errors import DisposisiError
 from routing_model.live_guard import Outcome
 
 from . import fields
+from .clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,9 @@ def safe_url(url: str) -> str:
 
 
 class FeedbackStore:
-    def __init__(self, url: str, migrate: bool = True):
+    def __init__(self, url: str, migrate: bool = True, clock: Clock | None = None):
         self.url = url
+        self.clock = clock or Clock()
         try:
             parsed = sa.engine.make_url(url)
         except Exception as exc:
@@ -178,7 +180,7 @@ class FeedbackStore:
             "model_version": item.model_version,
             "needs_review": item.needs_review,
             "note": item.note,
-            "created_at": datetime.now(timezone.utc),
+            "created_at": self.clock.now(),
         }
         try:
             with self.engine.begin() as conn:

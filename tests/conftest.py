@@ -1,10 +1,12 @@
 """Shared fixtures: the registry, the shared real data, and one demo model trained per session."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from clock_helpers import TEST_NOW
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -12,6 +14,18 @@ LAPOR_CSV = SHARED / "lapor" / "kab_bandung_2021_2023.csv"
 LAPOR_XLSX = SHARED / "lapor" / "kab_bandung_2021_2023_laporan_ringkas.xlsx"
 KAI_CSV = SHARED / "kai121" / "kai121_tweets.csv"
 DEMO_CSV = ROOT / "data" / "demo" / "demo_complaints.csv"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def service_clock():
+    """Every app and every `disposisi serve` the suite starts reads its time from the test clock, never the machine's."""
+    before = os.environ.get("DISPOSISI_CLOCK_START")
+    os.environ["DISPOSISI_CLOCK_START"] = TEST_NOW
+    yield TEST_NOW
+    if before is None:
+        os.environ.pop("DISPOSISI_CLOCK_START", None)
+    else:
+        os.environ["DISPOSISI_CLOCK_START"] = before
 
 
 @pytest.fixture(scope="session")

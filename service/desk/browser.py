@@ -5,17 +5,9 @@ development dependency and is imported only when a page is opened.
 """
 from __future__ import annotations
 
-import shutil
 from contextlib import contextmanager
-from pathlib import Path
 
-from learning.chromium import FLAGS
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    assert found, "chromium is not installed (Debian: apt-get install chromium); the desk's browser tests need it"
-    return found
+from learning.chromium import FLAGS, chromium_binary
 
 
 @contextmanager
@@ -23,7 +15,7 @@ def browser_page(width: int = 1366, height: int = 900, locale: str = "id-ID"):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
+        browser = p.chromium.launch(executable_path=chromium_binary(), headless=True,
                                     args=[f for f in FLAGS if f != "--headless"] + ["--lang=id"])
         try:
             context = browser.new_context(viewport={"width": width, "height": height}, locale=locale, accept_downloads=True)

@@ -221,7 +221,7 @@ def queue():
     link_args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("desk/queue.html", page=page, args=args, statuses=statuses, agencies=store.agencies_in_queue(),
                            upload=UploadForm(),
-                           link_args=link_args, today=sla.today_local())
+                           link_args=link_args, today=store.clock.today())
 
 
 @desk.post("/impor")
@@ -280,7 +280,7 @@ def complaint(complaint_id: str):
     if item is None:
         _missing(complaint_id)
     prev_id, next_id = st.complaints.neighbours(complaint_id)
-    can_undo = item["status"] == "decided" and item["decision"]["decided_at"] and _decided_today(item)
+    can_undo = item["status"] == "decided" and item["decision"]["decided_at"] and _decided_today(item, st.complaints.clock.today())
     registry = st.model.registry
     return render_template(
         "desk/complaint.html", item=item, segments=segments(item["text"] or "", item["reasons"]),
@@ -290,11 +290,11 @@ def complaint(complaint_id: str):
     )
 
 
-def _decided_today(item: dict) -> bool:
+def _decided_today(item: dict, today: date) -> bool:
     from datetime import datetime
 
     decided = datetime.fromisoformat(item["decision"]["decided_at"].replace("Z", "+00:00"))
-    return decided.astimezone(sla.LOCAL_TZ).date() == sla.today_local()
+    return decided.astimezone(sla.LOCAL_TZ).date() == today
 
 
 @desk.post("/pengaduan/<complaint_id>/keputusan")
@@ -343,8 +343,9 @@ def undo(complaint_id: str):
 
 @desk.get("/ekspor")
 def export():
-    day = sla.today_local()
-    return xlsx_response(_state().complaints.export_day(day), day)
+    store = _state().complaints
+    day = store.clock.today()
+    return xlsx_response(store.export_day(day), day)
 
 
 # -- overview for the head of unit ---------------------------------------------------------------------

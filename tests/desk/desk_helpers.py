@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "service"))
 from svc_helpers import Server, free_port  # noqa: E402,F401  (the suite's one way to start `disposisi serve`)
+from clock_helpers import LONG_AGO, RECENT, TODAY, test_clock, working_days_before  # noqa: E402,F401
 
 ADMIN = "desk-admin-token"
 VIEWER = "desk-viewer-token"
@@ -36,7 +37,7 @@ def page_token(client, path: str = "/desk/") -> str:
     return csrf(resp.text)
 
 
-def complaint_items(n: int = 3, day: str = "2026-11-20") -> list[dict]:
+def complaint_items(n: int = 3, day: str = RECENT.isoformat()) -> list[dict]:
     texts = [
         "Jalan di Desa Jelekong rusak parah dan berlubang, mohon segera diperbaiki oleh dinas terkait",
         "e-KTP saya sudah 3 bulan belum jadi, kata petugas blanko habis, hubungi 081234567890",

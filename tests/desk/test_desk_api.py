@@ -5,7 +5,7 @@ import io
 
 import pandas as pd
 import pytest
-from desk_helpers import ADMIN_AUTH, LAPOR_XLSX, VIEWER_AUTH, complaint_items
+from desk_helpers import ADMIN_AUTH, LAPOR_XLSX, LONG_AGO, RECENT, VIEWER_AUTH, complaint_items
 
 
 def _post(client, items, headers=ADMIN_AUTH):
@@ -40,7 +40,7 @@ def test_import_masks_text_and_is_keyed_by_tracking_id(client, store):
 
 def test_confidential_complaint_keeps_no_text(client, store, desk_app):
     item = {"id": "R-1", "text": "Saya dipungli petugas kecamatan saat urus KTP, nama saya Budi 081234567890",
-            "received": "2026-11-20", "title": "Pungli", "confidential": True}
+            "received": RECENT.isoformat(), "title": "Pungli", "confidential": True}
     assert _post(client, [item]).status_code == 201
     stored = store.get("R-1")
     assert stored["text"] is None and stored["title"] is None and stored["reasons"] == []
@@ -54,7 +54,7 @@ def test_confidential_complaint_keeps_no_text(client, store, desk_app):
 
 def test_queue_items_filters_and_pages(client):
     items = complaint_items(4) + [{"id": "OLD-1", "text": "Jalan rusak berlubang di desa Jelekong mohon diperbaiki segera",
-                                   "received": "2024-01-03T10:00:00"}]
+                                   "received": f"{LONG_AGO}T10:00:00"}]
     _post(client, items)
     r = client.get("/v1/queue", headers=VIEWER_AUTH)
     page = r.json

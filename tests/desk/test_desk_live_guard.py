@@ -1,7 +1,7 @@
 """The desk names the live guard's warning in Indonesian, in the review tag and the model's warnings."""
 from __future__ import annotations
 
-from desk_helpers import ADMIN_AUTH, sign_in
+from desk_helpers import ADMIN_AUTH, RECENT, sign_in
 
 ROAD = "Jalan di Desa Jelekong rusak parah dan berlubang, mohon segera diperbaiki oleh dinas terkait"
 
@@ -14,7 +14,7 @@ def test_a_withdrawn_agency_is_explained_to_the_admin(client, desk_app, store):
         body = {"complaint_id": f"G-{i}", "text": ROAD, "suggested": names, "chosen_agency": names[1], "action": "corrected",
                 "admin": "ani", "model_version": top["model_version"], "idempotency_key": f"guard-{i}", "needs_review": False}
         assert client.post("/v1/feedback", json=body, headers=ADMIN_AUTH).status_code == 201
-    item = {"id": "LG-1", "text": ROAD, "received": "2026-11-20"}
+    item = {"id": "LG-1", "text": ROAD, "received": RECENT.isoformat()}
     assert client.post("/v1/complaints", json=[item], headers=ADMIN_AUTH).status_code == 201
     sign_in(client)
     page = client.get("/desk/pengaduan/LG-1").text

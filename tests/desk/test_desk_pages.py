@@ -5,7 +5,7 @@ import io
 import re
 import time
 
-from desk_helpers import ADMIN_AUTH, LAPOR_XLSX, VIEWER, complaint_items, csrf, page_token, sign_in
+from desk_helpers import ADMIN_AUTH, LAPOR_XLSX, LONG_AGO, VIEWER, complaint_items, csrf, page_token, sign_in
 
 
 def _import(client, items):
@@ -84,7 +84,7 @@ def test_viewer_can_look_but_not_decide(client, store):
 def test_queue_page_filters_and_complaint_page(client):
     items = complaint_items(4)
     items.append({"id": "X-<b>", "text": "Jalan rusak <script>alert(1)</script> di desa Jelekong berlubang parah",
-                  "received": "2024-01-02"})
+                  "received": LONG_AGO.isoformat()})
     _import(client, items)
     sign_in(client)
     r = client.get("/desk/")

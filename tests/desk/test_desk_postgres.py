@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-from desk_helpers import ADMIN, ADMIN_AUTH, complaint_items
+from desk_helpers import ADMIN, ADMIN_AUTH, LONG_AGO, complaint_items
 from test_service_store import postgres_url  # noqa: F401  (the suite's one PostgreSQL fixture)
 
 
@@ -16,7 +16,7 @@ def test_desk_on_postgres(postgres_url, demo_model, demo_model_dir):  # noqa: F8
     try:
         c = app.test_client()
         items = complaint_items(4) + [{"id": "PG-OLD", "text": "Jalan rusak berlubang di desa Jelekong mohon diperbaiki",
-                                       "received": "2024-01-03T10:00:00"}]
+                                       "received": f"{LONG_AGO}T10:00:00"}]
         assert c.post("/v1/complaints", json=items, headers=ADMIN_AUTH).json["added"] == 5
         assert c.post("/v1/complaints", json=items, headers=ADMIN_AUTH).json["added"] == 0
         q = c.get("/v1/queue?overdue=true", headers=ADMIN_AUTH).json

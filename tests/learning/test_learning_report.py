@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 from learning_helpers import PUTR, feedback_frame, run_cli
 
+from learning.chromium import FLAGS, chromium_binary
 from learning.report import report_tables
 from learning.feedback import read_feedback_frame
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +55,12 @@ def test_report_missing_columns_is_a_user_error(tmp_path):
     assert not (tmp_path / "site").exists()
 
 
-@pytest.mark.skipif(not shutil.which("chromium") and not __import__("os").path.exists(CHROMIUM), reason="needs Debian's chromium (installed by .ci/run)")
 def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     import matplotlib.image as mpimg
 
     url = (report_dir / "index.html").resolve().as_uri()
     shot = tmp_path / "report.png"
-    common = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    common = [chromium_binary(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     proc = subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,1600", url], capture_output=True, text=True, timeout=120)
     assert shot.is_file(), proc.stderr[-2000:]
     assert shot.stat().st_size > 20_000

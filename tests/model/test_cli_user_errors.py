@@ -47,6 +47,8 @@ def bad_inputs(tmp_path_factory, demo_model_dir):
     return [
         ("train on labels unknown to the registry", ["train", "--data", unknown, "--out", d / "m2"], "not in the registry"),
         ("train into a non-empty --out", ["train", "--data", DEMO_CSV, "--out", d / "nonempty"], "not empty"),
+        ("adapt into a non-empty --out", ["adapt", "--model", demo_model_dir, "--registry", DEFAULT_REGISTRY,
+                                          "--out", d / "nonempty"], "not empty"),
         ("train on an empty file", ["train", "--data", d / "empty.csv", "--out", d / "m4"], "empty"),
         ("train on a missing registry", ["train", "--data", DEMO_CSV, "--out", d / "m5", "--registry", d / "nope.csv"], "nope.csv"),
         ("evaluate on undated data", ["evaluate", "--data", undated], "date"),
@@ -156,3 +158,12 @@ def test_suggest_answers_good_texts_and_reports_bad_ones(demo_model_dir):
     ok = run_cli("suggest", "--model", demo_model_dir, "--json", texts[0], texts[2])
     assert ok.returncode == 0, ok.stderr
     assert [json.loads(line)["id"] for line in ok.stdout.splitlines()] == ["1", "2"]
+
+
+def test_adapt_force_replaces_a_non_empty_out(demo_model_dir, tmp_path):
+    out = tmp_path / "adapted"
+    out.mkdir()
+    (out / "old.txt").write_text("an earlier model's file", encoding="utf-8")
+    proc = run_cli("adapt", "--model", demo_model_dir, "--registry", DEFAULT_REGISTRY, "--out", out, "--force", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-800:]
+    assert (out / "card.json").is_file() and (out / "served.npz").is_file()

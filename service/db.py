@@ -169,7 +169,8 @@ def check_current(engine: sa.engine.Engine, url: str) -> None:
     try:
         found = current_revision(engine)
     except Exception as exc:
-        raise StoreError(f"cannot read the schema revision of the database at {safe_url(url)}: {_first_line(exc)}") from exc
+        raise StoreError(f"cannot read the schema revision of the database at {safe_url(url)}: "
+                         f"{_first_line(exc)}") from exc
     head = head_revision()
     if found != head:
         raise SchemaNotCurrent(f"the database at {safe_url(url)} is at schema revision {found or 'none (empty)'}, "

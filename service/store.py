@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 # The table is defined once, in routing_model.feedback_schema (service.db's metadata and learning/ use it too).
 __all__ = ["ACTIONS", "FeedbackInput", "FeedbackStore", "StoreError", "feedback"]
 
+
 @dataclass(frozen=True)
 class FeedbackInput:
     """One validated feedback submission (the API checks types and the agency first)."""

@@ -63,7 +63,7 @@ def init_desk(app: Flask, exempt: list) -> None:
     from ..complaints_api import UPLOAD_ENDPOINTS
     from .views import desk
 
-    cfg = app.config
+    cfg = app.config  # the DISPOSISI_* settings, flat
     app.config.update(
         SECRET_KEY=secret_key(cfg),
         SESSION_COOKIE_NAME="disposisi_desk",

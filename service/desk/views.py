@@ -18,8 +18,8 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from routing_model.tabular import TableError
 
 from .. import sla
-from ..complaints import DeskError, PAGE_SIZE
 from ..auth import caller, role_for, token_hash
+from ..complaints import DeskError, PAGE_SIZE
 from ..complaints_api import actor, xlsx_response
 from ..state import current_state
 from ..uploads import complaints_from_upload

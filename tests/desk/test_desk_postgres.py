@@ -17,8 +17,8 @@ def test_desk_on_postgres(postgres_url, demo_model, demo_model_dir):  # noqa: F8
 
     upgrade(postgres_url)
     store = FeedbackStore(postgres_url, clock=test_clock())
-    app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "ADMIN_TOKENS": ADMIN, "SECRET_KEY": "pg-test"},
-                     store=store)
+    config = {"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "ADMIN_TOKENS": ADMIN, "SECRET_KEY": "pg-test"}
+    app = create_app(config, store=store)
     assert app.extensions["disposisi"].store is store
     try:
         c = app.test_client()

@@ -21,7 +21,8 @@ class GunicornApp(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        """In a worker, after the fork: its own app (database pool, model watcher) on the shared model."""
+        """In a worker, after the fork: its own app (database pool) on the shared model; its model watcher
+        starts in ``post_worker_init``."""
         from . import create_app
 
         return create_app({**self.overrides, **self.preloaded.app_config()})

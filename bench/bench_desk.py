@@ -69,7 +69,7 @@ def fill(store, texts: list[str], agencies: list[str], rows: int, seed: int = 0)
 def _time_pages(url: str, model_dir: Path, tmp: str) -> None:
     """The whole rendered desk pages (query + template) through the Flask app, signed in as an admin."""
     from service import create_app
-    from service.config import token_hash
+    from service.auth import token_hash
 
     if not (model_dir / "card.json").is_file():
         from training.train import train_and_save
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     from routing_model import Registry
     from routing_model.tabular import read_table
     from service.duplicates import THRESHOLD, Doc, find_duplicates
+    from service.db import upgrade
     from service.store import FeedbackStore
     from service.complaints import ComplaintStore
 
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     agencies = [a.name for a in Registry.load().active]
 
     with tempfile.TemporaryDirectory(prefix="disposisi-bench-desk-") as tmp:
+        upgrade(f"sqlite:///{tmp}/desk.sqlite3")
         store = FeedbackStore(f"sqlite:///{tmp}/desk.sqlite3")
         desk = ComplaintStore(store)
         t = time.perf_counter()

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "commands.select",
     "commands.suggest",
     "commands.serve",
+    "commands.db",
     "commands.retrain",
     "commands.promote",
     "commands.report",

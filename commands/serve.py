@@ -9,7 +9,7 @@ killed it). A request head must arrive within ``KEEPALIVE`` seconds, else the co
 closed; a worker holds at most ``WORKER_CONNECTIONS`` connections. The suggestion itself still
 runs to completion without yielding, so the CPU is shared exactly as with sync workers.
 Before any worker starts, this process (gunicorn's master) checks the configuration, loads
-and verifies the model and migrates the feedback database once, so a bad setting is one clear
+and verifies the model and upgrades the feedback database once (``disposisi db upgrade``), so a bad setting is one clear
 error, not every worker failing to boot. The model, the modules and the read-only tables it
 loads here are shared copy-on-write by the forked workers (``service.preload``); each worker
 still builds its own app after the fork: its own hot-reload watcher and database connections.
@@ -61,7 +61,7 @@ def run(args) -> int:
     from routing_model import ModelLoadError
     from routing_model.model_store import ModelStoreError
     from service import ConfigError
-    from service.store import StoreError
+    from service.db import StoreError
 
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
@@ -99,18 +99,18 @@ def run(args) -> int:
 
 
 def _prepare(overrides: dict) -> tuple[dict, PreloadedModel]:
-    """Configuration checked, the model loaded once for every worker, the database migrated."""
+    """Configuration checked, the model loaded once for every worker, the database upgraded."""
     from service.config import load_config
+    from service.db import upgrade
     from service.preload import PreloadedModel
-    from service.store import FeedbackStore
 
     cfg = load_config(overrides)
     preloaded = PreloadedModel(cfg)
-    FeedbackStore(cfg["DATABASE_URL"]).close()  # migrate once, before workers race to do it
+    upgrade(cfg["DATABASE_URL"])  # once, here: workers refuse a database that is not at the newest revision
     return cfg, preloaded
 
 
 def _safe(url: str) -> str:
-    from service.store import safe_url
+    from service.db import safe_url
 
     return safe_url(url)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 
 from flask import Flask
 
@@ -15,12 +16,18 @@ log = logging.getLogger(__name__)
 __all__ = ["ConfigError", "create_app"]
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """The app, configured from ``DISPOSISI_*`` variables with ``config`` (keys without prefix) on top.
+def create_app(config: dict | None = None, store=None) -> Flask:
+    """The app, configured from ``DISPOSISI_*`` variables with ``config`` (keys without prefix) on top;
+    the settings are flat keys of ``app.config`` (``app.config["DATABASE_URL"]``).
 
     ``config`` may also carry ``MODEL``, an already loaded ``RoutingModel`` (tests, and the model
     the gunicorn master preloaded for its workers: ``service.preload``), with ``MODEL_FROM``, the
     directory it was loaded from; with ``MODELS_DIR`` the app still follows ``current`` from there.
+    ``store`` hands in the feedback store (``service.store.FeedbackStore``); by default one is opened on
+    ``DATABASE_URL``, which must be upgraded first (``service.db.upgrade``, ``disposisi db upgrade``):
+    creating an app never migrates. The model watcher starts with ``app.extensions["disposisi"].start()``
+    (gunicorn's ``post_worker_init``); ``.close()`` stops it and closes the store, as does the app's
+    garbage collection or the interpreter's exit.
     """
     from .api import health, mlflow, v1
     from .complaints_api import complaints_v1
@@ -28,14 +35,15 @@ def create_app(config: dict | None = None) -> Flask:
     from .errors import register_error_handlers
     from .state import ServiceState
 
-    cfg = load_config(config)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = cfg["MAX_CONTENT_LENGTH"]
+    load_config(config, into=app.config)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.json.ensure_ascii = False
-    app.config["DISPOSISI"] = {k: v for k, v in cfg.items() if k != "MODEL"}
-    app.extensions["disposisi"] = ServiceState(cfg)
+    state = ServiceState(app.config, store)
+    app.config.pop("MODEL", None)  # the model lives in the state (and is swapped there on reload)
+    app.extensions["disposisi"] = state
+    weakref.finalize(app, state.close)
     register_error_handlers(app)
     app.register_blueprint(v1)
     app.register_blueprint(health)

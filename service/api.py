@@ -11,12 +11,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from routing_model import ComplaintTextError, RoutingModel, validate_text
 from routing_model.live_guard import WINDOW_DAYS
 
+from .auth import bearer_role
 from .errors import ApiError
 from .fields import FieldError
 from .json_body import read_json
 from .logsafe import escaped
 from .public_card import public_card
-from .state import ServiceState
+from .state import current_state
 from .store import ACTIONS, FeedbackInput, sanitised
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,6 @@ mlflow = Blueprint("mlflow", __name__)
 MAX_ID_CHARS = 200
 MAX_NOTE_CHARS = 4000
 MAX_SUGGESTED = 100
-
-
-def state() -> ServiceState:
-    return current_app.extensions["disposisi"]
 
 
 # -- validation helpers ---------------------------------------------------------------------
@@ -51,7 +48,7 @@ def _check_text(text, field: str = "text") -> str:
         raise ComplaintTextError("missing_text", f"'{field}' is required")
     if not isinstance(text, str):
         raise ComplaintTextError("not_text", f"'{field}' must be a string, got {_json_type(text)}")
-    limit = current_app.config["DISPOSISI"]["MAX_TEXT_CHARS"]
+    limit = current_app.config["MAX_TEXT_CHARS"]
     if len(text) > limit:
         raise ComplaintTextError("text_too_long", f"'{field}' has {len(text):,} characters; the limit is {limit:,}")
     return validate_text(text)
@@ -102,7 +99,7 @@ def _text_error(exc: ComplaintTextError) -> ApiError:
 
 def _suggest_many(model: RoutingModel, texts: list[str], k: int) -> list[dict]:
     out = []
-    for s in model.suggest(texts, k=k, withdrawn=state().withdrawn()):
+    for s in model.suggest(texts, k=k, withdrawn=current_state().withdrawn()):
         d = s.to_dict()
         d["model_version"] = model.version
         out.append(d)
@@ -113,7 +110,7 @@ def _suggest_many(model: RoutingModel, texts: list[str], k: int) -> list[dict]:
 @v1.post("/suggest")
 def suggest():
     body = _object(read_json())
-    model = state().model  # one reference for the whole request (hot reload swaps the holder's)
+    model = current_state().model  # one reference for the whole request (hot reload swaps the holder's)
     item_id = _optional_id(body.get("id"))
     k = _k(body, model)
     try:
@@ -126,9 +123,9 @@ def suggest():
 
 @v1.post("/suggest/batch")
 def suggest_batch():
-    cfg = current_app.config["DISPOSISI"]
+    cfg = current_app.config
     body = _object(read_json())
-    model = state().model
+    model = current_state().model
     items = body.get("items")
     if items is None:
         raise _invalid("'items' is required", "missing_field")
@@ -161,23 +158,11 @@ def suggest_batch():
     return jsonify({"items": results, "model_version": model.version, "n_items": len(results), "n_errors": errors})
 
 
-def _require_admin() -> None:
-    header = request.headers.get("Authorization", "")
-    if not header.strip():
-        raise ApiError(401, "unauthorized", "admin token required: send 'Authorization: Bearer <token>'",
-                       {"WWW-Authenticate": 'Bearer realm="disposisi"'})
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "use 'Authorization: Bearer <token>'", {"WWW-Authenticate": 'Bearer realm="disposisi"'})
-    if not state().token_ok(token.strip()):
-        raise ApiError(403, "forbidden", "this token is not an admin token")
-
-
 @v1.post("/feedback")
 def post_feedback():
-    _require_admin()
+    bearer_role("admin")
     body = _object(read_json())  # read_json refuses lone surrogates anywhere in the body
-    st = state()
+    st = current_state()
     model = st.model
 
     complaint_id = _optional_id(body.get("complaint_id"), "complaint_id")
@@ -240,18 +225,18 @@ def post_feedback():
 
 @v1.get("/agencies")
 def agencies():
-    registry = state().model.registry
+    registry = current_state().model.registry
     return jsonify({"agencies": [a.as_dict() for a in registry.agencies], "n": len(registry.agencies)})
 
 
 @v1.get("/model")
 def model_card():
-    return jsonify(public_card(state().model.card_))
+    return jsonify(public_card(current_state().model.card_))
 
 
 @v1.get("/stats")
 def stats():
-    st = state()
+    st = current_state()
     return jsonify({**st.store.stats(), "live_guard": {"window_days": WINDOW_DAYS, "withdrawn": st.withdrawn()}})
 
 
@@ -263,7 +248,7 @@ def healthz():
 
 @health.get("/readyz")
 def readyz():
-    st = state()
+    st = current_state()
     model_ok = st.models.model is not None
     db_ok = st.store.ping()
     body = {"status": "ready" if model_ok and db_ok else "not_ready", "model": model_ok, "database": db_ok,
@@ -315,9 +300,9 @@ def _mlflow_texts(body) -> list:
 
 @mlflow.post("/invocations")
 def invocations():
-    cfg = current_app.config["DISPOSISI"]
+    cfg = current_app.config
     body = read_json()
-    model = state().model
+    model = current_state().model
     texts = _mlflow_texts(body)
     if len(texts) > cfg["MAX_BATCH"]:
         raise _invalid(f"{len(texts)} inputs; the limit is {cfg['MAX_BATCH']}", "too_many_items")
@@ -330,7 +315,7 @@ def invocations():
             good_idx.append(i)
         except ComplaintTextError as exc:
             predictions[i] = {"error": {"code": exc.code, "message": str(exc)}}
-    for i, s in zip(good_idx, model.suggest(good, k=k, withdrawn=state().withdrawn()) if good else []):
+    for i, s in zip(good_idx, model.suggest(good, k=k, withdrawn=current_state().withdrawn()) if good else []):
         row: dict = {}
         for j, (agency, p) in enumerate(s.agencies, start=1):
             row[f"agency_{j}"] = agency

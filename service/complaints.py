@@ -1,6 +1,6 @@
 """The desk's complaint store: imported complaints, their suggestion, SLA due dates and the admin's decision.
 
-Lives in the feedback store's database (same engine, schema by Alembic revision 0002). Every
+Lives in the feedback store's database (same engine; tables defined in ``service.db``). Every
 decision is *also* written as an ordinary feedback record through ``FeedbackStore.add`` — the
 records ``/v1/feedback`` writes and ``disposisi retrain`` reads — and undoing it (same day only)
 deletes that record again, so the learning loop never sees a decision the admin took back.
@@ -27,49 +27,13 @@ from routing_model.text import mask_personal_data
 
 from . import sla
 from .duplicates import WINDOW_DAYS, Doc, find_duplicates
-from .store import FeedbackInput, FeedbackStore, feedback, metadata
+from .db import complaints, duplicates, feedback
+from .store import FeedbackInput, FeedbackStore
 
 if TYPE_CHECKING:  # imported where dates are parsed or a table is written: a serving worker should not
     import pandas as pd  # pay ~40 MB for pandas until someone imports or exports complaints
 
 log = logging.getLogger(__name__)
-
-# Mirrors migrations/versions/0002_complaints.py: used for queries only, never for creating the schema.
-complaints = sa.Table(
-    "complaints",
-    metadata,
-    sa.Column("id", sa.String(200), primary_key=True),
-    sa.Column("received_at", sa.DateTime(timezone=False), nullable=False),
-    sa.Column("due", sa.Date, nullable=False),
-    sa.Column("follow_up_due", sa.Date, nullable=False),
-    sa.Column("title", sa.Text),
-    sa.Column("text", sa.Text),
-    sa.Column("text_sha256", sa.String(64)),
-    sa.Column("confidential", sa.Boolean, nullable=False),
-    sa.Column("source", sa.JSON, nullable=False),
-    sa.Column("suggestions", sa.JSON, nullable=False),
-    sa.Column("reasons", sa.JSON, nullable=False),
-    sa.Column("warnings", sa.JSON, nullable=False),
-    sa.Column("outside_region", sa.JSON),
-    sa.Column("needs_review", sa.Boolean, nullable=False),
-    sa.Column("model_version", sa.String(200), nullable=False),
-    sa.Column("agency", sa.String(300), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("action", sa.String(40)),
-    sa.Column("destination", sa.String(300)),
-    sa.Column("duplicate_of", sa.String(200)),
-    sa.Column("decided_at", sa.DateTime(timezone=True)),
-    sa.Column("decided_by", sa.String(200)),
-    sa.Column("feedback_id", sa.Integer),
-    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
-)
-duplicates = sa.Table(
-    "complaint_duplicates",
-    metadata,
-    sa.Column("complaint_id", sa.String(200), primary_key=True),
-    sa.Column("earlier_id", sa.String(200), primary_key=True),
-    sa.Column("similarity", sa.Float, nullable=False),
-)
 
 DECISIONS = ("accepted", "corrected", "not_our_authority", "duplicate")
 # a desk decision -> the feedback action the learning loop understands (docs/learning.md)

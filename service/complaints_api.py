@@ -14,14 +14,11 @@ from .auth import bearer_role
 from .complaints import DeskError, complaints_from_json
 from .errors import ApiError
 from .json_body import read_json
+from .state import current_state
 from .uploads import complaints_from_upload
 
 complaints_v1 = Blueprint("complaints_v1", __name__, url_prefix="/v1")
 UPLOAD_ENDPOINTS = {"complaints_v1.import_file", "desk.upload"}
-
-
-def _state():
-    return current_app.extensions["disposisi"]
 
 
 @complaints_v1.errorhandler(DeskError)
@@ -49,9 +46,8 @@ def post_complaints():
     body = read_json()
     if isinstance(body, dict):
         body = body.get("complaints")
-    cfg = current_app.config["DISPOSISI"]
-    items = complaints_from_json(body, cfg["MAX_TEXT_CHARS"])
-    st = _state()
+    items = complaints_from_json(body, current_app.config["MAX_TEXT_CHARS"])
+    st = current_state()
     result = st.complaints.import_complaints(items, st.model, st.withdrawn())
     return jsonify(result.as_dict()), 201 if result.added else 200
 
@@ -60,7 +56,7 @@ def post_complaints():
 def import_file():
     bearer_role("admin")
     items = complaints_from_upload(request.files.get("file"))
-    st = _state()
+    st = current_state()
     result = st.complaints.import_complaints(items, st.model, st.withdrawn())
     return jsonify(result.as_dict()), 201 if result.added else 200
 
@@ -84,7 +80,7 @@ def _int(name: str, default: int) -> int:
 @complaints_v1.get("/queue")
 def queue():
     bearer_role("viewer")
-    page = _state().complaints.queue(
+    page = current_state().complaints.queue(
         status=request.args.get("status", "open"), overdue=_flag("overdue"), needs_review=_flag("needs_review"),
         agency=request.args.get("agency") or None, q=request.args.get("q") or None,
         page=_int("page", 1), per_page=_int("per_page", 50),
@@ -95,7 +91,7 @@ def queue():
 @complaints_v1.get("/complaints/<complaint_id>")
 def get_complaint(complaint_id: str):
     bearer_role("viewer")
-    item = _state().complaints.get(complaint_id)
+    item = current_state().complaints.get(complaint_id)
     if item is None:
         raise DeskError(f"no complaint {complaint_id!r}", "not_found", 404)
     return jsonify(item)
@@ -115,7 +111,7 @@ def decide(complaint_id: str):
         fields[key] = value
     if not fields["action"]:
         raise DeskError("'action' is required: accepted, corrected, not_our_authority or duplicate", "missing_field")
-    st = _state()
+    st = current_state()
     item = st.complaints.decide(complaint_id, fields["action"], actor(digest, fields["admin"]), st.model.registry,
                                 agency=fields["agency"], destination=fields["destination"], duplicate_of=fields["duplicate_of"])
     return jsonify(item), 201
@@ -124,13 +120,13 @@ def decide(complaint_id: str):
 @complaints_v1.post("/complaints/<complaint_id>/undo")
 def undo(complaint_id: str):
     bearer_role("admin")
-    return jsonify(_state().complaints.undo(complaint_id))
+    return jsonify(current_state().complaints.undo(complaint_id))
 
 
 @complaints_v1.get("/decisions/today.xlsx")
 def export_today():
     bearer_role("viewer")
-    store = _state().complaints
+    store = current_state().complaints
     day = store.clock.today()
     return xlsx_response(store.export_day(day), day)
 

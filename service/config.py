@@ -1,15 +1,19 @@
 """Service configuration: ``DISPOSISI_*`` environment variables, overridable by a dict.
 
-Keys are the variable names without the prefix (``MODEL_DIR``, ``DATABASE_URL``...).
+Read with Flask's ``Config.from_prefixed_env`` into flat keys, the variable names without the
+prefix (``app.config["MODEL_DIR"]``, ``app.config["DATABASE_URL"]``...), then checked here.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-from pathlib import Path
-from routing_model.errors import DisposisiError
 
+from flask import Config
+
+from routing_model.errors import DisposisiError
+from routing_model.model import MAX_TEXT_CHARS
+
+from .auth import token_hash
 from .clock import Clock
 
 PREFIX = "DISPOSISI_"
@@ -21,7 +25,7 @@ DEFAULTS: dict = {
     "DATABASE_URL": None,  # default: sqlite file DATA_DIR/disposisi.sqlite3
     "ADMIN_TOKENS": "",  # comma-separated plain tokens (hashed at startup, never kept)
     "ADMIN_TOKEN_HASHES": "",  # comma-separated sha256 hex digests of tokens
-    "MAX_TEXT_CHARS": 20_000,
+    "MAX_TEXT_CHARS": MAX_TEXT_CHARS,  # the model's own limit; may be set lower
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_BATCH": 1000,
     "RELOAD_INTERVAL": 1.0,  # seconds between checks of MODELS_DIR/current
@@ -51,18 +55,18 @@ def _split(value) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def load_config(overrides: dict | None = None, environ=None) -> dict:
-    environ = os.environ if environ is None else environ
-    cfg = dict(DEFAULTS)
-    for key in DEFAULTS:
-        if PREFIX + key in environ:
-            cfg[key] = environ[PREFIX + key]
+def load_config(overrides: dict | None = None, into: Config | None = None, need_model: bool = True) -> Config:
+    """``DEFAULTS``, then the ``DISPOSISI_*`` variables, then ``overrides``, checked, into ``into`` (an app's
+    config; default a new one). ``need_model=False`` for commands that only use the database."""
+    cfg = Config(os.getcwd()) if into is None else into
+    cfg.update(DEFAULTS)
+    cfg.from_prefixed_env(PREFIX.rstrip("_"), loads=str)  # values stay strings (tokens); checked below
     cfg.update(overrides or {})
+    _check(cfg, need_model)
+    return cfg
 
+
+def _check(cfg: Config, need_model: bool) -> None:
     for key in _INTS:
         try:
             cfg[key] = int(cfg[key])
@@ -76,15 +80,15 @@ def load_config(overrides: dict | None = None, environ=None) -> dict:
         except (TypeError, ValueError):
             raise ConfigError(f"{PREFIX}{key} must be a number, got {cfg[key]!r}") from None
 
-    if not cfg.get("MODEL") and not cfg["MODEL_DIR"] and not cfg["MODELS_DIR"]:
+    if need_model and not cfg.get("MODEL") and not cfg["MODEL_DIR"] and not cfg["MODELS_DIR"]:
         raise ConfigError(f"set {PREFIX}MODEL_DIR (one model) or {PREFIX}MODELS_DIR (follow its 'current' link)")
     if cfg["MODEL_DIR"] and cfg["MODELS_DIR"]:
         raise ConfigError(f"set only one of {PREFIX}MODEL_DIR and {PREFIX}MODELS_DIR")
 
     if not cfg["DATABASE_URL"]:
-        from .store import default_sqlite_url
+        from .db import default_sqlite_url
 
-        cfg["DATABASE_URL"] = default_sqlite_url(Path(cfg["DATA_DIR"]))
+        cfg["DATABASE_URL"] = default_sqlite_url(cfg["DATA_DIR"])
 
     for role in ("ADMIN", "VIEWER"):
         hashes = [h.lower() for h in _split(cfg[f"{role}_TOKEN_HASHES"])]
@@ -102,4 +106,3 @@ def load_config(overrides: dict | None = None, environ=None) -> dict:
             cfg["CLOCK"] = Clock.starting_at(str(cfg["CLOCK_START"]))
         except ValueError as exc:
             raise ConfigError(f"{PREFIX}CLOCK_START: {exc}") from None
-    return cfg

@@ -10,10 +10,11 @@ advises for pre-fork servers): a worker's collections then skip every inherited 
 not write to, hence copy, the pages those objects live on.
 
 What holds a thread, a socket or a connection pool is still built by each worker after the
-fork (``create_app`` there: database pool, model watcher). The preloaded model is only where a
-worker starts: its ``ModelHolder`` follows ``MODELS_DIR/current`` exactly as before and loads a
-newly promoted model on its own (that copy is the worker's, not shared). A gunicorn reload
-(``kill -HUP`` on the master) calls ``refresh``, so the replacement workers share the new model.
+fork (``create_app`` there: database pool; the model watcher from ``post_worker_init``).
+The preloaded model is only where a worker starts: its ``ModelHolder`` follows
+``MODELS_DIR/current`` exactly as before and loads a newly promoted model on its own (that copy
+is the worker's, not shared). A gunicorn reload (``kill -HUP`` on the master) calls
+``refresh``, so the replacement workers share the new model.
 """
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ class GunicornApp(BaseApplication):
     def __init__(self, overrides: dict, options: dict, preloaded: PreloadedModel):
         self.overrides = overrides
         self.preloaded = preloaded
-        self.options = {**options, "pre_fork": freeze_pre_fork, "worker_exit": close_worker_app}
+        self.options = {**options, "pre_fork": freeze_pre_fork, "post_worker_init": start_worker_app,
+                        "worker_exit": close_worker_app}
         super().__init__()
 
     def load_config(self) -> None:
@@ -20,7 +21,8 @@ class GunicornApp(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        """In a worker, after the fork: its own app (database pool, model watcher) on the shared model."""
+        """In a worker, after the fork: its own app (database pool) on the shared model; its model watcher
+        starts in ``post_worker_init``."""
         from . import create_app
 
         return create_app({**self.overrides, **self.preloaded.app_config()})
@@ -48,9 +50,19 @@ def one_request_per_connection(worker, req) -> None:
     req.must_close = True
 
 
+def _worker_state(worker):
+    return getattr(getattr(worker, "wsgi", None), "extensions", {}).get("disposisi")
+
+
+def start_worker_app(worker) -> None:
+    """gunicorn ``post_worker_init`` hook: the worker's app is built; start its model watcher."""
+    state = _worker_state(worker)
+    if state is not None:
+        state.start()
+
+
 def close_worker_app(server, worker) -> None:
     """gunicorn hook: a stopping worker stops its model watcher and closes its database pool."""
-    app = getattr(worker, "wsgi", None)
-    state = getattr(app, "extensions", {}).get("disposisi")
+    state = _worker_state(worker)
     if state is not None:
         state.close()

@@ -1,16 +1,16 @@
-"""What a running service holds: the model (hot-reloadable), the feedback store, the admin tokens.
+"""What a running service holds: the model (hot-reloadable), the feedback and complaint stores, the clock.
 
 One ``ServiceState`` per app, in ``app.extensions["disposisi"]``; nothing lives in module globals.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from flask import current_app
 
 from routing_model import ModelLoadError, RoutingModel
 from routing_model.live_guard import WINDOW_DAYS, withdrawn_agencies
@@ -80,6 +80,7 @@ class ModelHolder:
     def start(self) -> None:
         if self.models_dir is None or self._thread is not None:
             return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._watch, name="disposisi-model-reload", daemon=True)
         self._thread.start()
 
@@ -98,27 +99,38 @@ class ModelHolder:
 
 
 class ServiceState:
-    def __init__(self, config: dict):
+    """The app's model, stores and clock. ``store`` hands in a feedback store (a test's PostgreSQL store, a
+    fake); by default one is opened on ``DATABASE_URL``, which must be at the newest schema revision
+    (``SchemaNotCurrent`` otherwise). A handed-in store brings its clock. Nothing runs in the background
+    until ``start()``; ``close()`` stops it and closes the store."""
+
+    def __init__(self, config, store: FeedbackStore | None = None):
         self.config = config
-        self.models = ModelHolder(
-            model_dir=config.get("MODEL_FROM") or config.get("MODEL_DIR"),
-            models_dir=config.get("MODELS_DIR"),
-            model=config.get("MODEL"),
-            interval=config["RELOAD_INTERVAL"],
-        )
-        self.clock = config.get("CLOCK") or Clock()
-        self.store = FeedbackStore(config["DATABASE_URL"], clock=self.clock)
+        self.clock = store.clock if store is not None else config.get("CLOCK") or Clock()
+        self.store = store if store is not None else FeedbackStore(config["DATABASE_URL"], clock=self.clock)
+        try:
+            self.models = ModelHolder(
+                model_dir=config.get("MODEL_FROM") or config.get("MODEL_DIR"),
+                models_dir=config.get("MODELS_DIR"),
+                model=config.get("MODEL"),
+                interval=config["RELOAD_INTERVAL"],
+            )
+        except Exception:
+            self.store.close()
+            raise
         self.complaints = ComplaintStore(self.store)
-        self.token_hashes: tuple[str, ...] = tuple(config["ADMIN_TOKEN_HASHES"])
-        self.viewer_hashes: tuple[str, ...] = tuple(config.get("VIEWER_TOKEN_HASHES") or ())
         self._guard: tuple[float, dict[str, dict]] | None = None  # (monotonic time, live guard verdict)
-        if not self.token_hashes:
+        if not config["ADMIN_TOKEN_HASHES"]:
             log.warning("no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): feedback is refused")
-        self.models.start()
 
     @property
     def model(self) -> RoutingModel:
         return self.models.model
+
+    def start(self) -> None:
+        """Start following ``MODELS_DIR/current`` (a thread); called once the app serves (gunicorn's
+        ``post_worker_init``), never on construction, so a forked worker starts its own."""
+        self.models.start()
 
     def withdrawn(self) -> dict[str, dict]:
         """The live guard's verdict (agencies whose recent auto-suggestions admins corrected too
@@ -137,34 +149,12 @@ class ServiceState:
         self._guard = (now, verdict)
         return verdict
 
-    def token_ok(self, token: str) -> bool:
-        """Constant-time comparison of the token's sha256 against every configured hash."""
-        return _matches(hashlib.sha256(token.encode("utf-8")).hexdigest(), self.token_hashes)
-
-    def role_of(self, token: str) -> str | None:
-        """"admin", "viewer" or None for a token (admin wins if a token is listed as both)."""
-        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        if _matches(digest, self.token_hashes):
-            return "admin"
-        if _matches(digest, self.viewer_hashes):
-            return "viewer"
-        return None
-
-    def hash_role(self, digest: str) -> str | None:
-        """The role a stored token digest still has (tokens removed from the config lose it)."""
-        if _matches(digest, self.token_hashes):
-            return "admin"
-        if _matches(digest, self.viewer_hashes):
-            return "viewer"
-        return None
-
     def close(self) -> None:
+        """Stop the model watcher and dispose of the database pool (idempotent)."""
         self.models.stop()
         self.store.close()
 
 
-def _matches(digest: str, hashes) -> bool:
-    ok = False
-    for expected in hashes:
-        ok |= hmac.compare_digest(digest, expected)
-    return ok
+def current_state() -> ServiceState:
+    """The state of the app handling the current request."""
+    return current_app.extensions["disposisi"]

@@ -1,8 +1,8 @@
 """The feedback store: what admins actually did with each suggestion, kept durably.
 
 SQLite (WAL, ``synchronous=FULL``) by default, PostgreSQL when the URL says
-``postgresql+psycopg://``. The schema is created and upgraded by Alembic, run from here at
-startup (scripts in ``service/migrations``). Every write is committed before it returns.
+``postgresql+psycopg://``. The schema is created and upgraded by ``service.db.upgrade``
+(``disposisi db upgrade``), never here. Every write is committed before it returns.
 
 The learning loop reads the ``feedback`` table; ``FeedbackStore(url).export_rows()`` is the
 supported way to do so.
@@ -13,27 +13,21 @@ import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, feedback, in_top3, metadata
-from routing_model.errors import DisposisiError
+from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, in_top3
 from routing_model.live_guard import Outcome
 
 from . import fields
 from .clock import Clock
+from .db import StoreError, check_current, create_engine, feedback
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-# The table is defined once, in routing_model.feedback_schema (the migration and learning/ use it too).
-__all__ = ["ACTIONS", "FeedbackInput", "FeedbackStore", "StoreError", "feedback", "metadata"]
-
-
-class StoreError(DisposisiError, RuntimeError):
-    """The feedback database cannot be opened or migrated."""
+# The table is defined once, in routing_model.feedback_schema (service.db's metadata and learning/ use it too).
+__all__ = ["ACTIONS", "FeedbackInput", "FeedbackStore", "StoreError", "feedback"]
 
 
 @dataclass(frozen=True)
@@ -83,65 +77,19 @@ def row_to_dict(row) -> dict:
     return d
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
-
-
-def default_sqlite_url(data_dir: str | Path) -> str:
-    return f"sqlite:///{Path(data_dir).resolve() / 'disposisi.sqlite3'}"
-
-
-def safe_url(url: str) -> str:
-    """The URL with any password hidden, for logs and error messages."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a malformed URL is reported by create_engine itself
-        return "<unparseable database URL>"
-
-
 class FeedbackStore:
-    def __init__(self, url: str, migrate: bool = True, clock: Clock | None = None):
+    """The feedback table of a database already at the newest schema revision (``service.db.upgrade``)."""
+
+    def __init__(self, url: str, clock: Clock | None = None):
         self.url = url
         self.clock = clock or Clock()
+        self.engine = create_engine(url)
+        self.dialect = self.engine.dialect.name
         try:
-            parsed = sa.engine.make_url(url)
-        except Exception as exc:
-            raise StoreError(f"DISPOSISI_DATABASE_URL is not a database URL: {exc}") from exc
-        self.dialect = parsed.get_backend_name()
-        if self.dialect == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            # worker threads share the pool; each connection is used by one thread at a time
-            self.engine = sa.create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-        if migrate:
-            self.migrate()
-
-    # -- schema ---------------------------------------------------------------------------
-    def migrate(self) -> str:
-        """Upgrade the schema to the newest Alembic revision; returns it."""
-        from alembic import command
-        from alembic.config import Config
-        from alembic.runtime.migration import MigrationContext
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-                revision = MigrationContext.configure(conn).get_current_revision()
-        except Exception as exc:
-            raise StoreError(f"cannot migrate the feedback database at {safe_url(self.url)}: {exc}") from exc
-        log.info("feedback store %s at schema revision %s", safe_url(self.url), revision)
-        return revision
+            check_current(self.engine, url)
+        except StoreError:
+            self.engine.dispose()
+            raise
 
     def ping(self) -> bool:
         try:

@@ -29,7 +29,7 @@ class DeskSessionInterface(SecureCookieSessionInterface):
     """Flask's signed cookie session; ``Secure`` follows DISPOSISI_COOKIE_SECURE (auto: when served over TLS)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        mode = app.config["DISPOSISI"]["COOKIE_SECURE"]
+        mode = app.config["COOKIE_SECURE"]
         if mode == "auto":
             return bool(request) and (request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https")
         return mode == "1"
@@ -63,7 +63,7 @@ def init_desk(app: Flask, exempt: list) -> None:
     from ..complaints_api import UPLOAD_ENDPOINTS
     from .views import desk
 
-    cfg = app.config["DISPOSISI"]
+    cfg = app.config  # the DISPOSISI_* settings, flat
     app.config.update(
         SECRET_KEY=secret_key(cfg),
         SESSION_COOKIE_NAME="disposisi_desk",

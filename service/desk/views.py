@@ -18,9 +18,10 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from routing_model.tabular import TableError
 
 from .. import sla
+from ..auth import caller, role_for, token_hash
 from ..complaints import DeskError, PAGE_SIZE
 from ..complaints_api import actor, xlsx_response
-from ..config import token_hash
+from ..state import current_state
 from ..uploads import complaints_from_upload
 from . import charts
 from .forms import DecisionForm, EmptyForm, SignInForm, UploadForm
@@ -38,23 +39,13 @@ WARNING_LABELS = {"outside_region": _l("menyebut tempat di luar wilayah ini"), "
                   "live_precision_low": _l("saran ke instansi ini sering dikoreksi admin akhir-akhir ini")}
 
 
-def _state():
-    return current_app.extensions["disposisi"]
-
-
 # -- session -------------------------------------------------------------------------------------
 def _session_user() -> tuple[dict | None, str | None]:
     """(user, why not): the signed-in user, or None and "expired"/"revoked"/"none"."""
-    digest = session.get("tok")
-    if not digest:
-        return None, "none"
-    minutes = current_app.config["DISPOSISI"]["SESSION_MINUTES"]
-    if time.time() - float(session.get("at", 0)) > minutes * 60:
-        return None, "expired"
-    role = _state().hash_role(digest)
-    if role is None:
-        return None, "revoked"
-    return {"role": role, "name": session.get("name") or "", "digest": digest}, None
+    who = caller("session")
+    if who.role is None:
+        return None, who.why
+    return {"role": who.role, "name": session.get("name") or "", "digest": who.digest}, None
 
 
 def _safe_next(target: str | None) -> str:
@@ -163,7 +154,7 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         token = form.token.data.strip()
-        role = _state().role_of(token)
+        role = role_for(token_hash(token))
         if role is None:
             flash(_("Token tidak dikenal. Periksa token Anda atau minta token kepada pengelola Disposisi."), "error")
             return render_template("desk/sign_in.html", form=form), 401
@@ -215,7 +206,7 @@ def _queue_args() -> dict:
 @desk.get("/")
 def queue():
     args = _queue_args()
-    store = _state().complaints
+    store = current_state().complaints
     page = store.queue(**args, per_page=PAGE_SIZE)
     statuses = [("open", _("Terbuka")), ("decided", _("Sudah diputuskan")), ("all", _("Semua"))]
     link_args = {k: v for k, v in request.args.items() if k != "page"}
@@ -228,7 +219,7 @@ def queue():
 @admin_only
 def upload():
     form = UploadForm()
-    st = _state()
+    st = current_state()
     try:
         items = complaints_from_upload(request.files.get(form.file.name))
         result = st.complaints.import_complaints(items, st.model, st.withdrawn())
@@ -242,7 +233,7 @@ def upload():
 
 @desk.errorhandler(RequestEntityTooLarge)
 def _too_large(exc):
-    limit = current_app.config["DISPOSISI"]["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    limit = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
     flash(_("Berkas terlalu besar: batasnya %(mb)s MB. Tidak ada yang disimpan.", mb=limit), "error")
     return redirect(url_for("desk.queue"), 303)
 
@@ -275,7 +266,7 @@ def _missing(complaint_id: str):
 
 @desk.get("/pengaduan/<complaint_id>")
 def complaint(complaint_id: str):
-    st = _state()
+    st = current_state()
     item = st.complaints.get(complaint_id)
     if item is None:
         _missing(complaint_id)
@@ -301,7 +292,7 @@ def _decided_today(item: dict, today: date) -> bool:
 @admin_only
 def decide(complaint_id: str):
     form = DecisionForm()
-    st = _state()
+    st = current_state()
     if not form.validate():
         flash(_("Isian tidak sah: %(why)s", why="; ".join(e for errs in form.errors.values() for e in errs)), "error")
         return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
@@ -331,7 +322,7 @@ def decide(complaint_id: str):
 def undo(complaint_id: str):
     EmptyForm()
     try:
-        _state().complaints.undo(complaint_id)
+        current_state().complaints.undo(complaint_id)
     except DeskError as exc:
         if exc.status == 404:
             _missing(complaint_id)
@@ -343,7 +334,7 @@ def undo(complaint_id: str):
 
 @desk.get("/ekspor")
 def export():
-    store = _state().complaints
+    store = current_state().complaints
     day = store.clock.today()
     return xlsx_response(store.export_day(day), day)
 
@@ -351,7 +342,7 @@ def export():
 # -- overview for the head of unit ---------------------------------------------------------------------
 @desk.get("/ringkasan")
 def overview():
-    data = _state().complaints.overview()
+    data = current_state().complaints.overview()
     per = data["per_agency_week"]
     totals = sorted(((a, sum(w.values())) for a, w in per.items()), key=lambda t: (-t[1], t[0]))
     agency_chart = charts.hbar([(a, n, format_decimal(n)) for a, n in totals[:15]],

@@ -8,7 +8,9 @@ from desk_helpers import ADMIN, VIEWER
 @pytest.fixture()
 def desk_app(demo_model, demo_model_dir, tmp_path):
     from service import create_app
+    from service.db import default_sqlite_url, upgrade
 
+    upgrade(default_sqlite_url(tmp_path / "var"))  # creating an app never migrates
     app = create_app({
         "MODEL": demo_model,
         "MODEL_DIR": str(demo_model_dir),

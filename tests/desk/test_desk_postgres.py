@@ -1,18 +1,25 @@
-"""The desk on PostgreSQL: the same import, queue, decision, undo and export as on SQLite."""
+"""The desk on PostgreSQL: the same import, queue, decision, undo and export as on SQLite.
+
+The test opens the PostgreSQL store itself and hands it to the app (``create_app(config, store=)``)."""
 from __future__ import annotations
 
 import io
 
 import pandas as pd
-from desk_helpers import ADMIN, ADMIN_AUTH, LONG_AGO, complaint_items
+from desk_helpers import ADMIN, ADMIN_AUTH, LONG_AGO, complaint_items, test_clock
 from test_service_store import postgres_url  # noqa: F401  (the suite's one PostgreSQL fixture)
 
 
 def test_desk_on_postgres(postgres_url, demo_model, demo_model_dir):  # noqa: F811
     from service import create_app
+    from service.db import upgrade
+    from service.store import FeedbackStore
 
-    app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATABASE_URL": postgres_url,
-                      "ADMIN_TOKENS": ADMIN, "SECRET_KEY": "pg-test"})
+    upgrade(postgres_url)
+    store = FeedbackStore(postgres_url, clock=test_clock())
+    config = {"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "ADMIN_TOKENS": ADMIN, "SECRET_KEY": "pg-test"}
+    app = create_app(config, store=store)
+    assert app.extensions["disposisi"].store is store
     try:
         c = app.test_client()
         items = complaint_items(4) + [{"id": "PG-OLD", "text": "Jalan rusak berlubang di desa Jelekong mohon diperbaiki",

@@ -59,9 +59,9 @@ def _parsed(frame, tmp=None):
 def test_feedback_from_database_matches_csv(tmp_path, feedback_csv, registry):
     """The table the service creates (JSON suggested, booleans, timestamps), read by reflection."""
     url = f"sqlite:///{tmp_path / 'feedback.db'}"
-    from service.store import FeedbackStore
+    from service.db import upgrade
 
-    FeedbackStore(url).close()  # the service's own Alembic migration creates the table
+    upgrade(url)  # the service's own Alembic migration creates the table
     engine = sa.create_engine(url)
     table = sa.Table("feedback", sa.MetaData(), autoload_with=engine)
     raw = feedback_frame()

@@ -11,7 +11,9 @@ from svc_helpers import ADMIN_TOKEN, HASHED_TOKEN, Server
 @pytest.fixture()
 def app(demo_model, demo_model_dir, tmp_path):
     from service import create_app
+    from service.db import default_sqlite_url, upgrade
 
+    upgrade(default_sqlite_url(tmp_path / "var"))  # creating an app never migrates
     app = create_app({
         "MODEL": demo_model,
         "MODEL_DIR": str(demo_model_dir),

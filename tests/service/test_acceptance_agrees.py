@@ -81,13 +81,13 @@ def test_accepted_as_suggested(action, suggested, chosen, expected):
 def test_store_migration_and_learning_share_one_schema(tmp_path):
     from learning import feedback as learning_feedback
     from service import store
-    from service.store import FeedbackStore
+    from service.db import upgrade
 
     assert store.feedback is schema.feedback
     assert learning_feedback.REQUIRED_COLUMNS == schema.REQUIRED_COLUMNS
     assert set(learning_feedback.ACTIONS) == set(schema.ACTIONS) == set(store.ACTIONS)
     url = f"sqlite:///{tmp_path / 'f.sqlite3'}"
-    FeedbackStore(url).close()  # the Alembic migration creates the table
+    upgrade(url)  # the Alembic migration creates the table
     engine = sa.create_engine(url)
     try:
         inspector = sa.inspect(engine)

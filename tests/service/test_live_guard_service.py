@@ -10,7 +10,9 @@ ROAD = "Jalan di Desa Jelekong rusak parah dan berlubang, mohon segera diperbaik
 
 def test_corrected_auto_suggestions_withdraw_the_agency(demo_model, demo_model_dir, tmp_path):
     from service import create_app
+    from service.db import default_sqlite_url, upgrade
 
+    upgrade(default_sqlite_url(tmp_path / "var"))
     app = create_app({
         "MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATA_DIR": str(tmp_path / "var"),
         "ADMIN_TOKENS": ADMIN_TOKEN, "ADMIN_TOKEN_HASHES": hashlib.sha256(b"x").hexdigest(), "LIVE_GUARD_REFRESH": 0,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 
 import pytest
@@ -320,7 +321,14 @@ def test_unexpected_failure_is_a_500_without_details(app, monkeypatch):
 def test_config_from_environment(monkeypatch, tmp_path):
     import hashlib
 
-    from service.config import ConfigError, load_config
+    from service.config import ConfigError, load_config as read_config
+
+    def load_config(overrides=None, environ=None):  # the DISPOSISI_* variables are read from os.environ
+        for name in [n for n in os.environ if n.startswith("DISPOSISI_")]:
+            monkeypatch.delenv(name)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        return read_config(overrides)
 
     env = {"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_DATA_DIR": str(tmp_path), "DISPOSISI_ADMIN_TOKENS": "a, b",
            "DISPOSISI_ADMIN_TOKEN_HASHES": "A" * 64, "DISPOSISI_MAX_BATCH": "10"}
@@ -338,7 +346,9 @@ def test_config_from_environment(monkeypatch, tmp_path):
 
 def test_no_configured_token_refuses_all_feedback(demo_model, demo_model_dir, tmp_path):
     from service import create_app
+    from service.db import default_sqlite_url, upgrade
 
+    upgrade(default_sqlite_url(tmp_path))
     app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATA_DIR": str(tmp_path)})
     try:
         c = app.test_client()

@@ -29,10 +29,12 @@ def traced(name, globals=None, *args, **kwargs):
 builtins.__import__ = traced
 from commands.main import build_parser
 from service import create_app, preload
+from service.db import default_sqlite_url, upgrade
 
 build_parser()  # `disposisi serve` builds every command's options first
 
 master = preload.PreloadedModel({"MODEL_DIR": sys.argv[1]})  # loads, verifies and warms the model
+upgrade(default_sqlite_url(sys.argv[2]))  # what `disposisi serve` does in the master
 app = create_app({"DATA_DIR": sys.argv[2], **master.app_config()})
 answer = app.test_client().post("/v1/suggest", json={"text": "jalan rusak parah di desa jelekong mohon diperbaiki"})
 print(json.dumps({"status": answer.status_code, "loaded": sorted(m for m in HEAVY if m in sys.modules), "importers": importers}))

@@ -36,11 +36,13 @@ def test_a_worker_keeps_the_preloaded_model_while_current_is_unchanged(demo_mode
 
 def test_app_built_on_a_preloaded_model_follows_current(demo_model_dir, tmp_path):
     from service import create_app
+    from service.db import default_sqlite_url, upgrade
     from service.preload import PreloadedModel
 
     models, _, b = two_versions(demo_model_dir, tmp_path)
     cfg = {"MODELS_DIR": str(models), "DATA_DIR": str(tmp_path / "var"), "RELOAD_INTERVAL": 0.1}
     preloaded = PreloadedModel(cfg)
+    upgrade(default_sqlite_url(tmp_path / "var"))
     app = create_app({**cfg, **preloaded.app_config()})
     try:
         state = app.extensions["disposisi"]

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from svc_helpers import copy_model, free_port
 
+from service.db import upgrade
 from service.store import FeedbackInput, FeedbackStore
 
 COLUMNS = {"id", "idempotency_key", "complaint_id", "text", "text_sha256", "confidential", "suggested", "chosen_agency",
@@ -29,6 +30,7 @@ def item(key="k1", **over) -> FeedbackInput:
 
 
 def exercise_store(url: str) -> None:
+    upgrade(url)
     store = FeedbackStore(url)
     try:
         rec, created = store.add(item())
@@ -46,7 +48,7 @@ def exercise_store(url: str) -> None:
         assert store.ping()
     finally:
         store.close()
-    # reopening migrates nothing and keeps the rows; a new reader with plain SQLAlchemy sees the exact columns
+    # reopening keeps the rows; a new reader with plain SQLAlchemy sees the exact columns
     store = FeedbackStore(url)
     assert store.count() == 2
     store.close()
@@ -58,6 +60,11 @@ def exercise_store(url: str) -> None:
     assert cols == COLUMNS and revision == "0002_complaints"  # head: the desk's complaints table
 
 
+def upgrade_url(url: str) -> str:
+    upgrade(url)
+    return url
+
+
 def test_sqlite_store(tmp_path):
     path = tmp_path / "sub" / "fb.sqlite3"
     exercise_store(f"sqlite:///{path}")
@@ -66,7 +73,7 @@ def test_sqlite_store(tmp_path):
 
 
 def test_sqlite_pragmas_on_every_connection(tmp_path):
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    store = FeedbackStore(upgrade_url(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
@@ -77,7 +84,7 @@ def test_feedback_survives_a_killed_writer(tmp_path):
     """Committed before add() returns: a process killed right after keeps the row."""
     import sys
 
-    url = f"sqlite:///{tmp_path / 'fb.sqlite3'}"
+    url = upgrade_url(f"sqlite:///{tmp_path / 'fb.sqlite3'}")
     code = (
         "import os, sys; from service.store import FeedbackStore, FeedbackInput\n"
         f"s = FeedbackStore({url!r})\n"
@@ -146,6 +153,7 @@ def test_postgres_store(postgres_url):
 def test_postgres_behind_the_api(postgres_url, demo_model, demo_model_dir, tmp_path):
     from service import create_app
 
+    upgrade(postgres_url)
     app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATABASE_URL": postgres_url,
                       "ADMIN_TOKENS": "pg-token"})
     try:

@@ -1,0 +1,177 @@
+"""The database: every table defined once (``metadata``), the engine, and the schema upgrade.
+
+``metadata`` is the definition of the schema: the feedback table of
+``routing_model.feedback_schema`` and the desk's tables below. The Alembic revisions in
+``service/migrations`` are its history; ``tests/service/test_service_schema.py`` checks that a
+database upgraded by them matches ``metadata`` exactly.
+
+The schema is upgraded by ``disposisi db upgrade`` (``upgrade(url)``), which ``disposisi serve``
+also runs once in the master before its workers start; opening a store never migrates, and a
+database that is not at the newest revision is refused with ``SchemaNotCurrent``.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from routing_model.errors import DisposisiError
+from routing_model.feedback_schema import feedback, metadata
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+UPGRADE_HINT = "run `disposisi db upgrade` (same DISPOSISI_DATABASE_URL or DISPOSISI_DATA_DIR) first"
+
+__all__ = ["SchemaNotCurrent", "StoreError", "complaints", "duplicates", "feedback", "metadata", "upgrade"]
+
+# The desk's complaints (revision 0002_complaints).
+complaints = sa.Table(
+    "complaints",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),  # the LAPOR! Tracking ID
+    sa.Column("received_at", sa.DateTime(timezone=False), nullable=False),  # local time (WIB)
+    sa.Column("due", sa.Date, nullable=False),  # verification deadline (3 working days)
+    sa.Column("follow_up_due", sa.Date, nullable=False),  # agency follow-up deadline (5 more)
+    sa.Column("title", sa.Text),
+    sa.Column("text", sa.Text),  # masked; NULL when confidential (Rahasia)
+    sa.Column("text_sha256", sa.String(64)),
+    sa.Column("confidential", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("source", sa.JSON, nullable=False),  # the import's original columns (masked)
+    sa.Column("suggestions", sa.JSON, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("warnings", sa.JSON, nullable=False),
+    sa.Column("outside_region", sa.JSON),
+    sa.Column("needs_review", sa.Boolean, nullable=False),
+    sa.Column("model_version", sa.String(200), nullable=False),
+    sa.Column("agency", sa.String(300), nullable=False),  # decided agency, else the top suggestion
+    sa.Column("status", sa.String(20), nullable=False),  # open | decided
+    sa.Column("action", sa.String(40)),
+    sa.Column("destination", sa.String(300)),
+    sa.Column("duplicate_of", sa.String(200)),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("feedback_id", sa.Integer),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_complaints_status_due", "status", "due", "id"),
+    sa.Index("ix_complaints_review_due", "needs_review", "status", "due", "id"),
+    sa.Index("ix_complaints_agency_due", "agency", "due", "id"),
+    sa.Index("ix_complaints_due", "due", "id"),
+    sa.Index("ix_complaints_received", "received_at"),
+    sa.Index("ix_complaints_decided_at", "decided_at"),
+)
+duplicates = sa.Table(
+    "complaint_duplicates",
+    metadata,
+    sa.Column("complaint_id", sa.String(200), primary_key=True),
+    sa.Column("earlier_id", sa.String(200), primary_key=True),
+    sa.Column("similarity", sa.Float, nullable=False),
+    sa.Index("ix_complaint_duplicates_earlier", "earlier_id"),
+)
+
+
+class StoreError(DisposisiError, RuntimeError):
+    """The feedback database cannot be opened or migrated."""
+
+
+class SchemaNotCurrent(StoreError):
+    """The database is not at this version's newest schema revision (``disposisi db upgrade`` brings it there)."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for logs and error messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is reported by create_engine itself
+        return "<unparseable database URL>"
+
+
+def default_sqlite_url(data_dir: str | Path) -> str:
+    return f"sqlite:///{Path(data_dir).resolve() / 'disposisi.sqlite3'}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def create_engine(url: str) -> sa.engine.Engine:
+    """The engine for ``url``: SQLite in WAL mode with ``synchronous=FULL`` (its directory created), else a
+    pre-pinged pool."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception as exc:
+        raise StoreError(f"DISPOSISI_DATABASE_URL is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # worker threads share the pool; each connection is used by one thread at a time
+        engine = sa.create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _alembic_config(connection=None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: sa.engine.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str) -> str:
+    """Upgrade the database at ``url`` to the newest revision (creating it if new); returns that revision.
+
+    The one way a schema is created or changed: ``disposisi db upgrade``, ``disposisi serve`` (once, in the
+    master) and every test or tool that starts on a fresh database call this.
+    """
+    from alembic import command
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+        revision = current_revision(engine)
+    except Exception as exc:
+        raise StoreError(f"cannot migrate the feedback database at {safe_url(url)}: {_first_line(exc)}") from exc
+    finally:
+        engine.dispose()
+    log.info("feedback store %s at schema revision %s", safe_url(url), revision)
+    return revision
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def check_current(engine: sa.engine.Engine, url: str) -> None:
+    """SchemaNotCurrent (one line, naming the fix) unless the database is at the newest revision."""
+    try:
+        found = current_revision(engine)
+    except Exception as exc:
+        raise StoreError(f"cannot read the schema revision of the database at {safe_url(url)}: "
+                         f"{_first_line(exc)}") from exc
+    head = head_revision()
+    if found != head:
+        raise SchemaNotCurrent(f"the database at {safe_url(url)} is at schema revision {found or 'none (empty)'}, "
+                               f"this version needs {head}: {UPGRADE_HINT}")

@@ -262,7 +262,8 @@ def report(root: Path = ROOT, packages: Iterable[str] = PACKAGES, top: int = 10)
         f = funcs[0]
         out.append(f"Longest function: {f.name} ({f.path.relative_to(root)}:{f.line}), {f.lines} lines")
         out.append(f"The {min(top, len(funcs))} longest of {len(funcs)} functions:")
-        out.extend(f"  {f.lines:>5}  {f.name:<48} {f.path.relative_to(root)}:{f.line}" for f in funcs[:top])
+        width = max(len(f"{f.path.relative_to(root)}:{f.line}") for f in funcs[:top])
+        out.extend(f"  {f.lines:>5}  {f'{f.path.relative_to(root)}:{f.line}':<{width}}  {f.name}" for f in funcs[:top])
     return "\n".join(out)
 
 

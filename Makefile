@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEMO_MODEL := models/demo
 SHARED := ../shared/data
 
-.PHONY: install system-packages demo test test-fast bench serve report-demo desk-demo clean
+.PHONY: install system-packages demo test test-fast lint format bench serve report-demo desk-demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,19 @@ system-packages:
 
 test: install system-packages
 	$(BIN)/python -m pytest -q
+
+# The suite without the tests marked slow (end-to-end runs, training on the shared data): under 2 minutes.
+test-fast: install system-packages
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# ruff, as pinned in pyproject.toml's dev extras and configured in its [tool.ruff]; tests/structure/test_lint.py
+# runs the same checks. `lint` runs both checks and fails if either does; `format` rewrites files.
+lint: install
+	@status=0; $(BIN)/ruff check . || status=1; $(BIN)/ruff format --check . || status=1; exit $$status
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: install
 	$(BIN)/python -m bench.run_all --shared $(SHARED)

@@ -118,6 +118,7 @@ def test_xlsx_declaring_the_whole_sheet_does_not_stall(model_dir, tmp_path):
     assert list(frame.index) == [1_048_576] and frame.iloc[0]["text"] == GOOD
 
 
+@pytest.mark.slow
 def test_100000_rows_with_one_broken_row(model_dir, tmp_path):
     inp = tmp_path / "big.csv"
     with open(inp, "w", newline="", encoding="utf-8") as fh:

@@ -159,6 +159,7 @@ def test_detects_common_text_column_names():
             assert open_source(p).text_column == expected
 
 
+@pytest.mark.slow
 def test_cli_summary_and_row_check(model_dir, tmp_path):
     inp = tmp_path / "in.csv"
     with open(inp, "w", newline="", encoding="utf-8") as fh:

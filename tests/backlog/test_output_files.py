@@ -20,6 +20,7 @@ def _lapor_header() -> list[str]:
     return [h for h in row if h]
 
 
+@pytest.mark.slow
 def test_lapor_export_to_xlsx_keeps_the_admins_columns(model_dir, tmp_path, shared_data):
     out = tmp_path / "saran.xlsx"
     proc = run_cli("classify", "--model", model_dir, "--input", LAPOR_XLSX, "--output", out, "--jobs", "1", "--quiet")

@@ -98,6 +98,7 @@ def test_refusal_names_both_models_figures_with_ci_the_slice_and_why():
     assert lo < top1["champion"] < hi and top1["challenger_ci95"][1] < hi
 
 
+@pytest.mark.slow
 def test_cards_record_training_fingerprints(retrained, base_model_dir):
     _, challenger = retrained
     card = read_card(challenger)
@@ -117,6 +118,7 @@ def test_train_writes_fingerprints(demo_model_dir):
     assert card["training_fingerprints"]["n"] >= 0.9 * card["training_data"]["rows"]
 
 
+@pytest.mark.slow
 def test_cli_does_not_judge_an_unfair_comparison_and_force_overrides(tmp_path, base_model_dir, retrained):
     _, challenger = retrained
     models = tmp_path / "models"

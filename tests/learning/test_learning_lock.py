@@ -8,10 +8,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 from learning_helpers import DISPOSISI, ROOT, run_cli
 
 from routing_model.model_store import current_model_dir
 from routing_model.persistence import read_card, write_card
+
+pytestmark = pytest.mark.slow
 
 BUSY = "another promotion is in progress"
 HOLD_LOCK = """

@@ -56,6 +56,7 @@ def _log(models_dir) -> list[dict]:
     return [json.loads(line) for line in (models_dir / "promotions.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_promote_rollback_flow(tmp_path, base_model_dir, retrained):
     _, challenger = retrained
     models = tmp_path / "models"
@@ -93,6 +94,7 @@ def test_promote_rollback_flow(tmp_path, base_model_dir, retrained):
     assert current_model_dir(models).name == new_version
 
 
+@pytest.mark.slow
 def test_promote_copies_the_model_only(tmp_path, base_model_dir):
     """Files beside the model in its directory (e.g. an old retrain's training_data.csv) stay behind."""
     src = tmp_path / "src"
@@ -105,6 +107,7 @@ def test_promote_copies_the_model_only(tmp_path, base_model_dir):
     assert sorted(p.name for p in served.iterdir()) == ["card.json", "card.sha256", "model.skops", "served.npz"]
 
 
+@pytest.mark.slow
 def test_worse_model_refused_unless_forced(tmp_path, base_model_dir, retrained):
     _, challenger = retrained
     models = tmp_path / "models"
@@ -138,6 +141,7 @@ def test_worse_model_refused_unless_forced(tmp_path, base_model_dir, retrained):
     assert last["forced"] and last["reason"] == "minister's demo" and last["by"] == "kabid"
 
 
+@pytest.mark.slow
 def test_model_compared_with_another_champion_refused(tmp_path, base_model_dir, retrained):
     _, challenger = retrained
     models = tmp_path / "models"
@@ -153,6 +157,7 @@ def test_model_compared_with_another_champion_refused(tmp_path, base_model_dir, 
     assert tree_snapshot(models) == before
 
 
+@pytest.mark.slow
 def test_not_a_model_refused(tmp_path, base_model_dir):
     models = tmp_path / "models"
     assert run_cli("promote", base_model_dir, "--models-dir", models).returncode == 0
@@ -172,6 +177,7 @@ def test_not_a_model_refused(tmp_path, base_model_dir):
     assert tree_snapshot(models) == before
 
 
+@pytest.mark.slow
 def test_label_set_unknown_to_registry_refused(tmp_path, base_model_dir):
     lines = REGISTRY_CSV.read_text(encoding="utf-8").splitlines()
     reduced = tmp_path / "registry.csv"
@@ -184,6 +190,7 @@ def test_label_set_unknown_to_registry_refused(tmp_path, base_model_dir):
     assert not models.exists()
 
 
+@pytest.mark.slow
 def test_rollback_without_previous_refused(tmp_path, base_model_dir):
     models = tmp_path / "models"
     assert run_cli("promote", base_model_dir, "--models-dir", models).returncode == 0

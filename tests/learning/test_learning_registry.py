@@ -57,6 +57,7 @@ def test_renamed_agency_keeps_its_complaints(tmp_path, how):
     assert len(data.frame) == len(frame) - n_ciwidey
 
 
+@pytest.mark.slow
 def test_retraining_after_rename_and_retirement(tmp_path, base_model_dir, datasets):
     """One real retrain under the changed registry, then its promotion under the old registry is refused."""
     reg_path = renamed_registry(tmp_path / "registry.csv")

@@ -39,6 +39,7 @@ def test_report_figures(tmp_path):
     assert (tables["review"]["mean"] * tables["review"]["size"]).sum() == pytest.approx(flagged.sum())
 
 
+@pytest.mark.slow
 def test_report_files(report_dir):
     page = (report_dir / "index.html").read_text(encoding="utf-8")
     for name in ("acceptance.png", "corrected.png", "review_rate.png"):
@@ -55,6 +56,7 @@ def test_report_missing_columns_is_a_user_error(tmp_path):
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     import matplotlib.image as mpimg
 

@@ -6,11 +6,14 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
 from learning_helpers import DINSOS, PERIKANAN, PERIKANAN_QUERY, demo, run_cli, tree_snapshot
 
 from learning.retrain import default_training_data_path, retrain, training_data_path
 from routing_model import RoutingModel
 from routing_model.persistence import read_card, write_card
+
+pytestmark = pytest.mark.slow
 
 
 def test_retrain_card_records_both_figures_and_parent(retrained, base_model_dir):

@@ -87,6 +87,7 @@ def small_model(registry):
     return RoutingModel(registry, {"alpha": 1e-4}).fit(keep["text"].tolist(), keep["agency"].tolist())
 
 
+@pytest.mark.slow
 def test_loaded_model_predicts_identically(small_model, tmp_path):
     texts = ["jalan rusak berlubang di Desa Jelekong", "e-KTP saya belum jadi", "sampah numpuk gak diangkut", "xx yy"]
     card = small_model.save(tmp_path / "m")
@@ -101,6 +102,7 @@ def test_loaded_model_predicts_identically(small_model, tmp_path):
     assert "card_" not in json.dumps(card)
 
 
+@pytest.mark.slow
 def test_save_twice_gives_distinct_versions(small_model, tmp_path):
     a = small_model.save(tmp_path / "a")
     b = small_model.save(tmp_path / "b")

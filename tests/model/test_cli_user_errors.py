@@ -67,6 +67,7 @@ def bad_inputs(tmp_path_factory, demo_model_dir):
     ], d
 
 
+@pytest.mark.slow
 def test_user_errors_are_one_line_exit_2(bad_inputs):
     cases, d = bad_inputs
     failures = []
@@ -114,6 +115,7 @@ def test_help_names_the_default_registry():
         assert str(DEFAULT_REGISTRY).replace("-", "") in flat.replace("-", ""), (command, proc.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows", ["two", "one_agency"])
 def test_tiny_data_trains_an_honest_small_data_model(tmp_path, rows):
     """2 rows, or rows of one agency only, are no error: the model leans on the functions and the
@@ -128,6 +130,7 @@ def test_tiny_data_trains_an_honest_small_data_model(tmp_path, rows):
     assert proc.returncode == 0 and '"needs_review": true' in proc.stdout
 
 
+@pytest.mark.slow
 def test_train_force_replaces_a_non_empty_out(tmp_path):
     out = tmp_path / "model"
     out.mkdir()
@@ -141,6 +144,7 @@ def test_train_force_replaces_a_non_empty_out(tmp_path):
     assert (out / "card.json").is_file() and (out / "model.skops").is_file()
 
 
+@pytest.mark.slow
 def test_suggest_answers_good_texts_and_reports_bad_ones(demo_model_dir):
     texts = ["Jalan di Desa Jelekong rusak parah, banyak lubang, mohon diperbaiki", "\x01\x02\x1b",
              "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis", "   "]
@@ -160,6 +164,7 @@ def test_suggest_answers_good_texts_and_reports_bad_ones(demo_model_dir):
     assert [json.loads(line)["id"] for line in ok.stdout.splitlines()] == ["1", "2"]
 
 
+@pytest.mark.slow
 def test_adapt_force_replaces_a_non_empty_out(demo_model_dir, tmp_path):
     out = tmp_path / "adapted"
     out.mkdir()

@@ -247,6 +247,7 @@ _PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(_PIECES, max_size=24).map("".join))
 def test_clean_and_tokens_equal_the_plain_patterns_on_generated_text(raw):

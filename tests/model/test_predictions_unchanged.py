@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from golden_suggestions import GOLDEN, digests, libraries
 
 from routing_model import RoutingModel
+
+pytestmark = pytest.mark.slow
 
 
 def test_shared_texts_get_the_same_suggestions_as_before(lapor_xlsx_training):

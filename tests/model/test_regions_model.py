@@ -66,6 +66,7 @@ def test_adapt_refuses_a_registry_without_region(demo_model, registry):
         adapt_model(demo_model, no_region)
 
 
+@pytest.mark.slow
 def test_adapt_cli_writes_a_verified_model_that_suggest_uses(demo_model_dir, tmp_path):
     out = tmp_path / "luwu_timur"
     proc = run_cli("adapt", "--model", demo_model_dir, "--registry", LUWU_TIMUR, "--out", out)
@@ -82,6 +83,7 @@ def test_adapt_cli_writes_a_verified_model_that_suggest_uses(demo_model_dir, tmp
     assert '"Kota Samarinda"' in proc.stdout
 
 
+@pytest.mark.slow
 def test_adapt_learns_from_local_labels(demo_model, registry):
     """The same registry adapted with its own labels moves towards them (more labels, more weight)."""
     demo = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
@@ -162,6 +164,7 @@ def test_two_rows_train_an_honest_small_data_model(registry):
     assert "fewer than" in model.calibration_["review"]["why"]
 
 
+@pytest.mark.slow
 def test_review_thresholds_never_come_from_training_rows(registry):
     """With enough rows the thresholds come from the latest period, held out, and say so."""
     demo = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
@@ -175,6 +178,7 @@ def test_review_thresholds_never_come_from_training_rows(registry):
 # -- nothing one citizen wrote in a model file -----------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_word_of_one_complaint_never_enters_the_vocabulary(registry):
     demo = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
     texts = demo["text"].tolist()
@@ -189,6 +193,7 @@ def test_a_word_of_one_complaint_never_enters_the_vocabulary(registry):
         assert not hasattr(getattr(part[1], "steps", [[None, None]])[-1][1], "stop_words_")
 
 
+@pytest.mark.slow
 def test_the_saved_files_hold_nothing_one_complaint_wrote(registry, tmp_path):
     """Both files of a model directory, read byte by byte (the served form's arrays decompressed)."""
     import zipfile

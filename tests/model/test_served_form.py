@@ -19,6 +19,7 @@ from routing_model.served_form import SERVED_FILE
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_served_form_suggests_exactly_as_the_trained_model_on_the_shared_data(lapor_xlsx_training):
     proc, out = lapor_xlsx_training
     assert proc.returncode == 0, proc.stderr
@@ -34,6 +35,7 @@ def test_served_form_suggests_exactly_as_the_trained_model_on_the_shared_data(la
     assert (served.review_threshold_, served.review_thresholds_) == (full.review_threshold_, full.review_thresholds_)
 
 
+@pytest.mark.slow
 def test_loading_the_served_form_imports_neither_scikit_learn_nor_skops(demo_model_dir):
     code = (
         "import sys\n"

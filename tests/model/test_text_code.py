@@ -217,6 +217,7 @@ _MASK_PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(st.one_of(st.lists(_MASK_PIECES, max_size=30).map("".join), st.text(max_size=60)))
 def test_masking_is_idempotent_and_leaves_no_long_digit_run(raw):

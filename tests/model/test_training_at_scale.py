@@ -53,6 +53,7 @@ def test_sampled_vocabulary_counts_every_text(demo_rows):
     assert (view.counts != expected).nnz == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows_per_slice", [8192, 7])
 def test_a_subset_of_a_reading_fits_the_model_those_texts_fit_alone(registry, demo_rows, monkeypatch, rows_per_slice):
     monkeypatch.setattr(features, "_ROWS_PER_SLICE", rows_per_slice)  # 7: big matrices are walked in many slices
@@ -69,6 +70,7 @@ def test_a_subset_of_a_reading_fits_the_model_those_texts_fit_alone(registry, de
     assert np.array_equal(shared.function_model_.coef_, alone.function_model_.coef_)
 
 
+@pytest.mark.slow
 def test_held_out_and_final_fits_keep_the_vocabulary_rule(registry, demo_rows, monkeypatch):
     """One word in one older complaint and one held-out complaint: the final model (two
     complaints) may keep it, the held-out models (one of its complaints each) must not; a word of
@@ -97,6 +99,7 @@ def test_a_reading_is_refused_by_a_classifier_that_reads_otherwise(registry, dem
         AgencyClassifier(registry=registry, min_df=3).fit(read, labels)
 
 
+@pytest.mark.slow
 def test_threads_fit_the_same_coefficients(registry, demo_rows):
     """The one-vs-rest fits run in threads (``n_jobs``) with seeds drawn before: same model."""
     texts, labels = demo_rows["text"].tolist(), demo_rows["agency"].tolist()

@@ -16,6 +16,7 @@ CLI = Path(sys.executable).parent / "disposisi"
 LUWU_TIMUR = ROOT / "data" / "regions" / "kab_luwu_timur"
 
 
+@pytest.mark.slow
 def test_init_works_for_every_region_without_a_file():
     for region in all_regions():
         starter = build_starter_registry(region)

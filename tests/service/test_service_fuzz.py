@@ -254,6 +254,7 @@ def fuzz_counts():
     print(f"\nfuzz: {total} requests; statuses " + ", ".join(f"{s}: {n}" for s, n in sorted(counts.items())))
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(req=ALL_REQUESTS)
 def test_fuzz_every_endpoint_never_5xx(client, fuzz_counts, req):

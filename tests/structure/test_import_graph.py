@@ -4,6 +4,7 @@ A cycle works until someone imports the modules in another order (a fresh worker
 test run alone) and then fails half-initialised. The graph is read from the source (every
 import statement, also inside functions; ``if TYPE_CHECKING:`` blocks do not run and are left
 out), and the modules that used to be in a cycle are also imported first in a fresh interpreter.
+The graph is built by scripts/import_graph.py.
 """
 from __future__ import annotations
 
@@ -15,88 +16,32 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("routing_model", "training", "service", "commands", "backlog", "learning")
-
-
-def _modules() -> dict[str, Path]:
-    mods = {}
-    for pkg in PACKAGES:
-        for path in (ROOT / pkg).rglob("*.py"):
-            if "migrations" in path.relative_to(ROOT).parts:
-                continue  # run by Alembic from a script directory, never imported as a module
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            mods[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return mods
-
-
-def _runtime_imports(tree: ast.AST):
-    """Import nodes that can run: everything except the bodies of ``if TYPE_CHECKING:``."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING":
-            node.body = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-
-
-def import_graph() -> dict[str, set[str]]:
-    mods = _modules()
-    graph: dict[str, set[str]] = {m: set() for m in mods}
-    for mod, path in mods.items():
-        is_pkg = path.name == "__init__.py"
-        for node in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            else:
-                base = node.module or ""
-                if node.level:
-                    parts = mod.split(".") if is_pkg else mod.split(".")[:-1]
-                    parts = parts[: len(parts) - node.level + 1]
-                    base = ".".join(parts + ([base] if base else []))
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base for a in node.names]
-            for target in targets:
-                while target not in mods and "." in target:
-                    target = target.rsplit(".", 1)[0]
-                if target in mods and target != mod:
-                    graph[mod].add(target)
-    return graph
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one node (Tarjan)."""
-    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
-
-    def visit(v):
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on.add(v)
-        for w in graph.get(v, ()):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                out.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
+sys.path.insert(0, str(ROOT / "scripts"))
+# the one implementation of the graph: `python scripts/import_graph.py` prints it with cycles and sizes
+from import_graph import classified_imports, cycles, import_graph, main
 
 
 def test_the_checker_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_imports_are_classified_by_when_they_run():
+    tree = ast.parse(
+        "import a\n"
+        "if TYPE_CHECKING:\n    import b\nelse:\n    import c\n"
+        "class K:\n    import d\n    def m(self):\n        import e\n"
+        "def f():\n    if typing.TYPE_CHECKING:\n        import g\n    import h\n"
+    )
+    kinds = {node.names[0].name: kind for node, kind in classified_imports(tree)}
+    assert kinds == {"a": "module", "b": "type_checking", "c": "module", "d": "module", "e": "function",
+                     "g": "type_checking", "h": "function"}
+
+
+def test_the_script_prints_the_graph(capsys):
+    assert main(["--packages", "routing_model", "training"]) == 0
+    out = capsys.readouterr().out
+    assert "training                 -> routing_model" in out and "Longest function:" in out
 
 
 def test_no_cycle_among_modules():

@@ -24,6 +24,7 @@ def wheel(tmp_path_factory) -> Path:
     return next(out.glob("disposisi-*.whl"))
 
 
+@pytest.mark.slow
 def test_wheel_holds_every_resource(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = [p for p in (ROOT / "routing_model" / "resources").rglob("*") if p.is_file() and "__pycache__" not in p.parts]

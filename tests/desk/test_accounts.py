@@ -317,6 +317,7 @@ def test_the_audit_log_is_for_supervisors_and_operators(client, accounts):
     sheet = openpyxl.load_workbook(io.BytesIO(r.data)).active
     assert [c.value for c in sheet[1]][:4] == ["Waktu (WIB)", "Akun", "Tindakan", "Subjek"] and sheet.max_row == 5
     assert client.get("/v1/audit.xlsx", headers=_bearer(ani)).status_code == 403
+    assert {"/v1/audit", "/v1/audit.xlsx"} <= set(client.get("/openapi.json").get_json()["paths"])
     assert _sign_in_password(client, "ani", PASSWORD).status_code == 303  # the desk: an admin gets no audit
     assert "audit-link" not in client.get("/desk/").text and client.get("/desk/audit.xlsx").status_code == 404
     client.post("/desk/keluar", data={"csrf_token": page_token(client)})

@@ -2,8 +2,8 @@
 
 Token-protected (``Authorization: Bearer``): admin tokens (and the API tokens of operator and admin accounts)
 may import and decide, viewer tokens (and those of supervisor and viewer accounts) may read. A decision by an
-account's token is recorded under its username. Errors use the service's one JSON error shape (``service/errors.py``); documented in
-``service/openapi.json``.
+account's token is recorded under its username. Errors use the service's one JSON error shape
+(``service/errors.py``); documented in ``service/openapi.json``.
 """
 from __future__ import annotations
 

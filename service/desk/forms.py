@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 
 class PasswordSignInForm(FlaskForm):
-    username = StringField(_l("Nama pengguna"), validators=[DataRequired(_l("Isi nama pengguna Anda.")), Length(max=64)])
+    username = StringField(_l("Nama pengguna"),
+                           validators=[DataRequired(_l("Isi nama pengguna Anda.")), Length(max=64)])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Isi kata sandi Anda.")), Length(max=256)])
 
 

@@ -166,8 +166,8 @@ def warning_labels(warnings, unknown: bool = True) -> list[str]:
 
 # -- sign in / out / language ----------------------------------------------------------------------
 def _sign_in_page(status: int = 200, form=None, token_form=None):
-    return render_template("desk/sign_in.html", form=form or PasswordSignInForm(), token_form=token_form or SignInForm(),
-                           has_accounts=current_state().accounts.any()), status
+    return render_template("desk/sign_in.html", form=form or PasswordSignInForm(),
+                           token_form=token_form or SignInForm(), has_accounts=current_state().accounts.any()), status
 
 
 def _throttled(until) -> tuple:

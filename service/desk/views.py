@@ -11,13 +11,14 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for)
-from flask_babel import format_date, format_decimal, format_percent, format_time, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_decimal, format_percent, gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from routing_model.tabular import TableError
 
 from .. import sla
+from ..accounts import username_key
 from ..audit_api import audit_xlsx_response, may_read_audit
 from ..auth import Caller, caller, role_for, token_hash
 from ..complaints import DeskError, PAGE_SIZE
@@ -171,7 +172,7 @@ def _sign_in_page(status: int = 200, form=None, token_form=None):
 
 
 def _throttled(until) -> tuple:
-    when = format_time(until.astimezone(sla.LOCAL_TZ), "HH:mm")
+    when = until.astimezone(sla.LOCAL_TZ).strftime("%H:%M")
     flash(_("Terlalu banyak percobaan masuk yang gagal. Coba lagi setelah pukul %(time)s WIB.", time=when), "error")
     return _sign_in_page(429)
 
@@ -202,7 +203,7 @@ def sign_in():
         form = PasswordSignInForm()
         if not form.validate():
             return _sign_in_page(422, form=form)
-        username = form.username.data.strip().lower()[:64]
+        username = username_key(form.username.data)
         until = accounts.locked_until(username, address)
         if until is not None:
             accounts.audit(None, "sign_in_refused", username, {"until": until.isoformat()}, address)

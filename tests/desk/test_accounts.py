@@ -8,7 +8,10 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+
+from service import sla
 from desk_helpers import ADMIN_AUTH, Server, complaint_items, csrf, page_token, sign_in, test_clock
+from test_service_store import postgres_url  # noqa: F401  (the suite's one PostgreSQL fixture)
 
 PASSWORD = "Kopi-tubruk-pagi-7"
 
@@ -187,6 +190,9 @@ def test_five_failures_lock_the_username_for_15_minutes(client, accounts, clock)
         assert _sign_in_password(client, "ani", "salah-sekali-123").status_code == 401
     r = _sign_in_password(client, "ani", PASSWORD)
     assert r.status_code == 429 and "Terlalu banyak percobaan masuk yang gagal" in r.text
+    opens = {f"setelah pukul {(clock.now() + timedelta(minutes=m)).astimezone(sla.LOCAL_TZ):%H:%M} WIB"
+             for m in (14, 15)}  # 15 minutes after the fifth failure, a moment ago, in WIB
+    assert any(o in r.text for o in opens), opens
     assert client.get("/desk/").status_code == 302
     clock.offset += timedelta(minutes=14)
     assert _sign_in_password(client, "ani", PASSWORD).status_code == 429
@@ -323,6 +329,34 @@ def test_the_audit_log_is_for_supervisors_and_operators(client, accounts):
     client.post("/desk/keluar", data={"csrf_token": page_token(client)})
     assert _sign_in_password(client, "sri", PASSWORD).status_code == 303
     assert "audit-link" in client.get("/desk/").text and client.get("/desk/audit.xlsx").status_code == 200
+
+
+def test_accounts_on_postgres(postgres_url, demo_model, demo_model_dir, clock):  # noqa: F811
+    from service import create_app
+    from service.db import upgrade
+    from service.store import FeedbackStore
+
+    upgrade(postgres_url)
+    app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "SECRET_KEY": "pg-test"},
+                     store=FeedbackStore(postgres_url, clock=clock))
+    try:
+        accounts, client = app.extensions["disposisi"].accounts, app.test_client()
+        accounts.create("ani", PASSWORD, "admin", ["Kabupaten Luwu Timur"])
+        accounts.create("sri", PASSWORD, "supervisor")
+        _, ani = accounts.issue_token("ani")
+        _, sri = accounts.issue_token("sri")
+        assert client.post("/v1/complaints", json=complaint_items(1), headers=_bearer(ani)).status_code == 201
+        r = client.post("/v1/complaints/T-0/decision", json={"action": "accepted"}, headers=_bearer(ani))
+        assert r.status_code == 201 and r.get_json()["decision"]["decided_by"] == "ani"
+        for _ in range(5):
+            assert _sign_in_password(client, "ani", "salah-sekali-123").status_code == 401
+        assert _sign_in_password(client, "ani", PASSWORD).status_code == 429
+        clock.offset += timedelta(minutes=16)
+        assert _sign_in_password(client, "ani", PASSWORD).status_code == 303
+        actions = [i["action"] for i in client.get("/v1/audit", headers=_bearer(sri)).get_json()["items"]]
+        assert actions[:3] == ["sign_in", "sign_in_refused", "sign_in_failed"] and "decide" in actions
+    finally:
+        app.extensions["disposisi"].close()
 
 
 # -- a real server --------------------------------------------------------------------------------------------

@@ -61,9 +61,8 @@ class Caller:
 
 
 def _accounts():
-    from .state import current_state
-
-    return current_state().accounts
+    """The app's account store (``service.accounts``), read from the app: this module imports no store."""
+    return current_app.extensions["disposisi"].accounts
 
 
 def caller(via: str) -> Caller:

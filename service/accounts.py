@@ -224,9 +224,20 @@ class AccountStore:
                 until = times[i] + WINDOW
         return until if until is not None and until > now else None
 
+    def known(self, username: str | None) -> str | None:
+        """The username if an account has it, else None: what the audit log records of a typed username, so a
+        password typed into the username field is never kept."""
+        username = username_key(username)
+        return username if username and self._account_row(username) is not None else None
+
+    def refuse_sign_in(self, username: str | None, address: str | None, until: datetime, via: str) -> None:
+        """Audit a sign-in refused by the throttle (it does not count as a failure)."""
+        self.audit(None, "sign_in_refused", self.known(username), {"via": via, "until": _iso(until)}, address)
+
     def check_sign_in(self, username: str, password: str, address: str | None) -> Account | None:
-        """The account if the password is right and the account active; audits the attempt either way.
-        Call ``locked_until`` first: a throttled attempt must not reach the password check."""
+        """The account if the password is right and the account active; audits the attempt either way (an
+        unknown username as such, not as typed). Call ``locked_until`` first: a throttled attempt must not reach
+        the password check."""
         username = username_key(username)
         row = self._account_row(username) if username else None
         ok = False
@@ -237,7 +248,8 @@ class AccountStore:
         now = self.clock.now()
         with self.engine.begin() as conn:
             if not ok or row is None or not row.active:
-                write_audit(conn, now, None, "sign_in_failed", username, None, address)
+                write_audit(conn, now, None, "sign_in_failed", None if row is None else username,
+                            {"via": "password", "username_known": row is not None}, address)
                 return None
             if self.hasher.check_needs_rehash(row.password_hash):
                 conn.execute(accounts.update().where(accounts.c.id == row.id)

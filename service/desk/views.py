@@ -206,7 +206,7 @@ def sign_in():
         username = username_key(form.username.data)
         until = accounts.locked_until(username, address)
         if until is not None:
-            accounts.audit(None, "sign_in_refused", username, {"until": until.isoformat()}, address)
+            accounts.refuse_sign_in(username, address, until, "password")
             return _throttled(until)
         account = accounts.check_sign_in(username, form.password.data, address)
         if account is None:
@@ -218,7 +218,7 @@ def sign_in():
         return _sign_in_page(422, token_form=form)
     until = accounts.locked_until(None, address)
     if until is not None:
-        accounts.audit(None, "sign_in_refused", None, {"via": "token", "until": until.isoformat()}, address)
+        accounts.refuse_sign_in(None, address, until, "token")
         return _throttled(until)
     digest = token_hash(form.token.data.strip())
     if role_for(digest) is None:

@@ -171,6 +171,7 @@ def test_password_sign_in_audited_and_wrong_password_refused(client, accounts, a
     r = _sign_in_password(client, "ani", "Kopi-tubruk-sore-8")
     assert r.status_code == 401 and "Nama pengguna atau kata sandi salah" in r.text
     assert client.get("/desk/").status_code == 302
+    assert _sign_in_password(client, PASSWORD, "ani").status_code == 401  # the password typed as the username
     r = _sign_in_password(client, "ANI ", PASSWORD)
     assert r.status_code == 303
     queue = client.get("/desk/")
@@ -178,9 +179,9 @@ def test_password_sign_in_audited_and_wrong_password_refused(client, accounts, a
     with accounts.engine.connect() as conn:
         rows = conn.execute(sa.select(audit.c.action, audit.c.subject, audit.c.address).order_by(audit.c.id)).all()
     assert [tuple(r) for r in rows if r.action.startswith("sign_in")] == [
-        ("sign_in_failed", "ani", "127.0.0.1"), ("sign_in", "ani", "127.0.0.1")]
-    dump = _db_text(accounts.engine)
-    assert PASSWORD not in dump and "Kopi-tubruk-sore-8" not in dump
+        ("sign_in_failed", "ani", "127.0.0.1"), ("sign_in_failed", None, "127.0.0.1"), ("sign_in", "ani", "127.0.0.1")]
+    dump = _db_text(accounts.engine).lower()
+    assert PASSWORD.lower() not in dump and "kopi-tubruk-sore-8" not in dump
     assert PASSWORD not in caplog.text and "Kopi-tubruk-sore-8" not in caplog.text
 
 

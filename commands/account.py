@@ -1,9 +1,10 @@
-"""`disposisi account`: the people who use the desk and the API (create, list, API tokens).
+"""`disposisi account`: the people who use the desk and the API (create, list, API tokens, deactivate).
 
     disposisi account create --username ani --role admin --region "Kabupaten Luwu Timur"   # password on stdin
     disposisi account token --username ani          # prints a new API token once
     disposisi account revoke-token 3
     disposisi account list
+    disposisi account deactivate --username ani   # signed out everywhere; the account stays in the audit log
 
 The database is the service's (``--database-url``, else ``DISPOSISI_DATABASE_URL``, else the SQLite file in
 ``DISPOSISI_DATA_DIR``), already upgraded by ``disposisi db upgrade``. A password is read from standard input,
@@ -16,7 +17,7 @@ import sys
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("account", help="accounts of the desk and the API: create, list, API tokens")
+    p = sub.add_parser("account", help="accounts of the desk and the API: create, list, API tokens, deactivate")
     actions = p.add_subparsers(dest="account_command", required=True)
     url_help = ("SQLAlchemy URL (default: $DISPOSISI_DATABASE_URL, else the SQLite file in $DISPOSISI_DATA_DIR, "
                 "default ./var)")
@@ -42,7 +43,11 @@ def add_parser(sub) -> None:
 
     listing = actions.add_parser("list", help="list the accounts, their roles, regions and token ids (no secrets)")
     listing.set_defaults(func=run_list)
-    for action in (create, token, revoke, listing):
+
+    deactivate = actions.add_parser("deactivate", help="deactivate an account: its sessions and tokens are refused")
+    deactivate.add_argument("--username", required=True)
+    deactivate.set_defaults(func=run_deactivate)
+    for action in (create, token, revoke, listing, deactivate):
         action.add_argument("--database-url", help=url_help)
 
 
@@ -117,4 +122,14 @@ def run_list(args) -> int:
         scope = ",".join(a["regions"]) or a["province"] or "-"
         tokens = ",".join(map(str, a["tokens"])) or "-"
         print(f"{a['username']}\t{a['role']}\t{scope}\t{'active' if a['active'] else 'inactive'}\ttokens:{tokens}")
+    return 0
+
+
+def run_deactivate(args) -> int:
+    store = _store(args)
+    try:
+        store.deactivate(args.username, by=_operator())
+    finally:
+        store.engine.dispose()
+    print(f"disposisi account deactivate: {args.username.strip().lower()} deactivated", flush=True)
     return 0

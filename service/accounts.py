@@ -174,6 +174,15 @@ class AccountStore:
             raise AccountError(f"username '{username}' is taken") from None
         return Account(new_id, username, role, tuple(slugs), prov)
 
+    def deactivate(self, username: str, by: str | None = None) -> None:
+        """Sign an account out everywhere: its desk sessions and API tokens are refused from the next request."""
+        with self.engine.begin() as conn:
+            done = conn.execute(accounts.update().where(accounts.c.username == username_key(username),
+                                                        accounts.c.active).values(active=False)).rowcount
+            if done != 1:
+                raise AccountError(f"no active account '{username_key(username)}'")
+            write_audit(conn, self.clock.now(), by, "account_deactivated", username_key(username))
+
     def _account_row(self, username: str):
         with self.engine.connect() as conn:
             return conn.execute(sa.select(accounts).where(accounts.c.username == username_key(username))).first()

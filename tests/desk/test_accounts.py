@@ -103,6 +103,8 @@ def test_cli_stores_an_argon2_hash_and_never_shows_the_password(tmp_path, monkey
     assert rc == 0 and token.startswith("dsp_") and len(token) > 30 and "shown only now" in err
     rc, listing, _ = _cli(monkeypatch, capsys, ["list", "--database-url", url])
     assert rc == 0 and listing.split("\t")[:3] == ["ani", "admin", "kabupaten-luwu-timur,kota-samarinda"]
+    assert _cli(monkeypatch, capsys, ["deactivate", "--database-url", url, "--username", "ani"])[0] == 0
+    assert "\tinactive\t" in _cli(monkeypatch, capsys, ["list", "--database-url", url])[1]
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -153,7 +155,7 @@ def test_cli_bad_input_is_one_line_exit_2_and_stores_nothing(tmp_path, monkeypat
         assert words in lines[0], (why, lines[0])
         assert PASSWORD not in err, why
         assert _counts(url) == before, why
-    for args in (["token", "--username", "nobody"], ["revoke-token", "99"]):
+    for args in (["token", "--username", "nobody"], ["revoke-token", "99"], ["deactivate", "--username", "nobody"]):
         rc, _, err = _cli(monkeypatch, capsys, [*args, "--database-url", url])
         assert rc == 2 and len(err.strip().splitlines()) == 1, err
     assert _counts(url) == before
@@ -275,6 +277,12 @@ def test_account_tokens_carry_their_role_and_decisions_record_the_account(client
     accounts.revoke_token(vera_id)
     assert client.get("/v1/queue", headers=_bearer(vera)).status_code == 403
     assert client.get("/v1/queue", headers=_bearer(ani)).status_code == 200
+    assert _sign_in_password(client, "ani", PASSWORD).status_code == 303
+    accounts.deactivate("ani")  # signed out everywhere: the token and the desk session
+    assert client.get("/v1/queue", headers=_bearer(ani)).status_code == 403
+    r = client.get("/desk/")
+    assert r.status_code == 302 and "/desk/masuk" in r.location
+    assert _sign_in_password(client, "ani", PASSWORD).status_code == 401
 
 
 def test_a_desk_decision_by_an_account_records_its_username(client, accounts, app):

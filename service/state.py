@@ -100,10 +100,9 @@ class ModelHolder:
 
 
 class ServiceState:
-    """The app's model, stores (feedback, complaints, accounts) and clock.
-
-    ``store`` hands in a feedback store (a test's PostgreSQL store, a fake); by default one is opened on
-    ``DATABASE_URL``, which must be at the newest schema revision (``SchemaNotCurrent`` otherwise). A handed-in store brings its clock. Nothing runs in the background
+    """The app's model, stores and clock. ``store`` hands in a feedback store (a test's PostgreSQL store, a
+    fake); by default one is opened on ``DATABASE_URL``, which must be at the newest schema revision
+    (``SchemaNotCurrent`` otherwise). A handed-in store brings its clock. Nothing runs in the background
     until ``start()``; ``close()`` stops it and closes the store."""
 
     def __init__(self, config, store: FeedbackStore | None = None):

@@ -178,11 +178,15 @@ def _throttled(until) -> tuple:
 
 
 def _start_session(account, digest: str | None = None, name: str = ""):
-    """A fresh session (the old one's contents and CSRF token dropped) with a new id recorded in the database."""
+    """A fresh session (the old one ended, its contents and CSRF token dropped) with a new id recorded in the
+    database."""
+    store = current_state().accounts
+    if session.get("sid"):
+        store.end_session(session["sid"])
     lang = session.get("lang")
     session.clear()
     session.permanent = True
-    sid = current_state().accounts.start_session(account.id if account else None)
+    sid = store.start_session(account.id if account else None)
     session.update({"sid": sid, "at": time.time()})
     if account is not None:
         session["uid"] = account.id

@@ -234,7 +234,12 @@ def test_sign_in_rotates_the_session_and_sign_out_kills_the_cookie(client, accou
     assert r.status_code == 302 and "/desk/masuk" in r.location
     assert _sign_in_password(client, "ani", PASSWORD).status_code == 303
     with client.session_transaction() as sess:
-        assert sess["sid"] != first_sid
+        second_sid = sess["sid"]
+    assert second_sid != first_sid
+    second = client.get_cookie("disposisi_desk").value
+    assert _sign_in_password(client, "ani", PASSWORD).status_code == 303  # signing in again ends the session before
+    client.set_cookie("disposisi_desk", second)
+    assert client.get("/desk/").status_code == 302
 
 
 def test_token_sign_in_still_works_and_is_audited(client, accounts):

@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
-from service import sla
-from desk_helpers import ADMIN_AUTH, Server, complaint_items, csrf, page_token, sign_in, test_clock
+from desk_helpers import ADMIN, ADMIN_AUTH, Server, complaint_items, csrf, page_token, sign_in, test_clock
 from test_service_store import postgres_url  # noqa: F401  (the suite's one PostgreSQL fixture)
 
 PASSWORD = "Kopi-tubruk-pagi-7"
@@ -28,7 +26,7 @@ def app(demo_model, demo_model_dir, tmp_path, clock):
 
     upgrade(default_sqlite_url(tmp_path / "var"))
     app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATA_DIR": str(tmp_path / "var"),
-                      "ADMIN_TOKENS": "desk-admin-token", "CLOCK": clock})
+                      "ADMIN_TOKENS": ADMIN, "CLOCK": clock})
     yield app
     app.extensions["disposisi"].close()
 
@@ -97,7 +95,7 @@ def test_cli_stores_an_argon2_hash_and_never_shows_the_password(tmp_path, monkey
     rc, out, err = _cli(monkeypatch, capsys, ["create", "--database-url", url, "--username", "Ani", "--role", "admin",
                                               "--region", "luwu timur", "--region", "Kota Samarinda"], PASSWORD + "\n")
     assert rc == 0, err
-    assert "kabupaten-luwu-timur" in out and "kota-samarinda" in out
+    assert "kabupaten-luwu-timur" in out and "kota-samarinda" in out and PASSWORD not in out + err
     rc, token, err = _cli(monkeypatch, capsys, ["token", "--database-url", url, "--username", "ani"])
     token = token.strip()
     assert rc == 0 and token.startswith("dsp_") and len(token) > 30 and "shown only now" in err
@@ -117,7 +115,6 @@ def test_cli_stores_an_argon2_hash_and_never_shows_the_password(tmp_path, monkey
     assert digest == token_hash(token)
     for secret in (PASSWORD, token):
         assert secret not in dump and secret not in listing and secret not in caplog.text
-    assert PASSWORD not in out + err
     assert stored not in listing and digest not in listing
 
 
@@ -188,6 +185,8 @@ def test_password_sign_in_audited_and_wrong_password_refused(client, accounts, a
 
 
 def test_five_failures_lock_the_username_for_15_minutes(client, accounts, clock):
+    from service import sla
+
     accounts.create("ani", PASSWORD, "admin", ["Kabupaten Luwu Timur"])
     for _ in range(5):
         assert _sign_in_password(client, "ani", "salah-sekali-123").status_code == 401
@@ -211,7 +210,7 @@ def test_five_failures_from_one_address_lock_that_address(client, accounts):
         assert _sign_in_password(client, name, "salah-sekali-123", **other).status_code == 401
     assert _sign_in_password(client, "ani", PASSWORD, **other).status_code == 429
     page = client.get("/desk/masuk", **other)  # token guessing from that address is refused too
-    r = client.post("/desk/masuk", data={"csrf_token": csrf(page.text), "token": "desk-admin-token"}, **other)
+    r = client.post("/desk/masuk", data={"csrf_token": csrf(page.text), "token": ADMIN}, **other)
     assert r.status_code == 429
     assert _sign_in_password(client, "ani", PASSWORD).status_code == 303  # another address is not locked
 
@@ -247,7 +246,7 @@ def test_token_sign_in_still_works_and_is_audited(client, accounts):
 
     page = client.get("/desk/masuk")
     assert "autofocus" in _tag(page.text, "token")  # no account yet: the keyboard starts in the bootstrap form
-    sign_in(client, "desk-admin-token", "Ani")
+    sign_in(client, ADMIN, "Ani")
     assert client.get("/desk/").status_code == 200
     with accounts.engine.connect() as conn:
         row = conn.execute(sa.select(audit).where(audit.c.action == "sign_in")).one()

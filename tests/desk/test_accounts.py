@@ -148,7 +148,7 @@ def test_cli_bad_input_is_one_line_exit_2_and_stores_nothing(tmp_path, monkeypat
     for why, args, password, words in BAD_CREATES:
         rc, out, err = _cli(monkeypatch, capsys, ["create", "--database-url", url, *args], password + "\n")
         lines = err.strip().splitlines()
-        assert rc == 2 and len(lines) == 1 and lines[0].startswith("disposisi account: error:"), (why, err)
+        assert rc == 2 and not out and len(lines) == 1 and lines[0].startswith("disposisi account: error:"), (why, err)
         assert words in lines[0], (why, lines[0])
         assert PASSWORD not in err, why
         assert _counts(url) == before, why

@@ -332,10 +332,10 @@ class AccountStore:
             write_audit(conn, self.clock.now(), account, action, subject, details, address)
 
     def audit_page(self, page: int = 1, per_page: int = 100) -> dict:
-        """The audit log, newest first."""
+        """The audit log, newest first (in the order written: worker clocks need not agree to the millisecond)."""
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar_one()
-            rows = conn.execute(sa.select(audit).order_by(audit.c.at.desc(), audit.c.id.desc())
+            rows = conn.execute(sa.select(audit).order_by(audit.c.id.desc())
                                 .limit(per_page).offset((page - 1) * per_page)).all()
         items = [{"id": r.id, "at": _iso(r.at), "account": r.account, "action": r.action, "subject": r.subject,
                   "address": r.address, "details": r.details} for r in rows]

@@ -119,7 +119,6 @@ audit = sa.Table(
     sa.Column("subject", sa.String(300)),  # a complaint id, a username, a token id
     sa.Column("address", sa.String(64)),  # the client address of a sign-in
     sa.Column("details", sa.JSON),
-    sa.Index("ix_audit_at", "at"),
     sa.Index("ix_audit_action_at", "action", "at"),
 )
 

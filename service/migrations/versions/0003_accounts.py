@@ -58,12 +58,10 @@ def upgrade() -> None:
         sa.Column("address", sa.String(64), nullable=True),
         sa.Column("details", sa.JSON, nullable=True),
     )
-    op.create_index("ix_audit_at", "audit", ["at"])
     op.create_index("ix_audit_action_at", "audit", ["action", "at"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_audit_action_at", table_name="audit")
-    op.drop_index("ix_audit_at", table_name="audit")
     for table in ("audit", "desk_sessions", "api_tokens", "account_regions", "accounts"):
         op.drop_table(table)

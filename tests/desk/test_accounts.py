@@ -184,6 +184,24 @@ def test_password_sign_in_audited_and_wrong_password_refused(client, accounts, a
     assert PASSWORD not in caplog.text and "Kopi-tubruk-sore-8" not in caplog.text
 
 
+def test_a_hash_with_old_parameters_is_replaced_at_sign_in(client, accounts):
+    from argon2 import PasswordHasher
+
+    from service.db import accounts as table
+
+    current = accounts.hasher
+    accounts.hasher = PasswordHasher(time_cost=1, memory_cost=8192)  # an older, cheaper setting
+    accounts.create("ani", PASSWORD, "operator")
+    accounts.hasher = current
+    with accounts.engine.connect() as conn:
+        old = conn.execute(sa.select(table.c.password_hash)).scalar_one()
+    assert current.check_needs_rehash(old)
+    assert _sign_in_password(client, "ani", PASSWORD).status_code == 303
+    with accounts.engine.connect() as conn:
+        new = conn.execute(sa.select(table.c.password_hash)).scalar_one()
+    assert new != old and not current.check_needs_rehash(new) and current.verify(new, PASSWORD)
+
+
 def test_five_failures_lock_the_username_for_15_minutes(client, accounts, clock):
     from service import sla
 

@@ -307,12 +307,14 @@ class AccountStore:
             return None if row is None else self._account(conn, row)
 
     # -- desk sessions -------------------------------------------------------------------------------
-    def start_session(self, account_id: int | None) -> str:
-        """A fresh random session id (kept in the cookie; its sha256 here)."""
-        sid = secrets.token_urlsafe(32)
+    def start_session(self, account_id: int | None, lifetime: timedelta) -> str:
+        """A fresh random session id (kept in the cookie; its sha256 here); the rows of sessions older than
+        ``lifetime``, expired whatever their cookie says, are dropped on the way."""
+        sid, now = secrets.token_urlsafe(32), self.clock.now()
         with self.engine.begin() as conn:
+            conn.execute(desk_sessions.delete().where(desk_sessions.c.created_at < now - lifetime))
             conn.execute(desk_sessions.insert().values(id_sha256=token_hash(sid), account_id=account_id,
-                                                       created_at=self.clock.now()))
+                                                       created_at=now))
         return sid
 
     def session_open(self, sid: str) -> bool:

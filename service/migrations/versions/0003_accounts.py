@@ -4,6 +4,7 @@ Revision ID: 0003_accounts
 Revises: 0002_complaints
 Create Date: 2026-12-06
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,15 +28,15 @@ def upgrade() -> None:
     )
     op.create_table(
         "account_regions",
-        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_account_regions_account"),
-                  primary_key=True),
+        sa.Column(
+            "account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_account_regions_account"), primary_key=True
+        ),
         sa.Column("region_slug", sa.String(200), primary_key=True),
     )
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_api_tokens_account"),
-                  nullable=False),
+        sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_api_tokens_account"), nullable=False),
         sa.Column("token_sha256", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "commands.suggest",
     "commands.serve",
     "commands.db",
+    "commands.account",
     "commands.retrain",
     "commands.promote",
     "commands.report",

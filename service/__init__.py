@@ -30,6 +30,7 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     garbage collection or the interpreter's exit.
     """
     from .api import health, mlflow, v1
+    from .audit_api import audit_v1
     from .complaints_api import complaints_v1
     from .desk import init_desk
     from .errors import register_error_handlers
@@ -49,5 +50,7 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     app.register_blueprint(health)
     app.register_blueprint(mlflow)
     app.register_blueprint(complaints_v1)
-    init_desk(app, exempt=[v1, health, mlflow, complaints_v1])  # the JSON API authenticates by bearer token, not cookie
+    app.register_blueprint(audit_v1)
+    # the JSON API authenticates by bearer token, not cookie
+    init_desk(app, exempt=[v1, health, mlflow, complaints_v1, audit_v1])
     return app

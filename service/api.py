@@ -160,7 +160,7 @@ def suggest_batch():
 
 @v1.post("/feedback")
 def post_feedback():
-    bearer_role("admin")
+    who = bearer_role("admin")
     body = _object(read_json())  # read_json refuses lone surrogates anywhere in the body
     st = current_state()
     model = st.model
@@ -190,7 +190,7 @@ def post_feedback():
     action = _string(body, "action")
     if action not in ACTIONS:
         raise _invalid(f"'action' must be one of {', '.join(ACTIONS)}")
-    admin = _string(body, "admin")
+    admin = who.account.username if who.account else _string(body, "admin")  # an account's token: its username
     model_version = _string(body, "model_version")
     note = _string(body, "note", required=False, max_chars=MAX_NOTE_CHARS)
     confidential = body.get("confidential", False)

@@ -26,6 +26,7 @@ from routing_model.tabular import LAPOR_COLUMNS, TableError, column_name
 from routing_model.text import mask_personal_data
 
 from . import sla
+from .accounts import write_audit
 from .duplicates import WINDOW_DAYS, Doc, find_duplicates
 from .db import complaints, duplicates, feedback
 from .store import FeedbackInput, FeedbackStore
@@ -474,6 +475,10 @@ class ComplaintStore:
             raise
         with self.engine.begin() as conn:
             conn.execute(complaints.update().where(complaints.c.id == complaint_id).values(feedback_id=record["id"]))
+            write_audit(conn, now, admin, "decide", complaint_id, {
+                "action": action, "agency": chosen if action in ("accepted", "corrected") else None,
+                "destination": destination if action == "not_our_authority" else None,
+                "duplicate_of": duplicate_of if action == "duplicate" else None, "feedback_id": record["id"]})
         log.info("desk decision complaint=%s action=%s feedback=%s", complaint_id, action, record["id"])
         return self.get(complaint_id)
 
@@ -487,8 +492,9 @@ class ComplaintStore:
         with self.engine.begin() as c:
             c.execute(stmt)
 
-    def undo(self, complaint_id: str, today: date | None = None) -> dict:
-        """Take back today's decision: the complaint is open again and its feedback record is gone."""
+    def undo(self, complaint_id: str, today: date | None = None, by: str | None = None) -> dict:
+        """Take back today's decision: the complaint is open again and its feedback record is gone; audited
+        as done ``by`` (a username, or the name a token decision is recorded under)."""
         item = self.get(complaint_id)
         if item is None:
             raise DeskError(f"pengaduan {complaint_id!r} tidak ada (no such complaint)", "not_found", 404)
@@ -504,6 +510,7 @@ class ComplaintStore:
             if item["decision"]["feedback_id"] is not None:
                 conn.execute(feedback.delete().where(feedback.c.id == item["decision"]["feedback_id"]))
             self._reopen(complaint_id, top, conn)
+            write_audit(conn, self.clock.now(), by, "undo", complaint_id, {"action": item["decision"]["action"]})
         log.info("desk undo complaint=%s", complaint_id)
         return self.get(complaint_id)
 

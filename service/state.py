@@ -1,4 +1,4 @@
-"""What a running service holds: the model (hot-reloadable), the feedback and complaint stores, the clock.
+"""What a running service holds: the model (hot-reloadable), the feedback, complaint and account stores, the clock.
 
 One ``ServiceState`` per app, in ``app.extensions["disposisi"]``; nothing lives in module globals.
 """
@@ -16,6 +16,7 @@ from routing_model import ModelLoadError, RoutingModel
 from routing_model.live_guard import WINDOW_DAYS, withdrawn_agencies
 from routing_model.model_store import ModelStoreError, current_model_dir
 
+from .accounts import AccountStore
 from .clock import Clock
 from .complaints import ComplaintStore
 from .store import FeedbackStore
@@ -119,9 +120,11 @@ class ServiceState:
             self.store.close()
             raise
         self.complaints = ComplaintStore(self.store)
+        self.accounts = AccountStore(self.store)
         self._guard: tuple[float, dict[str, dict]] | None = None  # (monotonic time, live guard verdict)
         if not config["ADMIN_TOKEN_HASHES"]:
-            log.warning("no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): feedback is refused")
+            log.info("no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): "
+                     "only accounts (disposisi account create) may decide")
 
     @property
     def model(self) -> RoutingModel:

@@ -8,7 +8,15 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
+class PasswordSignInForm(FlaskForm):
+    username = StringField(_l("Nama pengguna"),
+                           validators=[DataRequired(_l("Isi nama pengguna Anda.")), Length(max=64)])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Isi kata sandi Anda.")), Length(max=256)])
+
+
 class SignInForm(FlaskForm):
+    """The bootstrap path: an environment token (DISPOSISI_ADMIN_TOKENS / DISPOSISI_VIEWER_TOKENS)."""
+
     token = PasswordField(_l("Token akses"), validators=[DataRequired(_l("Isi token akses Anda.")), Length(max=500)])
     name = StringField(_l("Nama Anda (dicatat pada setiap keputusan)"), validators=[Optional(), Length(max=100)])
 

@@ -6,7 +6,7 @@ Every POST follows post/redirect/get; errors an admin can cause come back as a m
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -18,13 +18,15 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from routing_model.tabular import TableError
 
 from .. import sla
-from ..auth import caller, role_for, token_hash
+from ..accounts import username_key
+from ..audit_api import audit_xlsx_response, may_read_audit
+from ..auth import Caller, caller, role_for, token_hash
 from ..complaints import DeskError, PAGE_SIZE
-from ..complaints_api import actor, xlsx_response
+from ..complaints_api import xlsx_response
 from ..state import current_state
 from ..uploads import complaints_from_upload
 from . import charts
-from .forms import DecisionForm, EmptyForm, SignInForm, UploadForm
+from .forms import DecisionForm, EmptyForm, PasswordSignInForm, SignInForm, UploadForm
 from .highlight import segments
 from .i18n import LANGUAGES, select_locale
 
@@ -33,6 +35,8 @@ desk = Blueprint("desk", __name__, url_prefix="/desk", template_folder="template
 PUBLIC = {"desk.sign_in", "desk.static", "desk.language"}
 ACTION_LABELS = {"accepted": _l("Diterima"), "corrected": _l("Dikoreksi"), "not_our_authority": _l("Bukan wewenang"),
                  "duplicate": _l("Duplikat")}
+ROLE_LABELS = {"operator": _l("operator"), "supervisor": _l("pengawas"), "admin": _l("admin"),
+               "viewer": _l("pemantau"), "token_viewer": _l("hanya melihat")}
 # the model's warnings (Suggestion.warnings), in the order the review tag names the first that applies
 WARNING_LABELS = {"outside_region": _l("menyebut tempat di luar wilayah ini"), "too_few_words": _l("terlalu sedikit kata"),
                   "not_indonesian": _l("bukan bahasa Indonesia"),
@@ -45,7 +49,9 @@ def _session_user() -> tuple[dict | None, str | None]:
     who = caller("session")
     if who.role is None:
         return None, who.why
-    return {"role": who.role, "name": session.get("name") or "", "digest": who.digest}, None
+    name = who.account.username if who.account else session.get("name") or ""
+    label = ROLE_LABELS[who.account.role if who.account else "admin" if who.role == "admin" else "token_viewer"]
+    return {"role": who.role, "name": name, "caller": who, "label": label}, None
 
 
 def _safe_next(target: str | None) -> str:
@@ -62,9 +68,9 @@ def _sign_in_redirect(why: str):
     if why == "expired":
         flash(_("Sesi Anda telah berakhir. Silakan masuk lagi; tindakan terakhir tidak disimpan."), "error")
     elif why == "revoked":
-        flash(_("Token Anda tidak berlaku lagi. Silakan masuk dengan token yang berlaku."), "error")
+        flash(_("Sesi, akun atau token Anda tidak berlaku lagi. Silakan masuk lagi."), "error")
     else:
-        flash(_("Silakan masuk dengan token akses Anda."), "info")
+        flash(_("Silakan masuk."), "info")
     nxt = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
     return redirect(url_for("desk.sign_in", next=_safe_next(urlsplit(nxt or "").path if request.method != "GET" else nxt)))
 
@@ -84,10 +90,15 @@ def admin_only(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if g.user["role"] != "admin":
-            flash(_("Token Anda hanya untuk melihat: Anda tidak bisa mengimpor atau memutuskan."), "error")
+            flash(_("Akun atau token Anda hanya untuk melihat: Anda tidak bisa mengimpor atau memutuskan."), "error")
             return redirect(request.referrer if _same_site(request.referrer) else url_for("desk.queue")), 303
         return view(*args, **kwargs)
     return wrapped
+
+
+def _recorded_as() -> str:
+    """The signed-in account's username; for a token session the typed name, else the token's fingerprint."""
+    return g.user["caller"].recorded_as(session.get("name"))
 
 
 def _same_site(url: str | None) -> bool:
@@ -97,6 +108,12 @@ def _same_site(url: str | None) -> bool:
 @desk.app_template_global()
 def current_user():
     return getattr(g, "user", None)
+
+
+@desk.app_template_global()
+def reads_audit() -> bool:
+    user = current_user()
+    return user is not None and may_read_audit(user["caller"])
 
 
 @desk.app_template_global()
@@ -149,29 +166,79 @@ def warning_labels(warnings, unknown: bool = True) -> list[str]:
 
 
 # -- sign in / out / language ----------------------------------------------------------------------
+def _sign_in_page(status: int = 200, form=None, token_form=None):
+    return render_template("desk/sign_in.html", form=form or PasswordSignInForm(),
+                           token_form=token_form or SignInForm(), has_accounts=current_state().accounts.any()), status
+
+
+def _throttled(until) -> tuple:
+    when = until.astimezone(sla.LOCAL_TZ).strftime("%H:%M")
+    flash(_("Terlalu banyak percobaan masuk yang gagal. Coba lagi setelah pukul %(time)s WIB.", time=when), "error")
+    return _sign_in_page(429)
+
+
+def _start_session(account, digest: str | None = None, name: str = ""):
+    """A fresh session (the old one ended, its contents and CSRF token dropped) with a new id recorded in the
+    database."""
+    store = current_state().accounts
+    if session.get("sid"):
+        store.end_session(session["sid"])
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    lifetime = timedelta(minutes=current_app.config["SESSION_MINUTES"])
+    sid = store.start_session(account.id if account else None, lifetime)
+    session.update({"sid": sid, "at": time.time()})
+    if account is not None:
+        session["uid"] = account.id
+    else:
+        session.update({"tok": digest, "name": name})
+    if lang:
+        session["lang"] = lang
+    return redirect(_safe_next(request.args.get("next")), 303)
+
+
 @desk.route("/masuk", methods=["GET", "POST"])
 def sign_in():
+    if request.method == "GET":
+        return _sign_in_page()
+    accounts = current_state().accounts
+    address = request.remote_addr
+    if "token" not in request.form:  # username and password
+        form = PasswordSignInForm()
+        if not form.validate():
+            return _sign_in_page(422, form=form)
+        username = username_key(form.username.data)
+        until = accounts.locked_until(username, address)
+        if until is not None:
+            accounts.refuse_sign_in(username, address, until, "password")
+            return _throttled(until)
+        account = accounts.check_sign_in(username, form.password.data, address)
+        if account is None:
+            flash(_("Nama pengguna atau kata sandi salah."), "error")
+            return _sign_in_page(401, form=form)
+        return _start_session(account)
     form = SignInForm()
-    if form.validate_on_submit():
-        token = form.token.data.strip()
-        role = role_for(token_hash(token))
-        if role is None:
-            flash(_("Token tidak dikenal. Periksa token Anda atau minta token kepada pengelola Disposisi."), "error")
-            return render_template("desk/sign_in.html", form=form), 401
-        lang = session.get("lang")
-        session.clear()
-        session.permanent = True
-        session.update({"tok": token_hash(token), "role": role, "name": (form.name.data or "").strip()[:100],
-                        "at": time.time()})
-        if lang:
-            session["lang"] = lang
-        return redirect(_safe_next(request.args.get("next")), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("desk/sign_in.html", form=form), status
+    if not form.validate():
+        return _sign_in_page(422, token_form=form)
+    until = accounts.locked_until(None, address)
+    if until is not None:
+        accounts.refuse_sign_in(None, address, until, "token")
+        return _throttled(until)
+    digest = token_hash(form.token.data.strip())
+    if role_for(digest) is None:
+        accounts.audit(None, "sign_in_failed", None, {"via": "token"}, address)
+        flash(_("Token tidak dikenal. Periksa token Anda atau minta token kepada pengelola Disposisi."), "error")
+        return _sign_in_page(401, token_form=form)
+    name = (form.name.data or "").strip()[:100]
+    accounts.audit(Caller(None, digest).recorded_as(name), "sign_in", None, {"via": "token"}, address)
+    return _start_session(None, digest, name)
 
 
 @desk.post("/keluar")
 def sign_out():
+    if session.get("sid"):
+        current_state().accounts.end_session(session["sid"])
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -242,7 +309,7 @@ def _too_large(exc):
 def _csrf_error(exc):
     if request.endpoint == "desk.sign_in":
         flash(_("Formulir masuk sudah kedaluwarsa atau tanpa token keamanan (CSRF). Silakan coba lagi."), "error")
-        return render_template("desk/sign_in.html", form=SignInForm(formdata=None)), 400
+        return _sign_in_page(400, PasswordSignInForm(formdata=None), SignInForm(formdata=None))
     user, why = _session_user()
     if user is None:
         return _sign_in_redirect(why)
@@ -297,7 +364,7 @@ def decide(complaint_id: str):
         flash(_("Isian tidak sah: %(why)s", why="; ".join(e for errs in form.errors.values() for e in errs)), "error")
         return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
     try:
-        item = st.complaints.decide(complaint_id, form.action.data or "", actor(g.user["digest"], g.user["name"]),
+        item = st.complaints.decide(complaint_id, form.action.data or "", _recorded_as(),
                                     st.model.registry, agency=form.agency.data, destination=form.destination.data,
                                     duplicate_of=form.duplicate_of.data)
     except DeskError as exc:
@@ -322,7 +389,7 @@ def decide(complaint_id: str):
 def undo(complaint_id: str):
     EmptyForm()
     try:
-        current_state().complaints.undo(complaint_id)
+        current_state().complaints.undo(complaint_id, by=_recorded_as())
     except DeskError as exc:
         if exc.status == 404:
             _missing(complaint_id)
@@ -337,6 +404,13 @@ def export():
     store = current_state().complaints
     day = store.clock.today()
     return xlsx_response(store.export_day(day), day)
+
+
+@desk.get("/audit.xlsx")
+def audit_export():
+    if not may_read_audit(g.user["caller"]):
+        abort(404)
+    return audit_xlsx_response()
 
 
 # -- overview for the head of unit ---------------------------------------------------------------------

@@ -57,7 +57,7 @@ def exercise_store(url: str) -> None:
         cols = {c["name"] for c in sa.inspect(conn).get_columns("feedback")}
         revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
-    assert cols == COLUMNS and revision == "0002_complaints"  # head: the desk's complaints table
+    assert cols == COLUMNS and revision == "0003_accounts"  # head: accounts, tokens, desk sessions, audit
 
 
 def upgrade_url(url: str) -> str:

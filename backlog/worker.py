@@ -93,7 +93,7 @@ def rejects_header_bytes() -> bytes:
 
 def process_chunk(spec: ChunkSpec, records: list) -> tuple[bytes, bytes, dict]:
     """(output bytes, reject bytes, counters) for one chunk of ``routing_model.tabular.Record`` tuples."""
-    from routing_model.input_checks import check_text
+    from routing_model.validation import check_text
 
     if _INIT_ERROR is not None:
         raise WorkerError(_INIT_ERROR)

@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from commands.common import UserError
     from routing_model import RoutingModel
-    from routing_model.input_checks import check_text
+    from routing_model.validation import check_text
 
     if args.k < 1:
         raise UserError("--k must be at least 1")

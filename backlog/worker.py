@@ -42,9 +42,9 @@ class ChunkSpec:
 def get_model(model_dir: str):
     model = _MODELS.get(model_dir)
     if model is None:
-        from routing_model import RoutingModel
+        from routing_model import persistence
 
-        model = _MODELS[model_dir] = RoutingModel.load_served(model_dir)  # the served form: no scikit-learn per worker
+        model = _MODELS[model_dir] = persistence.load_served(model_dir)  # the served form: no scikit-learn per worker
     return model
 
 

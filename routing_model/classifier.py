@@ -268,7 +268,8 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
             for code in agency.functions:
                 if code in codes:
                     self.holders_[codes.index(code), col[agency.name]] = 1.0
-        word_view = plain_view(WORDS, dict(self.features_.transformer_list)[WORDS])
+        self.views_ = plain_views(self.features_)
+        word_view = next(v for v in self.views_ if v.name == WORDS)
         mandated = [a for a in active if not is_place_bound(a)]
         self.mandate_agencies_ = [a.name for a in mandated]
         self.mandate_matrix_ = word_view.transform([registry_document(a, registry.catalogue) for a in mandated])
@@ -276,6 +277,9 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         self.n_features_in_ = 1
         self._derive()
 
-    def _plain_views(self) -> list:
-        """The fitted scikit-learn feature union as the plain views prediction reads."""
-        return plain_views(self.features_)
+    _derived = ("views_", *AgencyPredictor._derived)  # model.skops keeps features_; views_ are rebuilt from them
+
+    def __setstate__(self, state: dict) -> None:
+        if "features_" in state:
+            state = {**state, "views_": plain_views(state["features_"])}
+        super().__setstate__(state)

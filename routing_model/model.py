@@ -16,6 +16,7 @@ import numpy as np
 from .errors import DisposisiError
 from .holdout import HOLDOUT_BLOCKS, HOLDOUT_SHARE, LARGE_DATA_ROWS, LARGE_HOLDOUT_SHARE, latest_blocks
 from .language import not_indonesian
+from .learned import MODEL_STATE, SERVED_KINDS, names
 from .live_guard import is_withdrawn
 from .metrics import coverage_at_threshold, expected_calibration_error, review_thresholds
 from .predictor import AgencyPredictor
@@ -29,7 +30,9 @@ FUNCTION_MIX = 0.5  # weight of the function view with enough local labels (how 
 
 
 class RoutingModel:
-    """fit / adapt / predict_proba / suggest / save / load for agency routing."""
+    """fit / adapt / predict_proba / suggest for agency routing; ``persistence`` saves and loads it.
+
+    Learned state: ``learned.MODEL_STATE``."""
 
     def __init__(
         self,
@@ -144,7 +147,7 @@ class RoutingModel:
         return float(mix + (0.9 - mix) * (1.0 - n / self.min_labels))
 
     def _finish(self, labels: list[str]) -> "RoutingModel":
-        self.classes_ = self.classifier_.classes_
+        self._derive()
         self.label_counts_ = {label: labels.count(label) for label in sorted(set(labels))}
         return self
 
@@ -194,29 +197,22 @@ class RoutingModel:
             out.append(Suggestion(agencies, needs_review, reasons, tuple(warnings), elsewhere.to_dict() if elsewhere else None))
         return out
 
-    # -- persistence ----------------------------------------------------------------------
-    def save(self, out_dir, card_extra: dict | None = None) -> dict:
-        """Write the model directory (see ``persistence``); returns the card."""
-        from .persistence import save_model
-
-        self.card_ = None  # never nest an old card inside the new file
-        self.card_ = save_model(self, out_dir, card_extra)
-        return self.card_
-
+    # -- artifact (persistence.save / load / load_served) ----------------------------------
     @classmethod
-    def load(cls, model_dir) -> "RoutingModel":
-        """Load a verified model directory; raises ``ModelLoadError`` with the reason."""
-        from .persistence import load_model
+    def restore(cls, state: dict, **params) -> "RoutingModel":
+        """A fitted model from its served learned state (``served_form``): exactly the served fields of
+        ``learned.MODEL_STATE``; the registry is the classifier's, derived fields are rebuilt."""
+        expected = names(MODEL_STATE, SERVED_KINDS)
+        if set(state) != expected:
+            raise ValueError(f"learned state {sorted(set(state) ^ expected)} missing or unknown")
+        model = cls(registry=state["classifier_"].registry, **params)
+        model.__dict__.update(state)
+        model._derive()
+        return model
 
-        return load_model(model_dir)[0]
-
-    @classmethod
-    def load_served(cls, model_dir) -> "RoutingModel":
-        """Load a verified model directory's served form (``served_form``): it suggests exactly
-        as ``load`` does, without scikit-learn or pickle, and cannot be trained further."""
-        from .persistence import load_served
-
-        return load_served(model_dir, cls)[0]
+    def _derive(self) -> None:
+        """The ``DERIVED`` fields of ``MODEL_STATE``."""
+        self.classes_ = self.classifier_.classes_
 
     @property
     def version(self) -> str:

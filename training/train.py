@@ -5,6 +5,7 @@ import time
 
 from routing_model import Registry, RoutingModel
 from routing_model.errors import DisposisiError
+from routing_model.persistence import save
 from routing_model.persistence import sha256_file as file_sha256  # noqa: F401 - also imported by learning/
 from routing_model.registry import DEFAULT_REGISTRY
 from routing_model.tabular import column_name, read_table, require_columns
@@ -83,4 +84,4 @@ def train_and_save(path, out_dir, registry_path=DEFAULT_REGISTRY, text_column="t
     started = time.perf_counter()
     model = train_model(data, registry, progress=progress)
     seconds = time.perf_counter() - started
-    return model.save(out_dir, training_card(data, path, registry, registry_path, seconds, model))
+    return save(model, out_dir, training_card(data, path, registry, registry_path, seconds, model))

@@ -18,7 +18,7 @@ def test_a_worker_forked_after_a_promotion_serves_the_promoted_model_at_once(dem
     from service.state import ModelHolder
 
     models, a, b = two_versions(demo_model_dir, tmp_path)
-    preloaded = RoutingModel.load(a)
+    preloaded = persistence.load(a)
     point(models, "current", b)
     holder = ModelHolder(model=preloaded, model_dir=a.resolve(), models_dir=models)
     assert holder.model.version == "version-b" and holder.model_dir == b.resolve()
@@ -29,7 +29,7 @@ def test_a_worker_keeps_the_preloaded_model_while_current_is_unchanged(demo_mode
     from service.state import ModelHolder
 
     models, a, _ = two_versions(demo_model_dir, tmp_path)
-    preloaded = RoutingModel.load(a)
+    preloaded = persistence.load(a)
     holder = ModelHolder(model=preloaded, model_dir=a.resolve(), models_dir=models)
     assert holder.model is preloaded  # the very object the master loaded: its pages stay shared
 

@@ -77,16 +77,17 @@ PREDICTOR_STATE: tuple[Learned, ...] = (
     Learned("n_features_in_", TRAINING),  # scikit-learn's; always 1 (the input is one text column)
 )
 
-# A fitted RoutingModel (fit or adapt; card_ once saved or loaded).
+# A fitted RoutingModel (fit or adapt; card_ once saved or loaded). Its JSON fields keep their names in the served
+# form's "model" record, as files written since served.npz exists have them.
 MODEL_STATE: tuple[Learned, ...] = (
     Learned("classifier_", PREDICTOR, skops_types=("routing_model.classifier.AgencyClassifier",)),
     Learned("classes_", DERIVED),  # the classifier's
-    Learned("label_counts_", JSON),
-    Learned("small_data_", JSON),
-    Learned("temperature_", JSON),
-    Learned("function_mix_", JSON),
-    Learned("review_threshold_", JSON),
-    Learned("review_thresholds_", JSON),
+    Learned("label_counts_", JSON, key="label_counts_"),
+    Learned("small_data_", JSON, key="small_data_"),
+    Learned("temperature_", JSON, key="temperature_"),
+    Learned("function_mix_", JSON, key="function_mix_"),
+    Learned("review_threshold_", JSON, key="review_threshold_"),
+    Learned("review_thresholds_", JSON, key="review_thresholds_"),
     Learned("calibration_", CARD, key="calibration", skops_types=("numpy.float64",)),
     Learned("base_", CARD, key="base_model"),  # adapt only: the model it was adapted from
     Learned("card_", CARD),

@@ -2,6 +2,8 @@
 form's round trip restores every declared field, so a new learned table cannot be forgotten by one artifact."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,3 +63,21 @@ def _same(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.array_equal(np.asarray(a), np.asarray(b))
     return a == b
+
+
+def test_the_served_layout_is_the_one_schema_4_files_have(fitted):
+    """The declaration decides the served file's names; model directories saved before it must still load, so the
+    layout is pinned here (a change of it bumps ``persistence.SCHEMA``)."""
+    arrays = served_arrays(fitted)
+    meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    assert sorted(k for k in arrays if not k.startswith("view.")) == [
+        "classes", "function.classes", "function.coef", "function.intercept", "function_codes", "holders",
+        "mandate.data", "mandate.indices", "mandate.indptr", "mandate.shape", "meta", "prior", "topic.classes",
+        "topic.coef", "topic.intercept"]
+    assert sorted(k for k in arrays if k.startswith("view.")) == ["view.0.idf", "view.0.terms", "view.1.idf", "view.1.terms"]
+    assert sorted(meta) == ["format", "groups", "mandate_agencies", "mentions", "model", "parameters", "places", "registry",
+                            "target_precision", "views"]
+    assert sorted(meta["model"]) == ["function_mix_", "label_counts_", "review_threshold_", "review_thresholds_",
+                                     "small_data_", "temperature_"]
+    assert sorted(meta["parameters"]) == ["function_mix", "mandate_boost", "mention_boost", "prior_smoothing", "temperature"]
+    assert persistence.SCHEMA == 4

@@ -19,7 +19,8 @@ from .errors import DisposisiError
 from .learned import PREDICTOR_STATE, SERVED_KINDS, names
 from .lookup import DerivedTables, prefixes
 from .normaliser import WordNormaliser
-from .places import PlaceIndex, PlaceMatch, compact
+from .name_keys import name_key
+from .places import PlaceIndex, PlaceMatch
 from .registry import Registry
 from .text import clean, tokenize
 from .tokens import cleaned, cleaned_tokens
@@ -61,7 +62,7 @@ def common_words_of(places: dict[str, tuple[str, ...]]) -> frozenset[str]:
 
     dictionary = sastrawi_words()
     names = [*places, *(v for villages in places.values() for v in villages)]
-    return frozenset(c for c in map(compact, names) if c in dictionary)
+    return frozenset(c for c in (name_key(n, keep="letters", joiner="") for n in names) if c in dictionary)
 
 
 def build_place_index(registry: Registry) -> PlaceIndex:

@@ -26,7 +26,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import DisposisiError
-from .features import WORDS, PlaceMentionFeatures, ReadTexts, build_features, fit_read, plain_view, plain_views, read_texts
+from .features import WORDS, PlaceMentionFeatures, ReadTexts, build_features, count_texts, feature_rows, plain_views, read_texts
 from .predictor import (
     AgencyPredictor,
     build_mention_index,
@@ -131,7 +131,7 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
             read = self.read(texts)
         self.place_index_ = build_place_index(self.registry)
         self.features_ = self._build_features(read.n_documents)
-        features = fit_read(self.features_, read)  # complaints, registry documents, function documents
+        features = feature_rows(self.features_, read, fit=True)  # complaints, registry documents, function documents
         del read  # when this fit read the texts itself, their counts go now
         self._fit_functions(features, labels, weights, list(self.registry.catalogue.codes))
         self._fit_local(_leading_rows(features, len(labels) + len(self.registry.active)), labels, weights)
@@ -183,7 +183,8 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         ]
         self.function_model_, self.function_codes_ = base.function_model_, base.function_codes_
         reg_docs = [registry_document(a, registry.catalogue) for a in registry.active]
-        self._fit_local(sp.csr_matrix(self.features_.transform(texts + reg_docs)), labels, weights)
+        read = count_texts(plain_views(self.features_), self.place_index_, texts + reg_docs, len(reg_docs))
+        self._fit_local(feature_rows(self.features_, read, fit=False), labels, weights)
         return self
 
     def _training_rows(self, X, y, sample_weight) -> tuple[list[str], list[str], np.ndarray]:

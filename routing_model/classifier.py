@@ -45,7 +45,7 @@ class LabelError(DisposisiError, ValueError):
 def _linear_model(alpha: float, class_weight, seed: int, n_jobs) -> SGDClassifier:
     # Log-loss SGD: linear in the rows (a province's 100,000 complaints fit in minutes), and
     # its scores become probabilities by the temperature RoutingModel fits on held-out rows.
-    # Ten passes: as good as running to convergence (~20) in CV inside 2021-2022, at half the cost.
+    # Ten passes: as good as running to convergence at half the cost (docs/quality.md).
     # ``n_jobs``: scikit-learn fits the one-vs-rest classes in threads that share X (no copy of
     # the matrix) with per-class seeds drawn beforehand, so the coefficients are the same for
     # any n_jobs; two threads halve the fit on the 2-core machine (most of a province's training).

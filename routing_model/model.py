@@ -117,7 +117,7 @@ class RoutingModel:
             held.append((clf, logits, context, [labels[i] for i in new]))
             step("held-out model", len(splits) + 1)
         # Only the temperature is fitted on the held-out rows: a few dozen rows are enough for
-        # one number, not for more (a fitted mix lost to the fixed one on forward splits of 2022).
+        # one number, not for more (a fitted mix lost to the fixed one: docs/quality.md).
         nll = [_held_out_outcomes(held, t, self.function_mix_)[4] for t in TEMPERATURES]
         best = (min(nll), float(TEMPERATURES[int(np.argmin(nll))]))
         self.temperature_ = best[1]

@@ -8,7 +8,7 @@ import unicodedata
 from .errors import DisposisiError
 from .tokens import cleaned_tokens
 
-# The one definition of the text limit (service/config.py still has its own default; see issue 16).
+# The one definition of the text limit (service/config.py's DISPOSISI_MAX_TEXT_CHARS default should read it).
 MAX_TEXT_CHARS = 20_000
 MIN_ROUTABLE_WORDS = 2  # fewer words than this: the suggestion is flagged "too_few_words"
 

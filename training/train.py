@@ -13,9 +13,8 @@ from routing_model.tabular import column_name, read_table, require_columns
 from .fingerprints import fingerprints, pack
 from .labeled_data import LabeledData, prepare_labeled
 
-# Chosen inside 2021-2022 of the shared LAPOR! data only (5-fold CV + a forward split, best mean
-# of top-1 and top-3; the 2023 test year was not looked at): held-out top-1 0.616, top-3 0.840
-# (the previous logistic-regression model: 0.597 / 0.840). docs/quality.md has the grid.
+# Chosen inside 2021-2022 of the shared LAPOR! data only, never on the 2023 test year (`disposisi
+# select`); the figures are in docs/quality.md ("How the settings were chosen").
 DEFAULT_CLASSIFIER_PARAMS: dict = {"alpha": 1e-4, "function_alpha": 1e-4, "mention_boost": 3.0, "mandate_boost": 12.0}
 
 

@@ -94,7 +94,7 @@ MODEL_STATE: tuple[Learned, ...] = (
 )
 
 
-def names(state: tuple[Learned, ...], kinds: frozenset[str] | None = None) -> set[str]:
+def field_names(state: tuple[Learned, ...], kinds: frozenset[str] | None = None) -> set[str]:
     """The attribute names of ``state`` (only those of ``kinds``, when given)."""
     return {f.name for f in state if kinds is None or f.kind in kinds}
 

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import DisposisiError
 from .holdout import HOLDOUT_BLOCKS, HOLDOUT_SHARE, LARGE_DATA_ROWS, LARGE_HOLDOUT_SHARE, latest_blocks
 from .language import not_indonesian
-from .learned import MODEL_STATE, SERVED_KINDS, names
+from .learned import MODEL_STATE, SERVED_KINDS, field_names
 from .live_guard import is_withdrawn
 from .metrics import coverage_at_threshold, expected_calibration_error, review_thresholds
 from .predictor import AgencyPredictor
@@ -202,7 +202,7 @@ class RoutingModel:
     def restore(cls, state: dict, **params) -> "RoutingModel":
         """A fitted model from its served learned state (``served_form``): exactly the served fields of
         ``learned.MODEL_STATE``; the registry is the classifier's, derived fields are rebuilt."""
-        expected = names(MODEL_STATE, SERVED_KINDS)
+        expected = field_names(MODEL_STATE, SERVED_KINDS)
         if set(state) != expected:
             raise ValueError(f"learned state {sorted(set(state) ^ expected)} missing or unknown")
         model = cls(registry=state["classifier_"].registry, **params)

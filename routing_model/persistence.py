@@ -1,7 +1,10 @@
-"""Saving and loading a model directory: ``model.skops`` + ``card.json``.
+"""Saving and loading a model directory: ``save``, ``load`` and ``load_served`` (as skops' ``dump`` and
+``load``: functions beside the artifact, which imports the model, never the other way round). The directory
+holds ``model.skops``, ``served.npz`` (``served_form``) and ``card.json``.
 
 A pickled model is code. We store it with skops, whose loader only builds the types it is
-told to trust, and we name those types here, explicitly: a file asking for anything else is
+told to trust, and we name those types explicitly (``TRUSTED_TYPES``: the model, the registry, and
+what each learned field brings, declared in ``learned``): a file asking for anything else is
 refused as foreign. Before that, ``load`` checks the card's sha256 of the model file (a
 changed or truncated file is refused) and the library versions it was saved with.
 
@@ -280,7 +283,8 @@ def load_served(model_dir: str | Path) -> RoutingModel:
     except Exception as exc:  # numpy and json raise many types for a foreign file
         raise ModelLoadError(f"{path} could not be loaded: {exc}") from exc
     for f in MODEL_STATE:
-        value = card if f.name == "card_" else card.get(f.served_key)
-        if f.kind == CARD and value is not None:
-            setattr(model, f.name, value)
+        if f.kind == CARD:
+            value = card if f.name == "card_" else card.get(f.served_key)
+            if value is not None:  # base_ only for an adapted model
+                setattr(model, f.name, value)
     return model

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import DisposisiError
-from .learned import PREDICTOR_STATE, SERVED_KINDS, names
+from .learned import PREDICTOR_STATE, SERVED_KINDS, field_names
 from .lookup import DerivedTables, prefixes
 from .normaliser import WordNormaliser
 from .name_keys import name_key
@@ -209,7 +209,7 @@ class AgencyPredictor(DerivedTables):
     def restore(cls, registry: Registry, parameters: dict[str, float], state: dict) -> "AgencyPredictor":
         """A predictor from its parameters and served learned state (``served_form``): attributes set, tables
         derived. ``state`` must hold exactly the served fields of ``PREDICTOR_STATE``."""
-        expected = names(PREDICTOR_STATE, SERVED_KINDS)
+        expected = field_names(PREDICTOR_STATE, SERVED_KINDS)
         if set(state) != expected or set(parameters) != set(cls.PARAMETERS):
             raise ValueError(f"learned state {sorted(set(state) ^ expected)} or parameters "
                              f"{sorted(set(parameters) ^ set(cls.PARAMETERS))} missing or unknown")

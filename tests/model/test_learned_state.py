@@ -10,7 +10,7 @@ import pytest
 from model_helpers import DEMO_CSV
 
 from routing_model import RoutingModel, persistence
-from routing_model.learned import MODEL_STATE, PREDICTOR, PREDICTOR_STATE, TRAINING, names
+from routing_model.learned import MODEL_STATE, PREDICTOR, PREDICTOR_STATE, TRAINING, field_names
 from routing_model.served_form import served_arrays
 
 OPTIONAL = {"base_", "card_"}  # set by adapt, and by save/load
@@ -28,21 +28,21 @@ def fitted(registry) -> RoutingModel:
 
 
 def test_fitting_sets_only_declared_state(fitted):
-    assert _learned(fitted.classifier_) == names(PREDICTOR_STATE)
-    assert _learned(fitted) == names(MODEL_STATE) - OPTIONAL
+    assert _learned(fitted.classifier_) == field_names(PREDICTOR_STATE)
+    assert _learned(fitted) == field_names(MODEL_STATE) - OPTIONAL
 
 
 def test_adapting_sets_only_declared_state(fitted, registry):
     adapted = RoutingModel(registry).adapt(fitted)
-    assert _learned(adapted.classifier_) == names(PREDICTOR_STATE)
-    assert _learned(adapted) == names(MODEL_STATE) - {"card_"}
+    assert _learned(adapted.classifier_) == field_names(PREDICTOR_STATE)
+    assert _learned(adapted) == field_names(MODEL_STATE) - {"card_"}
 
 
 def test_the_served_form_restores_every_declared_field(fitted, tmp_path):
     persistence.save(fitted, tmp_path / "m")
     served = persistence.load_served(tmp_path / "m")
-    assert _learned(served.classifier_) == names(PREDICTOR_STATE) - names(PREDICTOR_STATE, frozenset({TRAINING}))
-    assert _learned(served) == names(MODEL_STATE) - {"base_"}  # not adapted
+    assert _learned(served.classifier_) == field_names(PREDICTOR_STATE) - field_names(PREDICTOR_STATE, frozenset({TRAINING}))
+    assert _learned(served) == field_names(MODEL_STATE) - {"base_"}  # not adapted
     before, after = served_arrays(fitted), served_arrays(served)  # every served field, as the writer sees it
     assert before.keys() == after.keys()
     for key in before:
@@ -55,8 +55,8 @@ def test_the_served_form_restores_every_declared_field(fitted, tmp_path):
 def test_the_skops_form_restores_every_declared_field(fitted, tmp_path):
     persistence.save(fitted, tmp_path / "m")
     loaded = persistence.load(tmp_path / "m")
-    assert _learned(loaded.classifier_) == names(PREDICTOR_STATE)
-    assert _learned(loaded) == names(MODEL_STATE) - {"base_"}
+    assert _learned(loaded.classifier_) == field_names(PREDICTOR_STATE)
+    assert _learned(loaded) == field_names(MODEL_STATE) - {"base_"}
 
 
 def _same(a, b) -> bool:

@@ -26,7 +26,9 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import DisposisiError
-from .features import WORDS, PlaceMentionFeatures, ReadTexts, build_features, count_texts, feature_rows, plain_views, read_texts
+from .features import (
+    WORDS, PlaceMentionFeatures, ReadTexts, build_features, count_texts, feature_rows, plain_views, read_texts,
+)
 from .predictor import (
     AgencyPredictor,
     build_mention_index,

@@ -277,12 +277,13 @@ def read_texts(features: FeatureUnion, texts: list[str], n_documents: int, setti
 def count_texts(views: list, place_index, texts: list[str], n_documents: int) -> ReadTexts:
     """``texts`` (complaints, then ``n_documents`` documents) read by the plain views of a fitted union
     (``plain_views``): each TF-IDF view's term counts over its fitted vocabulary, and the place columns."""
-    counts = {}
+    counts, places = {}, None
     for view in views:
-        if isinstance(view, TextView):
-            counts[view.name] = ViewCounts(view.terms.feature_names(), term_counts(view.terms, view.documents(texts), dtype=np.float32),
-                                           n_documents)
-    places = PlaceMentionFeatures(place_index, next(v.scale for v in views if isinstance(v, PlaceView))).transform(texts)
+        if isinstance(view, PlaceView):
+            places = PlaceMentionFeatures(place_index, view.scale).transform(texts)
+            continue
+        found = term_counts(view.terms, view.documents(texts), dtype=np.float32)
+        counts[view.name] = ViewCounts(view.terms.feature_names(), found, n_documents)
     return ReadTexts(counts, places, n_documents)
 
 

@@ -16,7 +16,10 @@ HOLDOUT_SHARE, HOLDOUT_BLOCKS = 0.45, 3
 LARGE_DATA_ROWS, LARGE_HOLDOUT_SHARE = 2000, 0.2
 
 
-def latest_blocks(n: int, dates, share: float, blocks: int, seed: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+Split = tuple[np.ndarray, np.ndarray]  # (rows a model is fitted on, the rows it predicts)
+
+
+def latest_blocks(n: int, dates, share: float, blocks: int, seed: int) -> tuple[list[Split], str]:
     """Held-out blocks for calibration: [(rows before the block, the block's rows)], and how it was
     cut. Dated rows: the newest ``share`` of the rows cut into ``blocks`` consecutive periods, each
     predicted by a model of the rows before it (rolling origin, so every held-out row is
@@ -28,7 +31,8 @@ def latest_blocks(n: int, dates, share: float, blocks: int, seed: int) -> tuple[
         cuts = np.linspace(n - k, n, blocks + 1).round().astype(int)
         out = [(order[: a], order[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
         held = order[n - k :]
-        how = f"latest {k} rows by date ({min(dates[i] for i in held)} .. {max(dates[i] for i in held)}) in {blocks} rolling block(s)"
+        period = f"{min(dates[i] for i in held)} .. {max(dates[i] for i in held)}"
+        how = f"latest {k} rows by date ({period}) in {blocks} rolling block(s)"
         return out, how
     order = np.random.default_rng(seed).permutation(n)
     return [(np.sort(order[k:]), np.sort(order[:k]))], f"{k} random rows (undated data)"

@@ -13,7 +13,8 @@ from .tokens import cleaned_tokens
 def _word_lists() -> tuple[frozenset[str], frozenset[str]]:
     """(Indonesian words: Sastrawi's dictionary, the informal spellings of the normalisation
     table (jln, bnyk, tlg …) and stopwords; English function words)."""
-    indonesian = sastrawi_words() | frozenset(load_normalisation(DEFAULT_NORMALISATION)) | load_stopwords(DEFAULT_STOPWORDS)
+    informal = frozenset(load_normalisation(DEFAULT_NORMALISATION))
+    indonesian = sastrawi_words() | informal | load_stopwords(DEFAULT_STOPWORDS)
     english = frozenset((RESOURCES / "english_function_words.txt").read_text(encoding="utf-8").split())
     return indonesian, english - indonesian
 

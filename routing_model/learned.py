@@ -69,7 +69,8 @@ PREDICTOR_STATE: tuple[Learned, ...] = (
     Learned("groups_", GROUPS, skops_types=("builtins.tuple",)),
     Learned("topic_model_", LINEAR, key="topic", skops_types=_LINEAR),
     Learned("function_model_", LINEAR, key="function", skops_types=_LINEAR),
-    Learned("place_index_", PLACES, key="places", skops_types=("routing_model.places.PlaceIndex", "builtins.frozenset")),
+    Learned("place_index_", PLACES, key="places",
+            skops_types=("routing_model.places.PlaceIndex", "builtins.frozenset")),
     Learned("mentions_", MENTIONS, skops_types=("routing_model.predictor.MentionIndex",)),
     # model.skops keeps features_ and rebuilds views_ from it on load; the served form keeps views_
     Learned("views_", VIEWS),

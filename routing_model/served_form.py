@@ -62,13 +62,53 @@ def _objects(values: np.ndarray) -> np.ndarray:
 Arrays = dict[str, np.ndarray]
 
 
+def _write_strings(key: str, value, arrays: Arrays, meta: dict) -> None:
+    arrays[key] = _strings(value)
+
+
+def _read_strings(key: str, arrays: Arrays, meta: dict) -> np.ndarray:
+    return _objects(arrays[key])
+
+
+def _write_floats(key: str, value, arrays: Arrays, meta: dict) -> None:
+    arrays[key] = np.asarray(value, dtype=np.float64)
+
+
+def _read_floats(key: str, arrays: Arrays, meta: dict) -> np.ndarray:
+    return arrays[key]
+
+
+def _write_json(key: str, value, arrays: Arrays, meta: dict) -> None:
+    meta[key] = value
+
+
+def _read_json(key: str, arrays: Arrays, meta: dict):
+    return meta[key]
+
+
+def _write_groups(key: str, value: dict, arrays: Arrays, meta: dict) -> None:
+    meta[key] = {topic: [list(names), [list(b) for b in bindings]] for topic, (names, bindings) in value.items()}
+
+
+def _read_groups(key: str, arrays: Arrays, meta: dict) -> dict:
+    return {topic: (names, [(kec, desa) for kec, desa in bindings]) for topic, (names, bindings) in meta[key].items()}
+
+
+def _write_mentions(key: str, value: MentionIndex, arrays: Arrays, meta: dict) -> None:
+    meta[key] = value.phrases
+
+
+def _read_mentions(key: str, arrays: Arrays, meta: dict) -> MentionIndex:
+    return MentionIndex(meta[key])
+
+
 def _write_sparse(key: str, value, arrays: Arrays, meta: dict) -> None:
     m = sp.csr_matrix(value)
     arrays.update({f"{key}.data": m.data, f"{key}.indices": m.indices, f"{key}.indptr": m.indptr,
                    f"{key}.shape": np.asarray(m.shape, dtype=np.int64)})
 
 
-def _read_sparse(key: str, arrays: Arrays, meta: dict):
+def _read_sparse(key: str, arrays: Arrays, meta: dict) -> sp.csr_matrix:
     return sp.csr_matrix((arrays[f"{key}.data"], arrays[f"{key}.indices"], arrays[f"{key}.indptr"]),
                          shape=tuple(arrays[f"{key}.shape"]))
 
@@ -83,13 +123,15 @@ def _read_linear(key: str, arrays: Arrays, meta: dict) -> LinearScores:
 
 
 def _write_places(key: str, value: PlaceIndex, arrays: Arrays, meta: dict) -> None:
-    meta[key] = {"kecamatan": value.kecamatan_names, "desa": {k: [list(p) for p in v] for k, v in value.desa_names.items()},
+    meta[key] = {"kecamatan": value.kecamatan_names,
+                 "desa": {k: [list(p) for p in v] for k, v in value.desa_names.items()},
                  "common_words": sorted(value.common_words)}
 
 
 def _read_places(key: str, arrays: Arrays, meta: dict) -> PlaceIndex:
     places = meta[key]
-    return PlaceIndex(places["kecamatan"], {k: tuple(map(tuple, v)) for k, v in places["desa"].items()}, places["common_words"])
+    desa = {k: tuple(map(tuple, v)) for k, v in places["desa"].items()}
+    return PlaceIndex(places["kecamatan"], desa, places["common_words"])
 
 
 def _write_views(key: str, value: list, arrays: Arrays, meta: dict) -> None:
@@ -105,7 +147,8 @@ def _write_views(key: str, value: list, arrays: Arrays, meta: dict) -> None:
         stemmer = view.stemmer
         views.append({
             "kind": "terms", "name": view.name, "analyzer": terms.analyzer, "ngram_range": list(terms.ngram_range),
-            "sublinear_tf": terms.sublinear_tf, "norm": terms.norm, "lowercase": terms.lowercase, "token_pattern": terms.token_pattern,
+            "sublinear_tf": terms.sublinear_tf, "norm": terms.norm, "lowercase": terms.lowercase,
+            "token_pattern": terms.token_pattern,
             "stemmer": None if stemmer is None else {
                 "normalisation": {k: list(v) for k, v in stemmer.normalisation.items()},
                 "stopwords": sorted(stemmer.stopwords), "stem": bool(stemmer.stem),
@@ -120,15 +163,14 @@ def _read_views(key: str, arrays: Arrays, meta: dict) -> list:
         if view["kind"] == "places":
             views.append(PlaceView(float(view["scale"])))
             continue
-        terms = arrays[f"view.{i}.terms"]
+        vocabulary = {str(t): j for j, t in enumerate(arrays[f"view.{i}.terms"])}
+        terms = TermView(view["analyzer"], tuple(view["ngram_range"]), vocabulary, arrays.get(f"view.{i}.idf"),
+                         bool(view["sublinear_tf"]), view["norm"], bool(view["lowercase"]), view["token_pattern"])
         stemmer = view["stemmer"]
-        views.append(TextView(
-            view["name"],
-            TermView(view["analyzer"], tuple(view["ngram_range"]), {str(t): j for j, t in enumerate(terms)}, arrays.get(f"view.{i}.idf"),
-                     bool(view["sublinear_tf"]), view["norm"], bool(view["lowercase"]), view["token_pattern"]),
-            None if stemmer is None else WordNormaliser(
-                {k: tuple(v) for k, v in stemmer["normalisation"].items()}, frozenset(stemmer["stopwords"]), bool(stemmer["stem"])),
-        ))
+        if stemmer is not None:
+            normalisation = {k: tuple(v) for k, v in stemmer["normalisation"].items()}
+            stemmer = WordNormaliser(normalisation, frozenset(stemmer["stopwords"]), bool(stemmer["stem"]))
+        views.append(TextView(view["name"], terms, stemmer))
     return views
 
 
@@ -136,7 +178,8 @@ def _write_fields(state: tuple[Learned, ...], obj, arrays: Arrays, meta: dict, o
     """Write ``obj``'s served fields; its JSON into ``own`` (default ``meta``), a predictor's fields at the top."""
     for f in state:
         if f.kind in SERVED_KINDS:
-            _CODECS[f.kind][0](f.served_key, getattr(obj, f.name), arrays, meta if own is None or f.kind == PREDICTOR else own)
+            section = meta if own is None or f.kind == PREDICTOR else own
+            _CODECS[f.kind][0](f.served_key, getattr(obj, f.name), arrays, section)
 
 
 def _read_fields(state: tuple[Learned, ...], arrays: Arrays, meta: dict, own: dict | None = None) -> dict:
@@ -159,14 +202,11 @@ def _read_predictor(key: str, arrays: Arrays, meta: dict) -> AgencyPredictor:
 _Writer = Callable[[str, object, Arrays, dict], None]
 _Reader = Callable[[str, Arrays, dict], object]
 _CODECS: dict[str, tuple[_Writer, _Reader]] = {
-    STRINGS: (lambda k, v, arrays, meta: arrays.__setitem__(k, _strings(v)), lambda k, arrays, meta: _objects(arrays[k])),
-    FLOATS: (lambda k, v, arrays, meta: arrays.__setitem__(k, np.asarray(v, dtype=np.float64)), lambda k, arrays, meta: arrays[k]),
-    JSON: (lambda k, v, arrays, meta: meta.__setitem__(k, v), lambda k, arrays, meta: meta[k]),
-    GROUPS: (
-        lambda k, v, arrays, meta: meta.__setitem__(k, {t: [list(n), [list(b) for b in bs]] for t, (n, bs) in v.items()}),
-        lambda k, arrays, meta: {t: (n, [(kec, desa) for kec, desa in bs]) for t, (n, bs) in meta[k].items()},
-    ),
-    MENTIONS: (lambda k, v, arrays, meta: meta.__setitem__(k, v.phrases), lambda k, arrays, meta: MentionIndex(meta[k])),
+    STRINGS: (_write_strings, _read_strings),
+    FLOATS: (_write_floats, _read_floats),
+    JSON: (_write_json, _read_json),
+    GROUPS: (_write_groups, _read_groups),
+    MENTIONS: (_write_mentions, _read_mentions),
     SPARSE: (_write_sparse, _read_sparse),
     LINEAR: (_write_linear, _read_linear),
     PLACES: (_write_places, _read_places),

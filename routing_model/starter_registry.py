@@ -218,7 +218,8 @@ def _kind_for(name: str, codes: tuple[str, ...]) -> str:
 def _describe(name: str, codes: tuple[str, ...], catalogue: FunctionCatalogue, place: str = "") -> str:
     functions = "; ".join(f"{catalogue.get(c).name} ({c})" for c in codes)
     kecamatan = f"Kecamatan {name_variants(place.split('/', 1)[0])[0]}" if place else ""
-    where = f", {kecamatan}" if kecamatan and name_key(kecamatan, kabupaten=True) not in name_key(name, kabupaten=True) else ""
+    named = kecamatan and name_key(kecamatan, kabupaten=True) in name_key(name, kabupaten=True)
+    where = f", {kecamatan}" if kecamatan and not named else ""
     return f"{name}{where}. Fungsi: {functions}."
 
 
@@ -247,7 +248,8 @@ class _Builder:
             earlier = self.rows[i]
             if name_key(earlier.name, kabupaten=True) == own:
                 raise ValueError(f"two starter rows are named '{agency.name}'")  # a bug: names are made unique
-            self.rows[i] = replace(earlier, aliases=tuple(a for a in earlier.aliases if name_key(a, kabupaten=True) != own))
+            aliases = tuple(a for a in earlier.aliases if name_key(a, kabupaten=True) != own)
+            self.rows[i] = replace(earlier, aliases=aliases)
         aliases = tuple(a for a in dict.fromkeys(agency.aliases) if self.free(a) and name_key(a, kabupaten=True) != own)
         agency = replace(agency, aliases=aliases)
         self.rows.append(agency)

@@ -45,7 +45,9 @@ def validate_text(text) -> str:
     if not text.strip():
         raise ComplaintTextError("empty_text", "complaint text is empty")
     if not has_visible_text(text):
-        raise ComplaintTextError("no_visible_text", "complaint text holds only control characters (e.g. NUL) or whitespace")
+        raise ComplaintTextError(
+            "no_visible_text", "complaint text holds only control characters (e.g. NUL) or whitespace"
+        )
     return text
 
 

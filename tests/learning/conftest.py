@@ -24,7 +24,10 @@ def base_model_dir(datasets, tmp_path_factory):
     data = load_labeled(datasets["base"], registry)
     model = RoutingModel(registry, DEFAULT_CLASSIFIER_PARAMS).fit(data.texts, data.labels, data.frame["date"].tolist())
     out = tmp_path_factory.mktemp("learning_models") / "base"
-    persistence.save(model, out, {"training_data": {"path": str(datasets["base"]), "file_sha256": file_sha256(datasets["base"]), "rows": len(data.frame), "report": data.report()}})
+    path = datasets["base"]
+    training_data = {"path": str(path), "file_sha256": file_sha256(path), "rows": len(data.frame),
+                     "report": data.report()}
+    persistence.save(model, out, {"training_data": training_data})
     return out
 
 

@@ -55,7 +55,8 @@ def _assert_same_matrix(fast, slow, atol: float = 1e-12):
 
 @pytest.mark.parametrize("view", ["words", "chars"])
 def test_fast_tfidf_equals_sklearn_transform_on_shared_texts(demo_model, shared_texts, view):
-    _assert_same_matrix(_plain(demo_model, view).transform(shared_texts), _views(demo_model)[view].transform(shared_texts))
+    plain, sklearn = _plain(demo_model, view), _views(demo_model)[view]
+    _assert_same_matrix(plain.transform(shared_texts), sklearn.transform(shared_texts))
 
 
 def test_fast_tfidf_handles_empty_and_unseen_documents(demo_model):

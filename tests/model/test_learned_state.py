@@ -24,7 +24,8 @@ def _learned(obj) -> set[str]:
 @pytest.fixture(scope="module")
 def fitted(registry) -> RoutingModel:
     demo = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
-    return RoutingModel(registry, {"alpha": 1e-4}).fit(demo["text"].tolist(), demo["agency"].tolist(), demo["date"].tolist())
+    model = RoutingModel(registry, {"alpha": 1e-4})
+    return model.fit(demo["text"].tolist(), demo["agency"].tolist(), demo["date"].tolist())
 
 
 def test_fitting_sets_only_declared_state(fitted):
@@ -41,7 +42,8 @@ def test_adapting_sets_only_declared_state(fitted, registry):
 def test_the_served_form_restores_every_declared_field(fitted, tmp_path):
     persistence.save(fitted, tmp_path / "m")
     served = persistence.load_served(tmp_path / "m")
-    assert _learned(served.classifier_) == field_names(PREDICTOR_STATE) - field_names(PREDICTOR_STATE, frozenset({TRAINING}))
+    training_only = field_names(PREDICTOR_STATE, frozenset({TRAINING}))
+    assert _learned(served.classifier_) == field_names(PREDICTOR_STATE) - training_only
     assert _learned(served) == field_names(MODEL_STATE) - {"base_"}  # not adapted
     before, after = served_arrays(fitted), served_arrays(served)  # every served field, as the writer sees it
     assert before.keys() == after.keys()
@@ -74,10 +76,12 @@ def test_the_served_layout_is_the_one_schema_4_files_have(fitted):
         "classes", "function.classes", "function.coef", "function.intercept", "function_codes", "holders",
         "mandate.data", "mandate.indices", "mandate.indptr", "mandate.shape", "meta", "prior", "topic.classes",
         "topic.coef", "topic.intercept"]
-    assert sorted(k for k in arrays if k.startswith("view.")) == ["view.0.idf", "view.0.terms", "view.1.idf", "view.1.terms"]
-    assert sorted(meta) == ["format", "groups", "mandate_agencies", "mentions", "model", "parameters", "places", "registry",
-                            "target_precision", "views"]
+    assert sorted(k for k in arrays if k.startswith("view.")) == [
+        "view.0.idf", "view.0.terms", "view.1.idf", "view.1.terms"]
+    assert sorted(meta) == ["format", "groups", "mandate_agencies", "mentions", "model", "parameters", "places",
+                            "registry", "target_precision", "views"]
     assert sorted(meta["model"]) == ["function_mix_", "label_counts_", "review_threshold_", "review_thresholds_",
                                      "small_data_", "temperature_"]
-    assert sorted(meta["parameters"]) == ["function_mix", "mandate_boost", "mention_boost", "prior_smoothing", "temperature"]
+    assert sorted(meta["parameters"]) == [
+        "function_mix", "mandate_boost", "mention_boost", "prior_smoothing", "temperature"]
     assert persistence.SCHEMA == 4

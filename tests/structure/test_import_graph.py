@@ -32,8 +32,9 @@ def _modules() -> dict[str, Path]:
 def _imports(tree: ast.AST, type_level: bool = False):
     """Import nodes that can run: everything except the bodies of ``if TYPE_CHECKING:`` (kept with ``type_level``)."""
     for node in ast.walk(tree):
-        if not type_level and isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING":
-            node.body = []
+        if isinstance(node, ast.If) and not type_level:
+            if getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING":
+                node.body = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node

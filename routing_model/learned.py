@@ -58,6 +58,8 @@ class Learned:
 
 
 # A fitted AgencyClassifier (fit or adapt_from) has exactly these; the served AgencyPredictor all but TRAINING.
+# classes_, groups_, mandate_agencies_ and mentions_ follow from the registry alone, but stay saved: deriving them
+# at load would change the served layout (SCHEMA 4 -> 5), and model directories saved today must keep loading.
 PREDICTOR_STATE: tuple[Learned, ...] = (
     Learned("classes_", STRINGS, skops_types=_NUMPY),
     Learned("prior_", FLOATS, skops_types=_NUMPY),

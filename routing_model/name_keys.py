@@ -34,8 +34,10 @@ def name_key(name: str, *, keep: Keep = "alnum", joiner: str = " ", kabupaten: b
         words = tokenize(clean(str(name)))
     elif keep == "alnum":
         words = _alnum_words(str(name))
-    else:
+    elif keep == "punctuation":
         words = _HEADER_SEPARATORS.sub(" ", str(name).lower()).split()
+    else:
+        raise ValueError(f"keep must be 'alnum', 'letters' or 'punctuation', not {keep!r}")
     if kabupaten:
         words = ["kabupaten" if w == "kab" else w for w in words]
     return joiner.join(words)

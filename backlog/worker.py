@@ -42,9 +42,9 @@ class ChunkSpec:
 def get_model(model_dir: str):
     model = _MODELS.get(model_dir)
     if model is None:
-        from routing_model import RoutingModel
+        from routing_model import persistence
 
-        model = _MODELS[model_dir] = RoutingModel.load_served(model_dir)  # the served form: no scikit-learn per worker
+        model = _MODELS[model_dir] = persistence.load_served(model_dir)  # the served form: no scikit-learn per worker
     return model
 
 
@@ -93,7 +93,7 @@ def rejects_header_bytes() -> bytes:
 
 def process_chunk(spec: ChunkSpec, records: list) -> tuple[bytes, bytes, dict]:
     """(output bytes, reject bytes, counters) for one chunk of ``routing_model.tabular.Record`` tuples."""
-    from routing_model.input_checks import check_text
+    from routing_model.validation import check_text
 
     if _INIT_ERROR is not None:
         raise WorkerError(_INIT_ERROR)

@@ -90,10 +90,10 @@ def _baseline(model_dir: str, csv_path: str, max_seconds: float) -> None:
     """The naive way, in this (child) process: whole file in memory, one suggest call per row."""
     import pandas as pd
 
-    from routing_model import RoutingModel
+    from routing_model import persistence
 
     start = time.monotonic()
-    model = RoutingModel.load(model_dir)
+    model = persistence.load(model_dir)
     loaded = time.monotonic()
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     read = time.monotonic()

@@ -224,14 +224,14 @@ def _texts(shared: Path) -> list[str]:
 def _model_dir(arg: str | None, shared: Path, workdir: Path) -> Path:
     if arg:
         return Path(arg)
-    from routing_model import Registry
+    from routing_model import Registry, persistence
     from training.train import DEFAULT_CLASSIFIER_PARAMS, load_labeled, train_model
 
     out = workdir / "model"
     print("training a model on the shared LAPOR! data (pass --model DIR to skip) ...", flush=True)
     registry = Registry.load()
     model = train_model(load_labeled(shared / LAPOR, registry), registry, DEFAULT_CLASSIFIER_PARAMS)
-    model.save(out)
+    persistence.save(model, out)
     return out
 
 

@@ -24,15 +24,15 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from commands.common import UserError
-    from routing_model import RoutingModel
-    from routing_model.input_checks import check_text
+    from routing_model import persistence
+    from routing_model.validation import check_text
 
     if args.k < 1:
         raise UserError("--k must be at least 1")
     ids = args.ids or [str(i) for i in range(1, len(args.texts) + 1)]
     if len(ids) != len(args.texts):
         raise UserError(f"{len(ids)} --id values for {len(args.texts)} texts; give one --id per text or none")
-    model = RoutingModel.load_served(args.model)  # predicts exactly as the trained model, without scikit-learn
+    model = persistence.load_served(args.model)  # predicts exactly as the trained model, without scikit-learn
     problems = [check_text(text) for text in args.texts]
     good = [text for text, problem in zip(args.texts, problems) if problem is None]
     answers = iter(model.suggest(good, k=args.k) if good else [])

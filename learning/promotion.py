@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from routing_model.model_store import CURRENT, PREVIOUS, point, switch_lock
-from routing_model.persistence import CARD_DIGEST_FILE, CARD_FILE, MODEL_FILE, SERVED_FILE, load_model, read_card
+from routing_model.persistence import CARD_DIGEST_FILE, CARD_FILE, MODEL_FILE, SERVED_FILE, load, read_card
 from routing_model.registry import DEFAULT_REGISTRY, Registry
 from routing_model.errors import DisposisiError
 from training.fingerprints import split, unpack
@@ -200,7 +200,7 @@ def promote(new_dir, models_dir, force: bool = False, reason: str | None = None,
         raise PromotionError("--force needs --reason TEXT (it is recorded in promotions.jsonl)")
     if models_dir.exists() and not models_dir.is_dir():
         raise PromotionError(f"{models_dir} is not a directory")
-    _, card = load_model(new_dir)  # ModelLoadError: not a (trustworthy) model
+    card = load(new_dir).card_  # ModelLoadError: not a (trustworthy) model
     registry = Registry.load(registry_path)
     problems = check_label_set(card, registry)
     if problems:
@@ -258,7 +258,7 @@ def _promote_locked(new_dir: Path, models_dir: Path, card: dict, force: bool, re
             for name in MODEL_DIR_FILES:  # only the model: never training texts or other files beside it
                 link_or_copy((new_dir / name).resolve(), tmp / name)
             os.replace(tmp, target)
-        load_model(target)  # verify the copy
+        load(target)  # verify the copy
     else:
         target = new_dir.resolve()
     done("copy")
@@ -314,7 +314,7 @@ def _rollback_locked(models_dir: Path, by: str | None, reason: str | None) -> di
     if not previous.exists():
         raise PromotionError(f"{models_dir} has no previous model to roll back to")
     old, back = current.resolve(), previous.resolve()
-    load_model(back)  # refuse to switch to something unloadable
+    load(back)  # refuse to switch to something unloadable
     point(models_dir, CURRENT, back)
     point(models_dir, PREVIOUS, old)
     entry = {

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from routing_model import Registry, RoutingModel
-from routing_model.persistence import load_model
+from routing_model.persistence import load, save
 from routing_model.registry import DEFAULT_REGISTRY, REPO_ROOT
 from routing_model.tabular import TableError, column_name, read_table, require_columns
 from routing_model.text import clean, mask_personal_data
@@ -193,7 +193,8 @@ def retrain(
         raise RetrainError(f"{data_out} already exists; choose another --training-data file")
     if data_out.resolve().is_relative_to(out_dir.resolve()):
         raise RetrainError(f"--training-data {data_out} is inside the model directory {out_dir}; keep training texts out of model directories")
-    champion, card = load_model(model_dir)
+    champion = load(model_dir)
+    card = champion.card_
     registry = Registry.load(registry_path)
 
     base_path = training_data_path(card, model_dir)
@@ -314,7 +315,7 @@ def retrain(
             "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
             "evaluation": {"held_out": final.calibration_},
         }
-        new_card = final.save(tmp, card_extra)
+        new_card = save(final, tmp, card_extra)
         if out_dir.exists():
             out_dir.rmdir()  # empty (checked above)
         os.replace(tmp_data, data_out)

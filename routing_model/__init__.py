@@ -10,7 +10,8 @@ import importlib
 
 _EXPORTS = {
     "Agency": ".registry", "DEFAULT_REGISTRY": ".registry", "Registry": ".registry", "RegistryError": ".registry",
-    "ComplaintTextError": ".model", "RoutingModel": ".model", "Suggestion": ".model", "validate_text": ".model",
+    "ComplaintTextError": ".validation", "RoutingModel": ".model", "Suggestion": ".suggestion",
+    "validate_text": ".validation",
     "ModelLoadError": ".persistence",
 }
 __all__ = sorted(_EXPORTS)

@@ -26,7 +26,9 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import DisposisiError
-from .features import WORDS, PlaceMentionFeatures, ReadTexts, build_features, fit_read, plain_view, plain_views, read_texts
+from .features import (
+    WORDS, PlaceMentionFeatures, ReadTexts, build_features, count_texts, feature_rows, plain_views, read_texts,
+)
 from .predictor import (
     AgencyPredictor,
     build_mention_index,
@@ -45,7 +47,7 @@ class LabelError(DisposisiError, ValueError):
 def _linear_model(alpha: float, class_weight, seed: int, n_jobs) -> SGDClassifier:
     # Log-loss SGD: linear in the rows (a province's 100,000 complaints fit in minutes), and
     # its scores become probabilities by the temperature RoutingModel fits on held-out rows.
-    # Ten passes: as good as running to convergence (~20) in CV inside 2021-2022, at half the cost.
+    # Ten passes: as good as running to convergence at half the cost (docs/quality.md).
     # ``n_jobs``: scikit-learn fits the one-vs-rest classes in threads that share X (no copy of
     # the matrix) with per-class seeds drawn beforehand, so the coefficients are the same for
     # any n_jobs; two threads halve the fit on the 2-core machine (most of a province's training).
@@ -131,7 +133,7 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
             read = self.read(texts)
         self.place_index_ = build_place_index(self.registry)
         self.features_ = self._build_features(read.n_documents)
-        features = fit_read(self.features_, read)  # complaints, registry documents, function documents
+        features = feature_rows(self.features_, read, fit=True)  # complaints, registry documents, function documents
         del read  # when this fit read the texts itself, their counts go now
         self._fit_functions(features, labels, weights, list(self.registry.catalogue.codes))
         self._fit_local(_leading_rows(features, len(labels) + len(self.registry.active)), labels, weights)
@@ -183,7 +185,8 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         ]
         self.function_model_, self.function_codes_ = base.function_model_, base.function_codes_
         reg_docs = [registry_document(a, registry.catalogue) for a in registry.active]
-        self._fit_local(sp.csr_matrix(self.features_.transform(texts + reg_docs)), labels, weights)
+        read = count_texts(plain_views(self.features_), self.place_index_, texts + reg_docs, len(reg_docs))
+        self._fit_local(feature_rows(self.features_, read, fit=False), labels, weights)
         return self
 
     def _training_rows(self, X, y, sample_weight) -> tuple[list[str], list[str], np.ndarray]:
@@ -268,7 +271,8 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
             for code in agency.functions:
                 if code in codes:
                     self.holders_[codes.index(code), col[agency.name]] = 1.0
-        word_view = plain_view(WORDS, dict(self.features_.transformer_list)[WORDS])
+        self.views_ = plain_views(self.features_)
+        word_view = next(v for v in self.views_ if v.name == WORDS)
         mandated = [a for a in active if not is_place_bound(a)]
         self.mandate_agencies_ = [a.name for a in mandated]
         self.mandate_matrix_ = word_view.transform([registry_document(a, registry.catalogue) for a in mandated])
@@ -276,6 +280,9 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         self.n_features_in_ = 1
         self._derive()
 
-    def _plain_views(self) -> list:
-        """The fitted scikit-learn feature union as the plain views prediction reads."""
-        return plain_views(self.features_)
+    _derived = ("views_", *AgencyPredictor._derived)  # model.skops keeps features_; views_ are rebuilt from them
+
+    def __setstate__(self, state: dict) -> None:
+        if "features_" in state:
+            state = {**state, "views_": plain_views(state["features_"])}
+        super().__setstate__(state)

@@ -22,7 +22,8 @@ from functools import lru_cache
 
 from .lexicon import DEFAULT_STOPWORDS, load_stopwords
 from .lookup import KeyPrefixes
-from .places import DESA_MARKERS, KEC_MARKERS, MAX_NAME_WORDS, PlaceIndex, compact, compact_variants
+from .name_keys import name_key
+from .places import DESA_MARKERS, KEC_MARKERS, MAX_NAME_WORDS, PlaceIndex, compact_variants
 from .regions import Region, name_variants, national_places
 from .stemming import sastrawi_words
 from .tokens import cleaned_tokens
@@ -62,7 +63,7 @@ class NationalGazetteer:
                 names[key].add(rid)
             for kec, villages in kecamatan.items():
                 for name in (kec, *villages):
-                    for key in {k for k in map(compact, variants(name)) if k}:
+                    for key in {k for k in (name_key(v, keep="letters", joiner="") for v in variants(name)) if k}:
                         places[key].add(rid)
         self.regions = tuple(regions)
         self.region_id = {region: rid for rid, region in enumerate(self.regions)}

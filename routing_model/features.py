@@ -7,9 +7,15 @@ it contains a digit. A name or a number that one citizen wrote cannot end up in 
 The vocabulary is chosen on at most ``max_vocab_docs`` complaints, so memory stays flat at the
 scale of a province.
 
-Training reads each text once (``read_texts``): the term counts it keeps serve the held-out
-fit on the older rows and the final fit on all rows, each pruning the vocabulary again to the
-complaints it learns from (``PrunedTfidf.fit_counts``).
+Features are computed one way: a view's term counts (``vectorize.term_counts``) weighed by its
+fitted TF-IDF (``vectorize.weigh_counts``), with the place columns beside them. Training reads the
+texts into ``ReadTexts`` once, then ``feature_rows`` weighs them:
+- ``fit`` (``read_texts``, unfitted union): the vocabulary is chosen while counting, and the counts
+  serve the held-out fit on the older rows and the final fit on all rows, each pruning the
+  vocabulary again to the complaints it learns from (``PrunedTfidf.fit_counts``);
+- ``adapt_from`` (``count_texts``, a fitted union): counted over the fitted vocabularies.
+Prediction computes the same numbers text by text from the plain views (``plain_views``) of the
+fitted union, without scikit-learn.
 """
 from __future__ import annotations
 
@@ -268,19 +274,35 @@ def read_texts(features: FeatureUnion, texts: list[str], n_documents: int, setti
     return ReadTexts(views, places, n_documents, settings)
 
 
-def fit_read(features: FeatureUnion, read: ReadTexts) -> sp.csr_matrix:
-    """Fit an unfitted ``build_features`` union on texts already read; returns their feature
-    rows (float32, the union's columns: complaints, then the documents). ``read`` is unchanged."""
+def count_texts(views: list, place_index, texts: list[str], n_documents: int) -> ReadTexts:
+    """``texts`` (complaints, then ``n_documents`` documents) read by the plain views of a fitted union
+    (``plain_views``): each TF-IDF view's term counts over its fitted vocabulary, and the place columns."""
+    counts, places = {}, None
+    for view in views:
+        if isinstance(view, PlaceView):
+            places = PlaceMentionFeatures(place_index, view.scale).transform(texts)
+            continue
+        found = term_counts(view.terms, view.documents(texts), dtype=np.float32)
+        counts[view.name] = ViewCounts(view.terms.feature_names(), found, n_documents)
+    return ReadTexts(counts, places, n_documents)
+
+
+def feature_rows(features: FeatureUnion, read: ReadTexts, fit: bool) -> sp.csr_matrix:
+    """The feature rows of texts already read (float32, the union's columns, in ``read``'s row order). ``fit``:
+    fit the unfitted ``build_features`` union on them first (``read`` from ``read_texts``); otherwise the union is
+    fitted and ``read`` came from ``count_texts``. ``read`` is unchanged."""
     blocks = []  # per part: (its counts, the columns kept, the fitted TF-IDF; None for places)
     for name, part in features.transformer_list:
         if isinstance(part, PlaceMentionFeatures):
-            part.fit([])
+            if fit:
+                part.fit([])
             blocks.append((ViewCounts(part.get_feature_names_out(), read.places, read.n_documents), None, None))
             continue
-        for _, step in part.steps[:-1]:
-            step.fit([""])  # word lists and the like: nothing is learned from the texts
         tfidf = part.steps[-1][1]
-        blocks.append((read.views[name], tfidf.fit_counts(read.views[name]), tfidf.vectorizer_))
+        if fit:
+            for _, step in part.steps[:-1]:
+                step.fit([""])  # word lists and the like: nothing is learned from the texts
+        blocks.append((read.views[name], tfidf.fit_counts(read.views[name]) if fit else None, tfidf.vectorizer_))
     return _weighed_side_by_side(blocks, read.places.shape[0])
 
 
@@ -342,12 +364,6 @@ def build_features(
     return FeatureUnion(parts)
 
 
-def fitted_tfidf(view) -> TfidfVectorizer:
-    """The fitted TfidfVectorizer at the end of one view of the feature union."""
-    last = view.steps[-1][1] if isinstance(view, Pipeline) else view
-    return last.vectorizer_ if isinstance(last, PrunedTfidf) else last
-
-
 def plain_views(features: FeatureUnion) -> list:
     """A fitted ``build_features`` union as the plain views prediction reads (``predictor``):
     the same vocabularies, idf and word lists, without scikit-learn objects."""
@@ -364,9 +380,4 @@ def plain_view(name: str, part: Pipeline) -> TextView:
         elif not (isinstance(step, FunctionTransformer) and step.func is clean_all):
             raise ValueError(f"view {name!r}: step {step_name!r} has no plain form; a view prepares text by "
                              "ComplaintPreprocessor or clean_all")
-    return TextView(name, TermView.of(fitted_tfidf(part)), stemmer)
-
-
-def view_transform(view: Pipeline, texts: list[str]) -> sp.csr_matrix:
-    """Transform by one fitted view of the union, through its plain form (what is served)."""
-    return plain_view("view", view).transform(texts)
+    return TextView(name, TermView.of(part.steps[-1][1].vectorizer_), stemmer)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import DisposisiError
+from .name_keys import name_key
 from .tabular import read_text_file
 
 DEFAULT_FUNCTIONS = Path(__file__).resolve().parent / "resources" / "functions.csv"
@@ -25,7 +26,6 @@ COLUMNS = ("code", "name", "group", "cluster", "place_bound", "description", "na
 GROUPS = frozenset({"urusan", "penunjang", "pemerintah_daerah", "dprd", "wilayah", "layanan", "bumd", "vertikal", "provinsi"})
 CLUSTERS = frozenset("abcdefg")
 _CODE = re.compile(r"^(?:\d\.\d\d(?:\.\d\d)?|[A-Z]\.\d\d)$")
-_PUNCT = re.compile(r"[^0-9a-z]+")
 
 
 class FunctionsError(DisposisiError, ValueError):
@@ -43,11 +43,6 @@ class Function:
     place_bound: bool
     description: str
     patterns: tuple[str, ...]
-
-
-def normalise_name(name: str) -> str:
-    """Lower-case, punctuation to spaces, single spaces: the form name patterns are matched against."""
-    return " ".join(_PUNCT.sub(" ", str(name).lower()).split())
 
 
 class FunctionCatalogue:
@@ -124,7 +119,7 @@ class FunctionCatalogue:
         reading wins: "Kantor Pertanahan" is the vertical land office, not the pertanahan urusan;
         "Sekretariat DPRD" is the secretariat, not the council.
         """
-        key = normalise_name(agency_name)
+        key = name_key(agency_name)
         spans: list[tuple[int, int, str]] = []
         for code, pattern in self._patterns:
             for m in pattern.finditer(key):

@@ -11,150 +11,28 @@ It wraps the ``AgencyClassifier`` with what a dispatcher needs beyond a label:
 """
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .errors import DisposisiError
+from .holdout import HOLDOUT_BLOCKS, HOLDOUT_SHARE, LARGE_DATA_ROWS, LARGE_HOLDOUT_SHARE, latest_blocks
+from .language import not_indonesian
+from .learned import MODEL_STATE, SERVED_KINDS, field_names
 from .live_guard import is_withdrawn
 from .metrics import coverage_at_threshold, expected_calibration_error, review_thresholds
+from .predictor import AgencyPredictor
 from .registry import Registry
-from .stemming import sastrawi_words
-from .tokens import cleaned_tokens
+from .suggestion import Suggestion
+from .validation import MIN_ROUTABLE_WORDS, routable_words, validate_text
 
-if TYPE_CHECKING:
-    from .classifier import AgencyClassifier
-
-MAX_TEXT_CHARS = 20_000
-MIN_ROUTABLE_WORDS = 2
 MIN_LABELS = 40  # below this a model leans on functions and the registry and auto-suggests nothing
-MIN_HOLDOUT = 20  # fewest held-out rows a temperature or threshold is fitted on
-MIN_BLOCK_ROWS = 8  # fewest rows of one rolling held-out block
-# Small data (most regions): the newest 45 % held out in three rolling blocks, so the temperature
-# and thresholds rest on three periods, not on one month's few dozen rows (chosen on forward
-# splits inside 2022: ECE 0.155/0.172 against 0.187/0.226 with one block of 20 %). From
-# LARGE_DATA_ROWS on, one block of the newest 20 % holds enough rows on its own, and training
-# stays within twice the reference's time.
-HOLDOUT_SHARE, HOLDOUT_BLOCKS = 0.45, 3
-LARGE_DATA_ROWS, LARGE_HOLDOUT_SHARE = 2000, 0.2
 TEMPERATURES = np.exp(np.linspace(np.log(0.25), np.log(8.0), 25))
-FUNCTION_MIX = 0.5  # weight of the function view with enough local labels (chosen by CV inside 2021-2022)
-
-
-class ComplaintTextError(DisposisiError, ValueError):
-    """A complaint text that cannot be routed at all (empty, too long, not text)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-def has_visible_text(text: str) -> bool:
-    """True when some character is neither whitespace nor a control/format/unassigned code point
-    (a broken export or a binary file read as text brings texts that are only a NUL byte)."""
-    return any(not ch.isspace() and unicodedata.category(ch)[0] != "C" for ch in text)
-
-
-def validate_text(text) -> str:
-    """The text as a string, or ComplaintTextError with a stable ``code``."""
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        raise ComplaintTextError("empty_text", "complaint text is missing")
-    if not isinstance(text, str):
-        raise ComplaintTextError("not_text", f"complaint text must be a string, got {type(text).__name__}")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ComplaintTextError(
-            "text_too_long", f"complaint text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
-        )
-    if not text.strip():
-        raise ComplaintTextError("empty_text", "complaint text is empty")
-    if not has_visible_text(text):
-        raise ComplaintTextError("no_visible_text", "complaint text holds only control characters (e.g. NUL) or whitespace")
-    return text
-
-
-def routable_words(text: str) -> int:
-    """How many alphabetic words of at least two letters the text has."""
-    return sum(1 for t in cleaned_tokens(text) if len(t) >= 2)
-
-
-@lru_cache(maxsize=1)
-def _word_lists() -> tuple[frozenset[str], frozenset[str]]:
-    """(Indonesian words: Sastrawi's dictionary, the informal spellings of the normalisation
-    table (jln, bnyk, tlg …) and stopwords; English function words)."""
-    from .lexicon import DEFAULT_NORMALISATION, DEFAULT_STOPWORDS, RESOURCES, load_normalisation, load_stopwords
-
-    indonesian = sastrawi_words() | frozenset(load_normalisation(DEFAULT_NORMALISATION)) | load_stopwords(DEFAULT_STOPWORDS)
-    english = frozenset((RESOURCES / "english_function_words.txt").read_text(encoding="utf-8").split())
-    return indonesian, english - indonesian
-
-
-def language_shares(text: str) -> tuple[float, float]:
-    """(Indonesian, English) share of a text's words."""
-    words = [t for t in cleaned_tokens(text) if len(t) >= 2 and t.isalpha()]
-    if not words:
-        return 0.0, 0.0
-    indonesian, english = _word_lists()
-    return sum(w in indonesian for w in words) / len(words), sum(w in english for w in words) / len(words)
-
-
-def not_indonesian(text: str) -> bool:
-    """English (or another language) rather than informal Indonesian: few Indonesian words and
-    clearly more English function words than Indonesian ones."""
-    indonesian, english = language_shares(text)
-    return indonesian < 0.5 and english > indonesian
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """Top-k agencies for one complaint; ``needs_review`` means "a human must decide"."""
-
-    agencies: tuple[tuple[str, float], ...]
-    needs_review: bool
-    reasons: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
-    outside_region: dict | None = None  # {"region", "province", "evidence"} when another region is named
-
-    @property
-    def top(self) -> str:
-        return self.agencies[0][0]
-
-    @property
-    def confidence(self) -> float:
-        return self.agencies[0][1]
-
-    def to_dict(self) -> dict:
-        return {
-            "suggestions": [{"agency": a, "confidence": round(float(p), 4)} for a, p in self.agencies],
-            "needs_review": bool(self.needs_review),
-            "reasons": list(self.reasons),
-            "warnings": list(self.warnings),
-            "outside_region": self.outside_region,
-        }
-
-
-def latest_blocks(n: int, dates, share: float, blocks: int, seed: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
-    """Held-out blocks for calibration: [(rows before the block, the block's rows)], and how it was
-    cut. Dated rows: the newest ``share`` of the rows cut into ``blocks`` consecutive periods, each
-    predicted by a model of the rows before it (rolling origin, so every held-out row is
-    out-of-time, as next month's complaints will be). Undated rows: one seeded random block."""
-    k = max(MIN_HOLDOUT, int(round(n * share)))
-    if dates is not None and len(dates) == n and all(dates):
-        order = np.argsort(np.asarray(dates, dtype=str), kind="stable")
-        blocks = max(1, min(int(blocks), k // MIN_BLOCK_ROWS))
-        cuts = np.linspace(n - k, n, blocks + 1).round().astype(int)
-        out = [(order[: a], order[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
-        held = order[n - k :]
-        how = f"latest {k} rows by date ({min(dates[i] for i in held)} .. {max(dates[i] for i in held)}) in {blocks} rolling block(s)"
-        return out, how
-    order = np.random.default_rng(seed).permutation(n)
-    return [(np.sort(order[k:]), np.sort(order[:k]))], f"{k} random rows (undated data)"
+FUNCTION_MIX = 0.5  # weight of the function view with enough local labels (how it was chosen: docs/quality.md)
 
 
 class RoutingModel:
-    """fit / adapt / predict_proba / suggest / save / load for agency routing."""
+    """fit / adapt / predict_proba / suggest for agency routing; ``persistence`` saves and loads it.
+
+    Learned state: ``learned.MODEL_STATE``."""
 
     def __init__(
         self,
@@ -175,8 +53,9 @@ class RoutingModel:
         self.random_state = random_state
 
     # -- training -------------------------------------------------------------------------
-    def _new_classifier(self, **extra) -> AgencyClassifier:
-        from .classifier import AgencyClassifier  # training only: a served model predicts without scikit-learn
+    def _new_classifier(self, **extra) -> AgencyPredictor:
+        """An unfitted ``AgencyClassifier`` (imported here: a served model predicts without scikit-learn)."""
+        from .classifier import AgencyClassifier
 
         return AgencyClassifier(registry=self.registry, random_state=self.random_state, **{**self.classifier_params, **extra})
 
@@ -238,7 +117,7 @@ class RoutingModel:
             held.append((clf, logits, context, [labels[i] for i in new]))
             step("held-out model", len(splits) + 1)
         # Only the temperature is fitted on the held-out rows: a few dozen rows are enough for
-        # one number, not for more (a fitted mix lost to the fixed one on forward splits of 2022).
+        # one number, not for more (a fitted mix lost to the fixed one: docs/quality.md).
         nll = [_held_out_outcomes(held, t, self.function_mix_)[4] for t in TEMPERATURES]
         best = (min(nll), float(TEMPERATURES[int(np.argmin(nll))]))
         self.temperature_ = best[1]
@@ -268,7 +147,7 @@ class RoutingModel:
         return float(mix + (0.9 - mix) * (1.0 - n / self.min_labels))
 
     def _finish(self, labels: list[str]) -> "RoutingModel":
-        self.classes_ = self.classifier_.classes_
+        self._derive()
         self.label_counts_ = {label: labels.count(label) for label in sorted(set(labels))}
         return self
 
@@ -318,29 +197,22 @@ class RoutingModel:
             out.append(Suggestion(agencies, needs_review, reasons, tuple(warnings), elsewhere.to_dict() if elsewhere else None))
         return out
 
-    # -- persistence ----------------------------------------------------------------------
-    def save(self, out_dir, card_extra: dict | None = None) -> dict:
-        """Write the model directory (see ``persistence``); returns the card."""
-        from .persistence import save_model
-
-        self.card_ = None  # never nest an old card inside the new file
-        self.card_ = save_model(self, out_dir, card_extra)
-        return self.card_
-
+    # -- artifact (persistence.save / load / load_served) ----------------------------------
     @classmethod
-    def load(cls, model_dir) -> "RoutingModel":
-        """Load a verified model directory; raises ``ModelLoadError`` with the reason."""
-        from .persistence import load_model
+    def restore(cls, state: dict, **params) -> "RoutingModel":
+        """A fitted model from its served learned state (``served_form``): exactly the served fields of
+        ``learned.MODEL_STATE``; the registry is the classifier's, derived fields are rebuilt."""
+        expected = field_names(MODEL_STATE, SERVED_KINDS)
+        if set(state) != expected:
+            raise ValueError(f"learned state {sorted(set(state) ^ expected)} missing or unknown")
+        model = cls(registry=state["classifier_"].registry, **params)
+        model.__dict__.update(state)
+        model._derive()
+        return model
 
-        return load_model(model_dir)[0]
-
-    @classmethod
-    def load_served(cls, model_dir) -> "RoutingModel":
-        """Load a verified model directory's served form (``served_form``): it suggests exactly
-        as ``load`` does, without scikit-learn or pickle, and cannot be trained further."""
-        from .persistence import load_served
-
-        return load_served(model_dir, cls)[0]
+    def _derive(self) -> None:
+        """The ``DERIVED`` fields of ``MODEL_STATE``."""
+        self.classes_ = self.classifier_.classes_
 
     @property
     def version(self) -> str:

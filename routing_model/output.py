@@ -1,7 +1,7 @@
 """Suggestion columns added to an output table, shared by `classify` and the batch engine."""
 from __future__ import annotations
 
-from .model import Suggestion
+from .suggestion import Suggestion
 
 # A spreadsheet executes a cell that starts with one of these; prefix it with a quote.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

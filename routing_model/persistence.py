@@ -1,7 +1,10 @@
-"""Saving and loading a model directory: ``model.skops`` + ``card.json``.
+"""Saving and loading a model directory: ``save``, ``load`` and ``load_served`` (as skops' ``dump`` and
+``load``: functions beside the artifact, which imports the model, never the other way round). The directory
+holds ``model.skops``, ``served.npz`` (``served_form``) and ``card.json``.
 
 A pickled model is code. We store it with skops, whose loader only builds the types it is
-told to trust, and we name those types here, explicitly: a file asking for anything else is
+told to trust, and we name those types explicitly (``TRUSTED_TYPES``: the model, the registry, and
+what each learned field brings, declared in ``learned``): a file asking for anything else is
 refused as foreign. Before that, ``load`` checks the card's sha256 of the model file (a
 changed or truncated file is refused) and the library versions it was saved with.
 
@@ -22,15 +25,12 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from typing import TYPE_CHECKING
-
 from .errors import DisposisiError
+from .learned import CARD, MODEL_STATE, PREDICTOR_STATE, skops_types
+from .model import RoutingModel
 from .served_form import SERVED_FILE, read_served, write_served
 
-if TYPE_CHECKING:  # model.py imports this module to save/load; naming the class here keeps the graph acyclic
-    from .model import RoutingModel
-
-MODEL_CLASS = "routing_model.model.RoutingModel"
+MODEL_CLASS = f"{RoutingModel.__module__}.{RoutingModel.__qualname__}"
 
 FORMAT = "disposisi-model/1"
 # Bump when the saved classes gain or lose learned attributes: an older file would load and
@@ -40,41 +40,22 @@ MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
 CARD_DIGEST_FILE = "card.sha256"
 
-# Every non-builtin type a Disposisi model file may contain beyond what skops trusts by
-# default (numpy, scipy, and scikit-learn's own estimators are trusted by skops itself
-# only when listed; we list the ones our pipeline uses).
+# Every non-builtin type a Disposisi model file may contain beyond what skops trusts by default: the model, its
+# parameters (the registry), and what its learned fields bring (``learned``: skops trusts numpy, scipy and
+# scikit-learn's own estimators only when listed).
 TRUSTED_TYPES = frozenset(
     {
         MODEL_CLASS,
-        "routing_model.classifier.AgencyClassifier",
-        "routing_model.predictor.MentionIndex",
-        "routing_model.features.PlaceMentionFeatures",
-        "routing_model.predictor.clean_all",
-        "routing_model.preprocess.ComplaintPreprocessor",
-        "routing_model.places.PlaceIndex",
         "routing_model.registry.Registry",
         "routing_model.registry.Agency",
-        "sklearn.feature_extraction.text.TfidfVectorizer",
-        "sklearn.feature_extraction.text.TfidfTransformer",
-        "sklearn.linear_model._stochastic_gradient.SGDClassifier",
-        "routing_model.features.PrunedTfidf",
         "routing_model.functions.FunctionCatalogue",
         "routing_model.functions.Function",
         "routing_model.regions.Region",
-        "sklearn.pipeline.FeatureUnion",
-        "sklearn.pipeline.Pipeline",
-        "sklearn.preprocessing._function_transformer.FunctionTransformer",
         "builtins.frozenset",
         "builtins.tuple",
         "builtins.set",
-        "numpy.dtype",
-        "numpy.ndarray",
-        "numpy.float64",
-        "numpy.int64",
-        "scipy.sparse._csr.csr_matrix",
-        "scipy.sparse._csr.csr_array",
     }
-)
+) | skops_types(MODEL_STATE, PREDICTOR_STATE)
 VERSIONED = ("scikit-learn", "PySastrawi", "skops", "numpy", "scipy")
 
 
@@ -104,13 +85,14 @@ def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None = None) -> dict:
+def save(model: RoutingModel, out_dir: str | Path, card_extra: dict | None = None) -> dict:
     """Write ``model.skops``, ``served.npz`` (``served_form``) and ``card.json`` into ``out_dir``
-    (created; files replaced atomically)."""
+    (created; files replaced atomically); returns the card, also kept as ``model.card_``."""
     import skops.io as sio  # training side: the service reads the served form without skops
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    model.card_ = None  # never nest an old card inside the new file
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".model-", suffix=".tmp")
     os.close(fd)
     try:
@@ -155,6 +137,7 @@ def save_model(model: RoutingModel, out_dir: str | Path, card_extra: dict | None
     card.update(card_extra or {})
     card = json.loads(json.dumps(card, ensure_ascii=False, default=_jsonable))  # what a reader will see
     write_card(out, card)
+    model.card_ = card
     return card
 
 
@@ -252,7 +235,7 @@ def _check_libraries(card: dict, dists: tuple[str, ...]) -> None:
 
 
 def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
-    """Every check ``load_model`` makes before it builds any object: card, checksums (of the
+    """Every check ``load`` makes before it builds any object: card, checksums (of the
     served form too), schema, library versions, types in the file. Returns the card and the file's non-default types."""
     import skops.io as sio
 
@@ -271,8 +254,8 @@ def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
     return card, sorted(untrusted)
 
 
-def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
-    """Verify and load a model directory; returns the model and its card."""
+def load(model_dir: str | Path) -> RoutingModel:
+    """Verify and load a model directory (``model.skops``, for training further); its card is ``model.card_``."""
     import skops.io as sio
 
     card, trusted = verify_model_dir(model_dir)
@@ -281,23 +264,27 @@ def load_model(model_dir: str | Path) -> tuple[RoutingModel, dict]:
         model = sio.load(model_path, trusted=trusted)
     except Exception as exc:
         raise ModelLoadError(f"{model_path} could not be loaded: {exc}") from exc
-    cls = type(model)
-    if f"{cls.__module__}.{cls.__qualname__}" != MODEL_CLASS:
+    if type(model) is not RoutingModel:
         raise ModelLoadError(f"{model_path} holds a {type(model).__name__}, not a RoutingModel")
     model.card_ = card
-    return model, card
+    return model
 
 
-def load_served(model_dir: str | Path, model_class: type[RoutingModel]) -> tuple[RoutingModel, dict]:
-    """Verify and load the served form of a model directory (``served_form``: arrays and JSON,
-    no pickle, no scikit-learn) as a ``model_class``; returns the model and its card."""
+def load_served(model_dir: str | Path) -> RoutingModel:
+    """Verify and load the served form of a model directory (``served_form``: arrays and JSON, no pickle, no
+    scikit-learn): it suggests exactly as ``load``'s model, and cannot be trained further. The fields the card
+    keeps (``learned.CARD``) come from the card."""
     model_dir = Path(model_dir)
     card = read_card(model_dir)
     path = _verified_file(model_dir, card, SERVED_FILE, "served_sha256")
     _check_libraries(card, ("PySastrawi",))
     try:
-        model = read_served(path, model_class)
+        model = read_served(path)
     except Exception as exc:  # numpy and json raise many types for a foreign file
         raise ModelLoadError(f"{path} could not be loaded: {exc}") from exc
-    model.card_ = card
-    return model, card
+    for f in MODEL_STATE:
+        if f.kind == CARD:
+            value = card if f.name == "card_" else card.get(f.served_key)
+            if value is not None:  # base_ only for an adapted model
+                setattr(model, f.name, value)
+    return model

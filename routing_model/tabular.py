@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from .errors import DisposisiError
+from .name_keys import name_key
 
 if TYPE_CHECKING:  # imported where a frame is built: `disposisi registry` reads text files without pandas
     import pandas as pd
@@ -130,10 +131,6 @@ class Source:
 
 
 # -- column lookup ------------------------------------------------------------------------------
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", str(name).strip().lower())
-
-
 def find_column(columns: list[str], wanted: str) -> str | None:
     """``wanted`` as present in ``columns``: exact, its LAPOR! name or Disposisi name, or equal
     ignoring case, spaces and underscores; None if absent."""
@@ -144,10 +141,10 @@ def find_column(columns: list[str], wanted: str) -> str | None:
             return alias
     by_norm = {}
     for c in columns:
-        by_norm.setdefault(_norm(c), c)
+        by_norm.setdefault(name_key(c, keep="punctuation"), c)
     for name in (wanted, LAPOR_COLUMNS.get(wanted), _FROM_DISPOSISI.get(wanted)):
-        if name is not None and _norm(name) in by_norm:
-            return by_norm[_norm(name)]
+        if name is not None and name_key(name, keep="punctuation") in by_norm:
+            return by_norm[name_key(name, keep="punctuation")]
     return None
 
 
@@ -159,7 +156,7 @@ def _pick(columns: list[str], wanted: str | None, candidates: list[str], role: s
         return found
     by_norm = {}
     for c in columns:
-        by_norm.setdefault(_norm(c), c)
+        by_norm.setdefault(name_key(c, keep="punctuation"), c)
     for cand in candidates:
         if cand in by_norm:
             return by_norm[cand]

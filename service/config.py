@@ -11,7 +11,7 @@ import re
 from flask import Config
 
 from routing_model.errors import DisposisiError
-from routing_model.model import MAX_TEXT_CHARS
+from routing_model.validation import MAX_TEXT_CHARS
 
 from .auth import token_hash
 from .clock import Clock

@@ -22,7 +22,7 @@ import gc
 import logging
 from pathlib import Path
 
-from routing_model import ModelLoadError, RoutingModel
+from routing_model import ModelLoadError, RoutingModel, persistence
 from routing_model.model_store import ModelStoreError, current_model_dir
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class PreloadedModel:
     def __init__(self, cfg: dict) -> None:
         self.models_dir = cfg.get("MODELS_DIR")
         self.model_dir = serving_dir(cfg)
-        self.model = RoutingModel.load_served(self.model_dir)
+        self.model = persistence.load_served(self.model_dir)
         import_app_modules()
         warm_up(self.model)
 
@@ -81,7 +81,7 @@ class PreloadedModel:
             target = current_model_dir(self.models_dir)
             if target == self.model_dir:
                 return False
-            model = RoutingModel.load_served(target)
+            model = persistence.load_served(target)
         except (ModelStoreError, ModelLoadError) as exc:
             log.error("master keeps model %s for new workers: %s", self.model.version, exc)
             return False

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from routing_model import ModelLoadError, RoutingModel
+from routing_model import ModelLoadError, RoutingModel, persistence
 from routing_model.live_guard import WINDOW_DAYS, withdrawn_agencies
 from routing_model.model_store import ModelStoreError, current_model_dir
 
@@ -43,9 +43,9 @@ class ModelHolder:
             self.check_reload()  # a worker forked after a promotion must not serve the master's older model
         elif self.models_dir is not None:
             target = current_model_dir(self.models_dir)
-            self.model, self.model_dir = RoutingModel.load_served(target), target
+            self.model, self.model_dir = persistence.load_served(target), target
         else:
-            self.model, self.model_dir = RoutingModel.load_served(model_dir), Path(model_dir).resolve()
+            self.model, self.model_dir = persistence.load_served(model_dir), Path(model_dir).resolve()
         log.info("serving model %s from %s", self.model.version, self.model_dir)
 
     # -- hot reload ---------------------------------------------------------------------
@@ -61,7 +61,7 @@ class ModelHolder:
         if target == self.model_dir or target == self._failed_target:
             return False
         try:
-            model = RoutingModel.load_served(target)
+            model = persistence.load_served(target)
         except ModelLoadError as exc:
             # keep serving the old model; try again only when the pointer moves
             self._failed_target = target

@@ -59,6 +59,6 @@ def demo_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_model(demo_model_dir):
-    from routing_model import RoutingModel
+    from routing_model import persistence
 
-    return RoutingModel.load(demo_model_dir)
+    return persistence.load(demo_model_dir)

@@ -10,7 +10,7 @@ import time
 
 from routing_model import Registry, RoutingModel
 from routing_model.errors import DisposisiError
-from routing_model.persistence import load_model
+from routing_model.persistence import load, save
 
 from .labeled_data import LabeledData
 from .train import DEFAULT_CLASSIFIER_PARAMS, dates_of, load_labeled, training_card
@@ -34,7 +34,8 @@ def adapt_model(base: RoutingModel, registry: Registry, data: LabeledData | None
 
 def adapt_and_save(base_dir, registry_path, out_dir, data_path=None, text_column="text", label_column="agency", date_column="date", progress=None) -> dict:
     """The `disposisi adapt` job; returns the saved model card."""
-    base, base_card = load_model(base_dir)
+    base = load(base_dir)
+    base_card = base.card_
     registry = Registry.load(registry_path)
     data = load_labeled(data_path, registry, text_column, label_column, date_column) if data_path else None
     started = time.perf_counter()
@@ -47,4 +48,4 @@ def adapt_and_save(base_dir, registry_path, out_dir, data_path=None, text_column
         "evaluation": {"held_out": model.calibration_},
     }
     extra["base_model"] = {"version": base_card.get("version"), "region": base_card.get("region"), "path": str(base_dir)}
-    return model.save(out_dir, extra)
+    return save(model, out_dir, extra)

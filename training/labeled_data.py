@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from routing_model.input_checks import has_visible_text
-from routing_model.model import MAX_TEXT_CHARS, MIN_ROUTABLE_WORDS, routable_words
+from routing_model.validation import MAX_TEXT_CHARS, MIN_ROUTABLE_WORDS, has_visible_text, routable_words
 from routing_model.registry import Registry
 from routing_model.tabular import normalise_date, source_rows
 from routing_model.text import clean

@@ -11,7 +11,7 @@ from backlog_helpers import LAPOR_XLSX, read_csv_rows, run_cli
 
 from backlog import Options, run_backlog
 from routing_model.tabular import open_source
-from routing_model.model import MAX_TEXT_CHARS
+from routing_model.validation import MAX_TEXT_CHARS
 from routing_model.tabular import TableError
 
 GOOD = "Jalan di Desa Jelekong rusak parah, banyak lubang. Mohon segera diperbaiki"

@@ -17,14 +17,17 @@ def datasets(tmp_path_factory):
 @pytest.fixture(scope="session")
 def base_model_dir(datasets, tmp_path_factory):
     """A model trained on base.csv whose card records its training data, like `disposisi train` writes."""
-    from routing_model import Registry, RoutingModel
+    from routing_model import Registry, RoutingModel, persistence
     from training.train import DEFAULT_CLASSIFIER_PARAMS, file_sha256, load_labeled
 
     registry = Registry.load()
     data = load_labeled(datasets["base"], registry)
     model = RoutingModel(registry, DEFAULT_CLASSIFIER_PARAMS).fit(data.texts, data.labels, data.frame["date"].tolist())
     out = tmp_path_factory.mktemp("learning_models") / "base"
-    model.save(out, {"training_data": {"path": str(datasets["base"]), "file_sha256": file_sha256(datasets["base"]), "rows": len(data.frame), "report": data.report()}})
+    path = datasets["base"]
+    training_data = {"path": str(path), "file_sha256": file_sha256(path), "rows": len(data.frame),
+                     "report": data.report()}
+    persistence.save(model, out, {"training_data": training_data})
     return out
 
 

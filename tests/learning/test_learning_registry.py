@@ -8,7 +8,7 @@ import pytest
 from learning_helpers import CIWIDEY, DISHUB, DISHUB_NEW, REGISTRY_CSV, demo, run_cli
 
 from learning.retrain import retrain
-from routing_model import Registry, RoutingModel
+from routing_model import Registry, persistence
 from routing_model.persistence import read_card
 from training.labeled_data import prepare_labeled
 
@@ -63,7 +63,7 @@ def test_retraining_after_rename_and_retirement(tmp_path, base_model_dir, datase
     reg_path = renamed_registry(tmp_path / "registry.csv")
     out = tmp_path / "renamed"
     card = retrain(base_model_dir, out, [datasets["new"]], None, registry_path=reg_path, seed=0, log=lambda *_: None)
-    model = RoutingModel.load(out)
+    model = persistence.load(out)
     classes = set(model.classes_)
     assert DISHUB_NEW in classes and DISHUB not in classes and CIWIDEY not in classes
     n_dishub = sum((f := demo())["agency"].eq(DISHUB) & (f["date"] < "2024-01-01"))

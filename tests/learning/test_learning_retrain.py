@@ -10,7 +10,7 @@ import pytest
 from learning_helpers import DINSOS, PERIKANAN, PERIKANAN_QUERY, demo, run_cli, tree_snapshot
 
 from learning.retrain import default_training_data_path, retrain, training_data_path
-from routing_model import RoutingModel
+from routing_model import persistence
 from routing_model.persistence import read_card, write_card
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def test_training_data_inside_the_model_directory_is_refused(tmp_path, base_mode
 
 def test_agency_only_in_new_data_becomes_predictable(retrained, base_model_dir):
     _, out = retrained
-    champion, challenger = RoutingModel.load(base_model_dir), RoutingModel.load(out)
+    champion, challenger = persistence.load(base_model_dir), persistence.load(out)
     assert PERIKANAN not in champion.label_counts_
     assert challenger.label_counts_[PERIKANAN] == 8
     suggestion = challenger.suggest([PERIKANAN_QUERY])[0]
@@ -81,7 +81,7 @@ def test_retrain_is_reproducible(retrained, base_model_dir, datasets, tmp_path):
     assert card["champion_challenger"]["per_row"] == first["champion_challenger"]["per_row"]
     assert card["training_data"]["rows_sha256"] == first["training_data"]["rows_sha256"]
     texts = demo()["text"].tolist()[::4]
-    a, b = RoutingModel.load(out), RoutingModel.load(again)
+    a, b = persistence.load(out), persistence.load(again)
     assert list(a.classes_) == list(b.classes_)
     np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))
     assert a.review_threshold_ == b.review_threshold_

@@ -25,11 +25,11 @@ def lapor_xlsx_training(shared_data, tmp_path_factory):
 @pytest.fixture(scope="session")
 def lapor_model(lapor_xlsx_training):
     """The RoutingModel trained on the real LAPOR! data (loaded back from disk)."""
-    from routing_model import RoutingModel
+    from routing_model import persistence
 
     proc, out = lapor_xlsx_training
     assert proc.returncode == 0, f"training on the LAPOR export failed:\n{proc.stdout}\n{proc.stderr}"
-    return RoutingModel.load(out)
+    return persistence.load(out)
 
 
 @pytest.fixture()

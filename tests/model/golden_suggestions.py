@@ -59,9 +59,9 @@ def libraries() -> dict[str, str]:
 
 def main(model_dir: str) -> None:
     sys.path.insert(0, str(HERE.parents[1]))
-    from routing_model import RoutingModel
+    from routing_model import persistence
 
-    model = RoutingModel.load_served(model_dir)
+    model = persistence.load_served(model_dir)
     GOLDEN.parent.mkdir(exist_ok=True)
     GOLDEN.write_text(json.dumps({"block": BLOCK, "libraries": libraries(), "digests": digests(model)}, indent=1) + "\n",
                       encoding="utf-8")

@@ -27,15 +27,11 @@ def run_cli(*args, timeout: float = 900) -> subprocess.CompletedProcess:
 
 
 def vocabularies(routing_model) -> dict[str, dict]:
-    from routing_model.features import fitted_tfidf
+    """The word and char TF-IDF vocabularies of a fitted RoutingModel or AgencyClassifier (its plain views)."""
+    from routing_model.predictor import TextView
 
-    """The word and char TfidfVectorizer vocabularies of a fitted RoutingModel or AgencyClassifier."""
     clf = getattr(routing_model, "classifier_", routing_model)
-    parts = dict(clf.features_.transformer_list)
-    out = {"words": fitted_tfidf(parts["words"]).vocabulary_}
-    if "chars" in parts:
-        out["chars"] = fitted_tfidf(parts["chars"]).vocabulary_
-    return out
+    return {view.name: view.terms.vocabulary_ for view in clf.views_ if isinstance(view, TextView)}
 
 
 def sha256(path: Path) -> str:

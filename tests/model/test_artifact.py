@@ -15,7 +15,7 @@ from model_helpers import DEMO_CSV, sha256
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from routing_model import ModelLoadError, RoutingModel
+from routing_model import ModelLoadError, RoutingModel, persistence
 from routing_model.persistence import write_card
 
 
@@ -90,8 +90,8 @@ def small_model(registry):
 @pytest.mark.slow
 def test_loaded_model_predicts_identically(small_model, tmp_path):
     texts = ["jalan rusak berlubang di Desa Jelekong", "e-KTP saya belum jadi", "sampah numpuk gak diangkut", "xx yy"]
-    card = small_model.save(tmp_path / "m")
-    loaded = RoutingModel.load(tmp_path / "m")
+    card = persistence.save(small_model, tmp_path / "m")
+    loaded = persistence.load(tmp_path / "m")
     assert loaded is not small_model
     np.testing.assert_array_equal(loaded.predict_proba(texts), small_model.predict_proba(texts))
     assert list(loaded.classes_) == list(small_model.classes_)
@@ -104,10 +104,10 @@ def test_loaded_model_predicts_identically(small_model, tmp_path):
 
 @pytest.mark.slow
 def test_save_twice_gives_distinct_versions(small_model, tmp_path):
-    a = small_model.save(tmp_path / "a")
-    b = small_model.save(tmp_path / "b")
+    a = persistence.save(small_model, tmp_path / "a")
+    b = persistence.save(small_model, tmp_path / "b")
     assert a["version"] != b["version"]
-    assert RoutingModel.load(tmp_path / "a").version == a["version"]
+    assert persistence.load(tmp_path / "a").version == a["version"]
 
 
 # --------------------------------------------------------------------------------------
@@ -120,14 +120,14 @@ def test_refuses_changed_byte(model_copy):
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
     with pytest.raises(ModelLoadError, match="does not match its card"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_truncated_file(model_copy):
     path = model_copy / "model.skops"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(ModelLoadError, match="changed or truncated"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_truncated_file_even_with_matching_sha(model_copy):
@@ -137,31 +137,31 @@ def test_refuses_truncated_file_even_with_matching_sha(model_copy):
     card["model_sha256"] = sha256(path)
     _write_card(model_copy, card)
     with pytest.raises(ModelLoadError, match="not a readable skops file|could not be loaded"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_missing_model_file(model_copy):
     (model_copy / "model.skops").unlink()
     with pytest.raises(ModelLoadError, match="missing"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_missing_card(model_copy):
     (model_copy / "card.json").unlink()
     with pytest.raises(ModelLoadError, match="card.json is missing"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_card_that_is_not_json(model_copy):
     (model_copy / "card.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelLoadError, match="not valid JSON"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_card_of_another_format(model_copy):
     _write_card(model_copy, {"hello": "world"})
     with pytest.raises(ModelLoadError, match="disposisi-model/1"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def _replace_model_file(model_dir, write) -> None:
@@ -176,14 +176,14 @@ def _replace_model_file(model_dir, write) -> None:
 def test_refuses_foreign_skops_dict(model_copy):
     _replace_model_file(model_copy, lambda p: sio.dump({"a": 1}, p))
     with pytest.raises(ModelLoadError, match="not a RoutingModel"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_foreign_sklearn_estimator(model_copy):
     est = LogisticRegression().fit([[0.0], [1.0], [0.2], [0.9]], [0, 1, 0, 1])
     _replace_model_file(model_copy, lambda p: sio.dump(est, p))
     with pytest.raises(ModelLoadError, match="not a RoutingModel|does not trust"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 class ForeignThing:
@@ -194,14 +194,14 @@ class ForeignThing:
 def test_refuses_skops_file_with_untrusted_types(model_copy):
     _replace_model_file(model_copy, lambda p: sio.dump({"x": ForeignThing()}, p))
     with pytest.raises(ModelLoadError, match="does not trust.*ForeignThing"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_other_sklearn_estimator_trusted_by_skops(model_copy):
     est = LinearSVC().fit([[0.0], [1.0], [0.2], [0.9]], [0, 1, 0, 1])
     _replace_model_file(model_copy, lambda p: sio.dump(est, p))
     with pytest.raises(ModelLoadError, match="not a RoutingModel|does not trust"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 class _Payload:
@@ -227,7 +227,7 @@ def test_refuses_pickle_without_running_it(model_copy, tmp_path, dumper):
     else:
         _replace_model_file(model_copy, lambda p: joblib.dump(_Payload(marker), p))
     with pytest.raises(ModelLoadError) as info:
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
     assert "model.skops" in str(info.value)
     assert not marker.exists(), "load executed the pickle"
 
@@ -237,7 +237,7 @@ def test_refuses_other_scikit_learn_version(model_copy):
     card["libraries"]["scikit-learn"] = "0.24.2"
     _write_card(model_copy, card)
     with pytest.raises(ModelLoadError, match="scikit-learn 0.24.2"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_other_sastrawi_version(model_copy):
@@ -245,7 +245,7 @@ def test_refuses_other_sastrawi_version(model_copy):
     card["libraries"]["PySastrawi"] = "2.0.0"
     _write_card(model_copy, card)
     with pytest.raises(ModelLoadError, match="PySastrawi"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_refuses_card_without_library_versions(model_copy):
@@ -253,10 +253,10 @@ def test_refuses_card_without_library_versions(model_copy):
     del card["libraries"]
     _write_card(model_copy, card)
     with pytest.raises(ModelLoadError, match="scikit-learn"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_untouched_copy_still_loads(model_copy, demo_model):
-    loaded = RoutingModel.load(model_copy)
+    loaded = persistence.load(model_copy)
     texts = ["Lampu PJU di jln raya Soreang mati sudah seminggu"]
     np.testing.assert_array_equal(loaded.predict_proba(texts), demo_model.predict_proba(texts))

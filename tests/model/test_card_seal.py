@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from routing_model import ModelLoadError, RoutingModel
+from routing_model import ModelLoadError, persistence
 from routing_model.persistence import CARD_DIGEST_FILE, card_digest, read_card, verify_model_dir, write_card
 
 DISPOSISI = Path(sys.executable).parent / "disposisi"
@@ -44,7 +44,7 @@ def test_saved_model_has_a_seal_matching_its_card(demo_model_dir):
 def test_hand_edited_card_is_refused_with_one_line(model_copy, change):
     _edit(model_copy, change)
     with pytest.raises(ModelLoadError, match="card.json was changed after the model was saved") as info:
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
     assert "\n" not in str(info.value)
     with pytest.raises(ModelLoadError, match="changed after"):
         verify_model_dir(model_copy)  # what `disposisi serve` checks before starting workers
@@ -54,24 +54,24 @@ def test_reformatted_card_still_loads(model_copy):
     path = model_copy / "card.json"
     card = json.loads(path.read_text(encoding="utf-8"))
     path.write_text(json.dumps(dict(reversed(list(card.items()))), ensure_ascii=True), encoding="utf-8")  # same content
-    assert RoutingModel.load(model_copy).card_["version"] == card["version"]
+    assert persistence.load(model_copy).card_["version"] == card["version"]
 
 
 def test_missing_or_damaged_seal_is_refused(model_copy):
     seal = model_copy / CARD_DIGEST_FILE
     seal.write_text("0" * 64 + "\n")
     with pytest.raises(ModelLoadError, match="changed after"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
     seal.unlink()
     with pytest.raises(ModelLoadError, match="card.sha256 is missing"):
-        RoutingModel.load(model_copy)
+        persistence.load(model_copy)
 
 
 def test_resealed_card_is_the_one_way_to_change_it(model_copy):
     card = read_card(model_copy)
     card["note"] = "reviewed by the data team"
     write_card(model_copy, card)
-    assert RoutingModel.load(model_copy).card_["note"] == "reviewed by the data team"
+    assert persistence.load(model_copy).card_["note"] == "reviewed by the data team"
 
 
 def test_cli_refuses_an_edited_card_in_one_line(model_copy):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from model_helpers import DEMO_CSV, DISPOSISI, run_cli
 
-from routing_model import RoutingModel
+from routing_model import persistence
 
 
 def test_console_script_is_installed():
@@ -32,7 +32,7 @@ def test_train_on_lapor_xlsx_export_as_is(lapor_xlsx_training, lapor_frame):
     assert report["unknown_labels"] == {}
     assert card["training_data"]["rows"] == report["rows_used"] > 400
     assert f"rows read {report['rows_read']}" in proc.stdout
-    assert RoutingModel.load(out).version == card["version"]
+    assert persistence.load(out).version == card["version"]
 
 
 def test_train_on_csv_without_label_column(tmp_path):

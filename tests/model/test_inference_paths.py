@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from model_helpers import KAI_CSV, LAPOR_CSV
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing_model.features import view_transform
+from routing_model.classifier import AgencyClassifier
+from routing_model.features import count_texts, feature_rows, plain_views, read_texts
 from routing_model.normaliser import normalised_tokens
-from routing_model.predictor import MentionIndex
+from routing_model.predictor import MentionIndex, TextView, build_place_index
 from routing_model.stemming import stem_all
 from routing_model.text import MASK_TOKENS
 from routing_model.tokens import cleaned_tokens
@@ -38,19 +39,24 @@ def _views(model):
     return dict(model.classifier_.features_.transformer_list)
 
 
-def _assert_same_matrix(fast, slow):
+def _plain(model, name: str):
+    """The plain view ``name`` that prediction reads (built from the fitted union)."""
+    return next(v for v in model.classifier_.views_ if getattr(v, "name", None) == name)
+
+
+def _assert_same_matrix(fast, slow, atol: float = 1e-12):
     fast, slow = fast.tocsr(), slow.tocsr()
     fast.sort_indices()
     slow.sort_indices()
     assert fast.shape == slow.shape
     assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
-    assert np.allclose(fast.data, slow.data, rtol=0, atol=1e-12)
+    assert np.allclose(fast.data, slow.data, rtol=0, atol=atol)
 
 
 @pytest.mark.parametrize("view", ["words", "chars"])
 def test_fast_tfidf_equals_sklearn_transform_on_shared_texts(demo_model, shared_texts, view):
-    pipeline = _views(demo_model)[view]
-    _assert_same_matrix(view_transform(pipeline, shared_texts), pipeline.transform(shared_texts))
+    plain, sklearn = _plain(demo_model, view), _views(demo_model)[view]
+    _assert_same_matrix(plain.transform(shared_texts), sklearn.transform(shared_texts))
 
 
 def test_fast_tfidf_handles_empty_and_unseen_documents(demo_model):
@@ -180,7 +186,7 @@ def test_classifier_cache_is_not_saved(demo_model):
     state = clf.__getstate__()
     assert "_mandate_lookup" not in state and "mandate_matrix_" in state
     copy = pickle.loads(pickle.dumps(clf))
-    words = view_transform(dict(clf.features_.transformer_list)["words"], ["lampu jalan mati", "ktp belum jadi"])
+    words = _plain(demo_model, "words").transform(["lampu jalan mati", "ktp belum jadi"])
     assert np.allclose(copy.mandate_similarity(words), clf.mandate_similarity(words))
 
 
@@ -192,3 +198,23 @@ def test_word_feature_memo_follows_a_refit():
     second = ["ktp belum jadi", "antrean disdukcapil panjang", "jalan"]
     tfidf.fit(second)  # same object, new vocabulary: the memo must not answer with old indices
     _assert_same_matrix(weigh_counts(term_counts(tfidf, second + first), tfidf), tfidf.transform(second + first))
+
+
+def _predicted_rows(views, place_index, texts) -> sp.csr_matrix:
+    """Feature rows as prediction computes them, text by text from the plain views."""
+    return sp.hstack([v.transform(texts) if isinstance(v, TextView) else v.columns([place_index.find(t) for t in texts])
+                      for v in views], format="csr")
+
+
+def test_fit_adapt_and_predict_compute_the_same_features(registry, shared_texts):
+    """One feature path: the rows a fit learns from (``read_texts`` + ``feature_rows``) and those ``adapt_from``
+    learns from (``count_texts`` + ``feature_rows``) are the rows prediction computes (float32 vs float64)."""
+    texts = shared_texts[:400]
+    clf = AgencyClassifier(registry)
+    features = clf._build_features(0, build_place_index(registry))
+    fitted = feature_rows(features, read_texts(features, texts, 0), fit=True)
+    views = plain_views(features)
+    predicted = _predicted_rows(views, build_place_index(registry), texts)
+    _assert_same_matrix(fitted, predicted, atol=1e-6)
+    adapted = feature_rows(features, count_texts(views, build_place_index(registry), texts, 0), fit=False)
+    _assert_same_matrix(adapted, predicted, atol=1e-6)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from model_helpers import KAI_CSV, LAPOR_CSV
-from routing_model.model import not_indonesian
+from routing_model.language import not_indonesian
 
 ENGLISH = [
     "The road near my house is broken, please fix it as soon as possible",

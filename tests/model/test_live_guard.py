@@ -55,7 +55,7 @@ def test_needs_review_and_suggest_follow_the_guard(demo_model):
 
 
 def test_held_out_blocks_are_rolling_and_out_of_time():
-    from routing_model.model import latest_blocks
+    from routing_model.holdout import latest_blocks
 
     dates = [f"2022-{m:02d}-{d:02d}" for m in range(1, 11) for d in range(1, 11)]  # 100 rows, shuffled below
     order = np.random.default_rng(0).permutation(100)

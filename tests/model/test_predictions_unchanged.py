@@ -11,7 +11,7 @@ import json
 import pytest
 from golden_suggestions import GOLDEN, digests, libraries
 
-from routing_model import RoutingModel
+from routing_model import persistence
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ def test_shared_texts_get_the_same_suggestions_as_before(lapor_xlsx_training):
     proc, out = lapor_xlsx_training
     assert proc.returncode == 0, proc.stderr
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    now = digests(RoutingModel.load_served(out))
+    now = digests(persistence.load_served(out))
     changed = {name: [f"texts {i * golden['block']}..{(i + 1) * golden['block'] - 1}"
                       for i, (a, b) in enumerate(zip(golden["digests"][name], blocks)) if a != b]
                for name, blocks in now.items()}

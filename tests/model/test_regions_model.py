@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from routing_model import Registry, RoutingModel
+from routing_model import Registry, RoutingModel, persistence
 from routing_model.elsewhere import outside_region
 from routing_model.places import PlaceIndex
 from routing_model.regions import all_regions, find_region
@@ -76,7 +76,7 @@ def test_adapt_cli_writes_a_verified_model_that_suggest_uses(demo_model_dir, tmp
     assert card["region"] == {"province": "Sulawesi Selatan", "name": "Kabupaten Luwu Timur"}
     assert card["base_model"]["region"]["name"] == "Kabupaten Bandung"
     assert card["small_data"] is True
-    model = RoutingModel.load(out)
+    model = persistence.load(out)
     assert model.suggest(["jalan di desa mahalona rusak parah"])[0].agencies
     proc = run_cli("suggest", "--model", out, "--json", "Banjir di Kelurahan Baqa Samarinda Seberang")
     assert proc.returncode == 0, proc.stderr
@@ -201,7 +201,7 @@ def test_the_saved_files_hold_nothing_one_complaint_wrote(registry, tmp_path):
     demo = pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
     texts = demo["text"].tolist()
     texts[0] += " pelapor zulkarnaen wirabhumi no rumah 77321"
-    RoutingModel(registry).fit(texts, demo["agency"].tolist(), demo["date"].tolist()).save(tmp_path / "m")
+    persistence.save(RoutingModel(registry).fit(texts, demo["agency"].tolist(), demo["date"].tolist()), tmp_path / "m")
     for name in ("model.skops", "served.npz"):
         with zipfile.ZipFile(tmp_path / "m" / name) as archive:
             assert len(archive.namelist()) > 5

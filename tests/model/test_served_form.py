@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from model_helpers import LAPOR_CSV, sha256
 
-from routing_model import ModelLoadError, RoutingModel
+from routing_model import ModelLoadError, persistence
 from routing_model.persistence import write_card
 from routing_model.served_form import SERVED_FILE
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_served_form_suggests_exactly_as_the_trained_model_on_the_shared_data(lapor_xlsx_training):
     proc, out = lapor_xlsx_training
     assert proc.returncode == 0, proc.stderr
-    full, served = RoutingModel.load(out), RoutingModel.load_served(out)
+    full, served = persistence.load(out), persistence.load_served(out)
     assert type(served.classifier_).__name__ == "AgencyPredictor"  # not the scikit-learn estimator
     texts = [t for t in pd.read_csv(LAPOR_CSV, dtype=str, keep_default_na=False)["text"] if len(t.split()) >= 3]
     assert len(texts) > 500
@@ -39,8 +39,8 @@ def test_served_form_suggests_exactly_as_the_trained_model_on_the_shared_data(la
 def test_loading_the_served_form_imports_neither_scikit_learn_nor_skops(demo_model_dir):
     code = (
         "import sys\n"
-        "from routing_model import RoutingModel\n"
-        f"m = RoutingModel.load_served({str(demo_model_dir)!r})\n"
+        "from routing_model import persistence\n"
+        f"m = persistence.load_served({str(demo_model_dir)!r})\n"
         "m.suggest(['jalan rusak parah di desa jelekong kecamatan baleendah'])\n"
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'skops', 'pandas'}))\n"
     )
@@ -55,15 +55,15 @@ def test_a_changed_served_file_is_refused(model_copy):
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
     with pytest.raises(ModelLoadError, match="served.npz does not match its card"):
-        RoutingModel.load_served(model_copy)
+        persistence.load_served(model_copy)
     with pytest.raises(ModelLoadError, match="served.npz does not match its card"):
-        RoutingModel.load(model_copy)  # the full load verifies what the service would load too
+        persistence.load(model_copy)  # the full load verifies what the service would load too
 
 
 def test_a_missing_served_file_says_to_retrain(model_copy):
     (model_copy / SERVED_FILE).unlink()
     with pytest.raises(ModelLoadError, match=r"served.npz is missing; retrain"):
-        RoutingModel.load_served(model_copy)
+        persistence.load_served(model_copy)
 
 
 class _Planted:
@@ -85,5 +85,5 @@ def test_a_served_file_holding_a_pickle_runs_no_code_even_when_sealed(model_copy
     card["served_sha256"] = sha256(path)
     write_card(model_copy, card)
     with pytest.raises(ModelLoadError, match="could not be loaded"):
-        RoutingModel.load_served(model_copy)
+        persistence.load_served(model_copy)
     assert not Path(_Planted.marker).exists()

@@ -14,22 +14,22 @@ from routing_model.model_store import point
 
 def test_a_worker_forked_after_a_promotion_serves_the_promoted_model_at_once(demo_model_dir, tmp_path):
     """The master's model is only a start: a worker born after `promote` must not serve the older one."""
-    from routing_model import RoutingModel
+    from routing_model import persistence
     from service.state import ModelHolder
 
     models, a, b = two_versions(demo_model_dir, tmp_path)
-    preloaded = RoutingModel.load(a)
+    preloaded = persistence.load(a)
     point(models, "current", b)
     holder = ModelHolder(model=preloaded, model_dir=a.resolve(), models_dir=models)
     assert holder.model.version == "version-b" and holder.model_dir == b.resolve()
 
 
 def test_a_worker_keeps_the_preloaded_model_while_current_is_unchanged(demo_model_dir, tmp_path):
-    from routing_model import RoutingModel
+    from routing_model import persistence
     from service.state import ModelHolder
 
     models, a, _ = two_versions(demo_model_dir, tmp_path)
-    preloaded = RoutingModel.load(a)
+    preloaded = persistence.load(a)
     holder = ModelHolder(model=preloaded, model_dir=a.resolve(), models_dir=models)
     assert holder.model is preloaded  # the very object the master loaded: its pages stay shared
 

@@ -26,11 +26,9 @@ from sqlalchemy.exc import IntegrityError
 
 from routing_model.errors import DisposisiError
 
-from .auth import token_hash
+from .auth import ACCOUNT_ROLES, Account, token_hash
 from .db import account_regions, accounts, api_tokens, audit, desk_sessions
 
-ROLES = ("operator", "supervisor", "admin", "viewer")
-DECIDES = frozenset({"operator", "admin"})  # today's two permission levels: these are "admin", the others "viewer"
 NEEDS_REGION = frozenset({"admin", "viewer"})
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD, MAX_PASSWORD = 10, 256
@@ -71,23 +69,6 @@ FAILURES, WINDOW = 5, timedelta(minutes=15)  # 5 failed sign-ins within 15 minut
 
 class AccountError(DisposisiError, ValueError):
     """Input an operator can fix (taken username, weak password, unknown region...); one line."""
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    username: str
-    role: str
-    regions: tuple[str, ...] = ()
-    province: str | None = None
-
-    @property
-    def level(self) -> str:
-        """Today's permission level: "admin" (may decide) or "viewer" (may look)."""
-        return "admin" if self.role in DECIDES else "viewer"
-
-    def as_dict(self) -> dict:
-        return {"username": self.username, "role": self.role, "regions": list(self.regions), "province": self.province}
 
 
 def username_key(text: str | None) -> str:
@@ -189,8 +170,8 @@ class AccountStore:
         username = (username or "").strip().lower()  # not username_key: a longer name is refused, not cut
         if not USERNAME.match(username):
             raise AccountError("username: 2 to 64 characters, letters, digits, '.', '_' or '-'")
-        if role not in ROLES:
-            raise AccountError(f"unknown role '{role}': choose one of {', '.join(ROLES)}")
+        if role not in ACCOUNT_ROLES:
+            raise AccountError(f"unknown role '{role}': choose one of {', '.join(ACCOUNT_ROLES)}")
         if role in NEEDS_REGION and not regions:
             raise AccountError(f"role '{role}' needs at least one --region (the regions it works in)")
         if role not in NEEDS_REGION and regions:

@@ -16,16 +16,14 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flask import current_app, request, session
 
 from .errors import ApiError
 
-if TYPE_CHECKING:
-    from .accounts import Account
-
-ROLES = ("viewer", "admin")
+ROLES = ("viewer", "admin")  # the two permission levels
+ACCOUNT_ROLES = ("operator", "supervisor", "admin", "viewer")
+DECIDES = frozenset({"operator", "admin"})  # accounts of these roles are "admin", the others "viewer"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="disposisi"'}
 
 
@@ -43,6 +41,23 @@ def role_for(digest: str) -> str | None:
         if found:
             return role
     return None
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    role: str
+    regions: tuple[str, ...] = ()
+    province: str | None = None
+
+    @property
+    def level(self) -> str:
+        """Today's permission level: "admin" (may decide) or "viewer" (may look)."""
+        return "admin" if self.role in DECIDES else "viewer"
+
+    def as_dict(self) -> dict:
+        return {"username": self.username, "role": self.role, "regions": list(self.regions), "province": self.province}
 
 
 @dataclass(frozen=True)

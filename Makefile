@@ -26,7 +26,7 @@ demo: install
 	  "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis"
 
 # Retrained when its data, the registry or the model format (SCHEMA in persistence.py) changes.
-$(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv routing_model/resources/registries/kab_bandung.csv routing_model/persistence.py
+$(DEMO_MODEL)/card.json: $(STAMP) data/demo/demo_complaints.csv routing_model/resources/registries/kab_bandung.csv routing_model/artifact/persistence.py
 	$(BIN)/disposisi train --data data/demo/demo_complaints.csv --out $(DEMO_MODEL) --force
 
 # Serve the demo model (trained first if missing) on http://127.0.0.1:8080 under gunicorn (one worker process per core).
@@ -60,9 +60,9 @@ bench: install
 
 # The managers' report on fictional demo feedback, rendered and screenshotted in headless Chromium.
 report-demo: install
-	$(BIN)/python -m learning.demo_feedback --out models/report_demo/feedback.csv
+	$(BIN)/python -m training.learning.demo_feedback --out models/report_demo/feedback.csv
 	$(BIN)/disposisi report --feedback models/report_demo/feedback.csv --out models/report_demo/site
-	$(BIN)/python -m learning.chromium models/report_demo/site/index.html models/report_demo/report.png
+	$(BIN)/python -m service.desk.chromium models/report_demo/site/index.html models/report_demo/report.png
 
 # The admins' desk on the demo model with team-written demo complaints; screenshots into models/desk_demo/.
 desk-demo: $(DEMO_MODEL)/card.json

@@ -8,6 +8,7 @@ If the baseline would take too long it runs for --baseline-seconds and is extrap
 
     python -m bench.bench_backlog --shared ../shared/data --rows 1000000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,13 @@ def make_backlog(shared: Path, rows: int, path: Path, seed: int = 0) -> None:
         w.writerow(["id", "date", "text"])
         for i in range(rows):
             text = rnd.choice(PREFIXES) + rnd.choice(texts) + rnd.choice(SUFFIXES).format(n=rnd.randrange(1, 30))
-            w.writerow([f"BL-{i:07d}", f"20{rnd.randrange(19, 24)}-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d}",
-                        text])
+            w.writerow(
+                [
+                    f"BL-{i:07d}",
+                    f"20{rnd.randrange(19, 24)}-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d}",
+                    text,
+                ]
+            )
 
 
 def _tree_rss(root: int) -> int:
@@ -55,7 +61,7 @@ def _tree_rss(root: int) -> int:
         try:
             with open(f"/proc/{entry}/stat") as fh:
                 stat = fh.read()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry))
@@ -90,7 +96,7 @@ def _baseline(model_dir: str, csv_path: str, max_seconds: float) -> None:
     """The naive way, in this (child) process: whole file in memory, one suggest call per row."""
     import pandas as pd
 
-    from routing_model import persistence
+    from routing_model.artifact import persistence
 
     start = time.monotonic()
     model = persistence.load(model_dir)
@@ -104,8 +110,17 @@ def _baseline(model_dir: str, csv_path: str, max_seconds: float) -> None:
         if time.monotonic() - read > max_seconds:
             break
     end = time.monotonic()
-    print(json.dumps({"rows": len(frame), "done": done, "load_s": loaded - start, "read_s": read - loaded,
-                      "classify_s": end - read}))
+    print(
+        json.dumps(
+            {
+                "rows": len(frame),
+                "done": done,
+                "load_s": loaded - start,
+                "read_s": read - loaded,
+                "classify_s": end - read,
+            }
+        )
+    )
 
 
 def _mib(n: int) -> str:
@@ -117,8 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--shared", default="../shared/data")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--baseline-rows", type=int, default=100_000)
-    ap.add_argument("--baseline-seconds", type=float, default=120.0,
-                    help="stop the naive baseline after this long and extrapolate")
+    ap.add_argument(
+        "--baseline-seconds", type=float, default=120.0, help="stop the naive baseline after this long and extrapolate"
+    )
     ap.add_argument("--model", default=None, help="model dir (default: train one on the demo data)")
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--chunk-size", type=int, default=None)
@@ -149,8 +165,17 @@ def main(argv: list[str] | None = None) -> None:
     print(f"generated {args.rows:,} rows ({backlog.stat().st_size / 2**20:,.0f} MiB) in {time.monotonic() - t:.0f} s")
 
     disposisi = str(Path(sys.executable).parent / "disposisi")
-    cmd = [disposisi, "classify", "--model", model_dir, "--input", str(backlog), "--output", str(work / "out.csv"),
-           "--quiet"]
+    cmd = [
+        disposisi,
+        "classify",
+        "--model",
+        model_dir,
+        "--input",
+        str(backlog),
+        "--output",
+        str(work / "out.csv"),
+        "--quiet",
+    ]
     if args.jobs:
         cmd += ["--jobs", str(args.jobs)]
     if args.chunk_size:
@@ -160,16 +185,19 @@ def main(argv: list[str] | None = None) -> None:
         print(run["stderr"])
         raise SystemExit(f"classify failed with exit code {run['rc']}")
     rate = args.rows / run["seconds"]
-    print(f"backlog classify : {args.rows:,} rows in {run['seconds']:,.1f} s = {rate:,.0f} rows/s, "
-          f"peak RSS (process tree) {_mib(run['peak_rss'])}  [targets: >= 5,000 rows/s, < 1,024 MiB]")
+    print(
+        f"backlog classify : {args.rows:,} rows in {run['seconds']:,.1f} s = {rate:,.0f} rows/s, "
+        f"peak RSS (process tree) {_mib(run['peak_rss'])}  [targets: >= 5,000 rows/s, < 1,024 MiB]"
+    )
 
     n = min(args.baseline_rows, args.rows)
     sliced = work / "slice.csv"
     with open(backlog, encoding="utf-8", newline="") as src, open(sliced, "w", encoding="utf-8", newline="") as dst:
         for _, line in zip(range(n + 1), src):
             dst.write(line)
-    base = measure([sys.executable, "-m", "bench.bench_backlog", "--_baseline", model_dir, str(sliced),
-                    str(args.baseline_seconds)])
+    base = measure(
+        [sys.executable, "-m", "bench.bench_backlog", "--_baseline", model_dir, str(sliced), str(args.baseline_seconds)]
+    )
     if base["rc"] != 0:
         print(base["stderr"])
         raise SystemExit("baseline failed")
@@ -177,9 +205,15 @@ def main(argv: list[str] | None = None) -> None:
     per_row = b["classify_s"] / max(b["done"], 1)
     base_total = b["load_s"] + b["read_s"] + per_row * b["rows"]
     base_rate = b["rows"] / base_total
-    note = "" if b["done"] == b["rows"] else f" (extrapolated from {b['done']:,} rows classified in {b['classify_s']:.0f} s)"
-    print(f"naive baseline   : {b['rows']:,} rows in {base_total:,.1f} s = {base_rate:,.0f} rows/s, "
-          f"peak RSS {_mib(base['peak_rss'])}{note}")
+    note = (
+        ""
+        if b["done"] == b["rows"]
+        else f" (extrapolated from {b['done']:,} rows classified in {b['classify_s']:.0f} s)"
+    )
+    print(
+        f"naive baseline   : {b['rows']:,} rows in {base_total:,.1f} s = {base_rate:,.0f} rows/s, "
+        f"peak RSS {_mib(base['peak_rss'])}{note}"
+    )
     print(f"speed-up         : {rate / base_rate:,.1f}x rows/s")
     summary = run_summary(work / "out.csv")
     print(f"output           : {summary}")

@@ -8,6 +8,7 @@ near-duplicate finder over the 580 complaints of the real export and prints what
 
     python -m bench.bench_desk [--shared ../shared/data] [--rows 50000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,9 +17,8 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
 
 XLSX = Path("lapor") / "kab_bandung_2021_2023_laporan_ringkas.xlsx"
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def fill(store, texts: list[str], agencies: list[str], rows: int, seed: int = 0)
 
     rng = random.Random(seed)
     start = date.today() - timedelta(days=730)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     batch = []
     with store.engine.begin() as conn:
         for i in range(rows):
@@ -49,16 +49,31 @@ def fill(store, texts: list[str], agencies: list[str], rows: int, seed: int = 0)
             text = f"{rng.choice(texts)} (no. {i})"
             picks = rng.sample(agencies, 3)
             decided = rng.random() < 0.2
-            batch.append({
-                "id": f"B{i:07d}", "received_at": received, "due": due, "follow_up_due": follow, "title": None, "text": text,
-                "text_sha256": hashlib.sha256(text.encode()).hexdigest(), "confidential": False,
-                "source": [["Tracking ID", f"B{i:07d}"], ["Isi Laporan Awal", text]],
-                "suggestions": [{"agency": a, "confidence": c} for a, c in zip(picks, (0.7, 0.2, 0.1))],
-                "reasons": [], "warnings": [], "outside_region": None, "needs_review": rng.random() < 0.3,
-                "model_version": "bench", "agency": picks[0], "status": "decided" if decided else "open",
-                "action": "accepted" if decided else None, "decided_at": now if decided else None,
-                "decided_by": "bench" if decided else None, "imported_at": now,
-            })
+            batch.append(
+                {
+                    "id": f"B{i:07d}",
+                    "received_at": received,
+                    "due": due,
+                    "follow_up_due": follow,
+                    "title": None,
+                    "text": text,
+                    "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                    "confidential": False,
+                    "source": [["Tracking ID", f"B{i:07d}"], ["Isi Laporan Awal", text]],
+                    "suggestions": [{"agency": a, "confidence": c} for a, c in zip(picks, (0.7, 0.2, 0.1))],
+                    "reasons": [],
+                    "warnings": [],
+                    "outside_region": None,
+                    "needs_review": rng.random() < 0.3,
+                    "model_version": "bench",
+                    "agency": picks[0],
+                    "status": "decided" if decided else "open",
+                    "action": "accepted" if decided else None,
+                    "decided_at": now if decided else None,
+                    "decided_by": "bench" if decided else None,
+                    "imported_at": now,
+                }
+            )
             if len(batch) == 5000:
                 conn.execute(complaints.insert(), batch)
                 batch = []
@@ -76,14 +91,27 @@ def _time_pages(url: str, model_dir: Path, tmp: str) -> None:
 
         model_dir = Path(tmp) / "demo-model"
         train_and_save(ROOT / "data" / "demo" / "demo_complaints.csv", model_dir)
-    app = create_app({"MODEL_DIR": str(model_dir), "DATABASE_URL": url, "ADMIN_TOKENS": "bench", "SECRET_KEY": "bench",
-                      "DATA_DIR": tmp})
+    app = create_app(
+        {
+            "MODEL_DIR": str(model_dir),
+            "DATABASE_URL": url,
+            "ADMIN_TOKENS": "bench",
+            "SECRET_KEY": "bench",
+            "DATA_DIR": tmp,
+        }
+    )
     try:
         client = app.test_client()
         with client.session_transaction() as sess:
             sess.update({"tok": token_hash("bench"), "role": "admin", "name": "bench", "at": time.time()})
-        for path in ("/desk/", "/desk/?page=400", "/desk/?overdue=1&review=1", "/desk/?q=jalan", "/desk/pengaduan/B0000042",
-                     "/desk/ringkasan"):
+        for path in (
+            "/desk/",
+            "/desk/?page=400",
+            "/desk/?overdue=1&review=1",
+            "/desk/?q=jalan",
+            "/desk/pengaduan/B0000042",
+            "/desk/ringkasan",
+        ):
             ms, resp = _timed(lambda path=path: client.get(path), repeat=5)
             assert resp.status_code == 200, (path, resp.status_code)
             print(f"page {path:<34} {ms:7.1f} ms  ({len(resp.data) // 1024} KiB of HTML)")
@@ -93,16 +121,20 @@ def _time_pages(url: str, model_dir: Path, tmp: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     from routing_model import Registry
-    from routing_model.tabular import read_table
-    from service.duplicates import THRESHOLD, Doc, find_duplicates
-    from service.db import upgrade
-    from service.store import FeedbackStore
+    from routing_model.io.tabular import read_table
     from service.complaints import ComplaintStore
+    from service.db import upgrade
+    from service.duplicates import THRESHOLD, Doc, find_duplicates
+    from service.store import FeedbackStore
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default="../shared/data")
     ap.add_argument("--rows", type=int, default=50_000)
-    ap.add_argument("--model", default=str(ROOT / "models" / "demo"), help="model to serve the pages (trained on the demo data if missing)")
+    ap.add_argument(
+        "--model",
+        default=str(ROOT / "models" / "demo"),
+        help="model to serve the pages (trained on the demo data if missing)",
+    )
     args = ap.parse_args(argv)
     frame = read_table(Path(args.shared) / XLSX)
     texts = [t for t in frame["text"].dropna().astype(str) if t.strip()]
@@ -134,12 +166,16 @@ def main(argv: list[str] | None = None) -> None:
         _time_pages(f"sqlite:///{tmp}/desk.sqlite3", Path(args.model), tmp)
 
     # the duplicate finder on the real export
-    docs = [Doc(str(r.id), date.fromisoformat(r.date), str(r.text)) for r in frame.itertuples() if isinstance(r.text, str)]
+    docs = [
+        Doc(str(r.id), date.fromisoformat(r.date), str(r.text)) for r in frame.itertuples() if isinstance(r.text, str)
+    ]
     ms, found = _timed(lambda: find_duplicates(docs, []), repeat=3)
     pairs = sum(len(v) for v in found.values())
     exact = sum(1 for v in found.values() for _, s in v if s >= 0.99)
-    print(f"duplicates on the real export: {len(docs)} complaints, {len(found)} repeat an earlier one within 60 days "
-          f"({pairs} links, {exact} near-exact >= 0.99), threshold {THRESHOLD}, {ms:.0f} ms")
+    print(
+        f"duplicates on the real export: {len(docs)} complaints, {len(found)} repeat an earlier one within 60 days "
+        f"({pairs} links, {exact} near-exact >= 0.99), threshold {THRESHOLD}, {ms:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ inside the timed part, from cold.
 Texts: the shared LAPOR complaints and KAI121 tweets repeated to 50,000. Also times training
 on the shared LAPOR data (target: under a minute).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ t0 = time.perf_counter()
 if which == "sastrawi":
     from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 else:
-    from routing_model.preprocess import ComplaintPreprocessor
+    from routing_model.model.fit.preprocess import ComplaintPreprocessor
 imported = time.perf_counter() - t0
 # Timed: building the stemmer / fitting the preprocessor (cold caches) and processing every text.
 start = time.perf_counter()
@@ -44,7 +45,9 @@ print(json.dumps({"which": which, "docs": len(out), "seconds": seconds, "import_
 
 
 def run_fresh(shared: str, which: str, n: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", _WORKER, shared, which, str(n)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _WORKER, shared, which, str(n)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -57,9 +60,15 @@ def main(argv=None) -> None:
     ours = run_fresh(args.shared, "disposisi", args.n)
     b_rate, o_rate = base["docs"] / base["seconds"], ours["docs"] / ours["seconds"]
     print(f"preprocess {args.n} texts, fresh processes, same run:")
-    print(f"  PySastrawi stem(text):           {b_rate:10,.0f} docs/s  ({base['seconds']:.2f} s; import {base['import_seconds']:.2f} s, not timed)")
-    print(f"  Disposisi ComplaintPreprocessor: {o_rate:10,.0f} docs/s  ({ours['seconds']:.2f} s; import {ours['import_seconds']:.2f} s, not timed)")
-    print(f"  ratio: {o_rate / b_rate:.1f}x  (target >= 10x; timed part = building the stemmer/preprocessor with cold caches + processing)")
+    print(
+        f"  PySastrawi stem(text):           {b_rate:10,.0f} docs/s  ({base['seconds']:.2f} s; import {base['import_seconds']:.2f} s, not timed)"
+    )
+    print(
+        f"  Disposisi ComplaintPreprocessor: {o_rate:10,.0f} docs/s  ({ours['seconds']:.2f} s; import {ours['import_seconds']:.2f} s, not timed)"
+    )
+    print(
+        f"  ratio: {o_rate / b_rate:.1f}x  (target >= 10x; timed part = building the stemmer/preprocessor with cold caches + processing)"
+    )
 
     from routing_model import Registry
     from training.train import DEFAULT_CLASSIFIER_PARAMS, load_labeled, train_model
@@ -68,7 +77,9 @@ def main(argv=None) -> None:
     data = load_labeled(Path(args.shared) / "lapor" / "kab_bandung_2021_2023.csv", registry)
     start = time.perf_counter()
     train_model(data, registry, DEFAULT_CLASSIFIER_PARAMS)
-    print(f"training on the shared LAPOR data ({len(data.frame)} rows, incl. calibration folds): {time.perf_counter() - start:.1f} s (target < 60 s)")
+    print(
+        f"training on the shared LAPOR data ({len(data.frame)} rows, incl. calibration folds): {time.perf_counter() - start:.1f} s (target < 60 s)"
+    )
 
 
 if __name__ == "__main__":

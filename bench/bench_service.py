@@ -16,6 +16,7 @@ Bounded in count and time; talks to 127.0.0.1 only.
 
     python -m bench.bench_service [--model DIR] [--shared ../shared/data] [--requests 20000] [--slow-clients 50]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,18 +93,47 @@ def client_main(spec: dict) -> None:
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    print(json.dumps({"latencies": latencies, "errors": errors[:20], "n_errors": len(errors), "wall": wall,
-                      "timed_out": counter["next"] < n}))
+    print(
+        json.dumps(
+            {
+                "latencies": latencies,
+                "errors": errors[:20],
+                "n_errors": len(errors),
+                "wall": wall,
+                "timed_out": counter["next"] < n,
+            }
+        )
+    )
 
 
-def run_client(port: int, texts: list[str], n: int, concurrency: int, time_limit: float, path: str = "/v1/suggest",
-               fresh: bool = False) -> dict:
-    spec = {"port": port, "texts": texts, "n": n, "concurrency": concurrency, "time_limit": time_limit, "path": path, "fresh": fresh}
+def run_client(
+    port: int,
+    texts: list[str],
+    n: int,
+    concurrency: int,
+    time_limit: float,
+    path: str = "/v1/suggest",
+    fresh: bool = False,
+) -> dict:
+    spec = {
+        "port": port,
+        "texts": texts,
+        "n": n,
+        "concurrency": concurrency,
+        "time_limit": time_limit,
+        "path": path,
+        "fresh": fresh,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
     try:
-        out = subprocess.run([sys.executable, __file__, "--client-spec", fh.name], capture_output=True, text=True,
-                             timeout=time_limit + 120, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--client-spec", fh.name],
+            capture_output=True,
+            text=True,
+            timeout=time_limit + 120,
+            check=True,
+        )
     finally:
         os.unlink(fh.name)
     return json.loads(out.stdout)
@@ -114,7 +144,7 @@ SLOW_KINDS = (
     b"",  # connects and sends nothing
     b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applica",  # half a request head
     b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-    b"Content-Length: 1000\r\n\r\n{\"text\": \"jalan rus",  # a head and half its body
+    b'Content-Length: 1000\r\n\r\n{"text": "jalan rus',  # a head and half its body
 )
 
 
@@ -136,7 +166,7 @@ class SlowClients:
         sock.setblocking(False)
         return sock, kind
 
-    def __enter__(self) -> "SlowClients":
+    def __enter__(self) -> SlowClients:
         self.socks = [self._open(i) for i in range(self.n)]
         self._thread.start()
         return self
@@ -224,7 +254,8 @@ def _texts(shared: Path) -> list[str]:
 def _model_dir(arg: str | None, shared: Path, workdir: Path) -> Path:
     if arg:
         return Path(arg)
-    from routing_model import Registry, persistence
+    from routing_model import Registry
+    from routing_model.artifact import persistence
     from training.train import DEFAULT_CLASSIFIER_PARAMS, load_labeled, train_model
 
     out = workdir / "model"
@@ -243,9 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup-requests", type=int, default=2_000, help="first phase; RSS growth is measured after it")
     ap.add_argument("--concurrency", default="1,2,4,8", help="client concurrency of each measured phase")
     ap.add_argument("--workers", type=int, default=None, help="server worker processes (default: the server's own)")
-    ap.add_argument("--worker-class", default=None, help="server worker class, gevent or sync (default: the server's own)")
-    ap.add_argument("--slow-clients", type=int, default=50, help="idle/half-open sockets held in the slow-client phase (0: skip it)")
-    ap.add_argument("--slow-requests", type=int, default=2_000, help="/v1/suggest requests measured in the slow-client phase")
+    ap.add_argument(
+        "--worker-class", default=None, help="server worker class, gevent or sync (default: the server's own)"
+    )
+    ap.add_argument(
+        "--slow-clients", type=int, default=50, help="idle/half-open sockets held in the slow-client phase (0: skip it)"
+    )
+    ap.add_argument(
+        "--slow-requests", type=int, default=2_000, help="/v1/suggest requests measured in the slow-client phase"
+    )
     ap.add_argument("--time-limit", type=float, default=600.0, help="seconds per phase at most")
     ap.add_argument("--client-spec", help=argparse.SUPPRESS)
     args, _unknown = ap.parse_known_args(argv)  # tolerate options meant for a bench runner that calls main()
@@ -285,43 +322,68 @@ def main(argv: list[str] | None = None) -> int:
             if args.slow_clients > 0:
                 with SlowClients(port, args.slow_clients) as held:
                     time.sleep(1.0)  # let the server accept them all first
-                    slow = {"suggest": run_client(port, texts, args.slow_requests, 2, min(args.time_limit, 120)),
-                            "healthz": run_client(port, texts, max(100, args.slow_requests // 4), 1, min(args.time_limit, 120),
-                                                  path="/healthz", fresh=True)}
+                    slow = {
+                        "suggest": run_client(port, texts, args.slow_requests, 2, min(args.time_limit, 120)),
+                        "healthz": run_client(
+                            port,
+                            texts,
+                            max(100, args.slow_requests // 4),
+                            1,
+                            min(args.time_limit, 120),
+                            path="/healthz",
+                            fresh=True,
+                        ),
+                    }
                     slow["reopened"] = held.reopened
         finally:
             server.stop(timeout=30)
-            banner = [line for line in (workdir / "server.log").read_text(errors="replace").splitlines()
-                      if line.startswith("disposisi serve:")][:1]
+            banner = [
+                line
+                for line in (workdir / "server.log").read_text(errors="replace").splitlines()
+                if line.startswith("disposisi serve:")
+            ][:1]
 
     done = len(warm["latencies"]) + sum(len(p["latencies"]) for _, p in phases)
     errors = warm["n_errors"] + sum(p["n_errors"] for _, p in phases)
     print(f"POST /v1/suggest, {len(texts)} real LAPOR! texts, model trained on the shared LAPOR! data")
     print(f"  server         {banner[0] if banner else '?'}")
-    print(f"  requests done  {done:,} of {args.requests:,}  errors {errors}"
-          f"{'  (stopped by --time-limit)' if any(p['timed_out'] for _, p in [(0, warm), *phases]) else ''}")
+    print(
+        f"  requests done  {done:,} of {args.requests:,}  errors {errors}"
+        f"{'  (stopped by --time-limit)' if any(p['timed_out'] for _, p in [(0, warm), *phases]) else ''}"
+    )
     print("  in flight   p50 ms   p99 ms    req/s     (targets: p50 < 10 ms, >= 300 req/s)")
     for conc, p in phases:
         lat = p["latencies"]
         rps = len(lat) / p["wall"] if p["wall"] else 0.0
         print(f"  {conc:9d} {_pct(lat, 0.50) * 1000:8.1f} {_pct(lat, 0.99) * 1000:8.1f} {rps:8.0f}")
-    print(f"  server memory  {len(pids)} processes, PSS in all: start {mem_start:.0f} MiB, after {len(warm['latencies']):,} "
-          f"requests {mem_warm:.0f} MiB, end {mem_end:.0f} MiB; peak RSS of one process (VmHWM) {peak:.0f} MiB")
+    print(
+        f"  server memory  {len(pids)} processes, PSS in all: start {mem_start:.0f} MiB, after {len(warm['latencies']):,} "
+        f"requests {mem_warm:.0f} MiB, end {mem_end:.0f} MiB; peak RSS of one process (VmHWM) {peak:.0f} MiB"
+    )
     print(f"  memory growth  {mem_end - mem_warm:+.1f} MiB over the last {done - len(warm['latencies']):,} requests")
     from bench.procmem import TARGET_MB
 
     for when, mem in ((f"after {len(warm['latencies']):,} requests", worker_warm), ("at the end", worker_end)):
-        print(f"  one worker     {mem.line()}  (median over the workers {when}; target < {TARGET_MB} MB: "
-              f"PSS {'met' if mem.pss < TARGET_MB else 'NOT met'}, USS {'met' if mem.uss < TARGET_MB else 'NOT met'}, "
-              f"RSS {'met' if mem.rss < TARGET_MB else 'NOT met'})")
+        print(
+            f"  one worker     {mem.line()}  (median over the workers {when}; target < {TARGET_MB} MB: "
+            f"PSS {'met' if mem.pss < TARGET_MB else 'NOT met'}, USS {'met' if mem.uss < TARGET_MB else 'NOT met'}, "
+            f"RSS {'met' if mem.rss < TARGET_MB else 'NOT met'})"
+        )
     if slow is not None:
-        print(f"  slow clients   {args.slow_clients} sockets held open sending nothing, half a head, or a head and half a body "
-              f"({slow['reopened']} reopened after the server dropped them)")
-        for name, p in (("/v1/suggest, 2 in flight", slow["suggest"]), ("/healthz, new connection each", slow["healthz"])):
+        print(
+            f"  slow clients   {args.slow_clients} sockets held open sending nothing, half a head, or a head and half a body "
+            f"({slow['reopened']} reopened after the server dropped them)"
+        )
+        for name, p in (
+            ("/v1/suggest, 2 in flight", slow["suggest"]),
+            ("/healthz, new connection each", slow["healthz"]),
+        ):
             lat = p["latencies"]
             rps = len(lat) / p["wall"] if p["wall"] else 0.0
-            print(f"    {name:30s} p50 {_pct(lat, 0.50) * 1000:6.1f} ms  p99 {_pct(lat, 0.99) * 1000:6.1f} ms  {rps:6.0f} req/s  "
-                  f"{len(lat):,} done, {p['n_errors']} errors{'  (stopped by the time limit)' if p['timed_out'] else ''}  (target p99 < 100 ms)")
+            print(
+                f"    {name:30s} p50 {_pct(lat, 0.50) * 1000:6.1f} ms  p99 {_pct(lat, 0.99) * 1000:6.1f} ms  {rps:6.0f} req/s  "
+                f"{len(lat):,} done, {p['n_errors']} errors{'  (stopped by the time limit)' if p['timed_out'] else ''}  (target p99 < 100 ms)"
+            )
     first = (warm["errors"] + [e for _, p in phases for e in p["errors"]])[:5]
     if first:
         print(f"  first errors   {first}")

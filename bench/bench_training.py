@@ -10,6 +10,7 @@ repeated with five random KAI121 words appended) is measured too.
 Per size: seconds to fit (``train`` as the CLI does it: held-out calibration + final fit),
 peak RSS of the fitting process, model file MB, and the reference's seconds and peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -102,11 +103,15 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description="training time, memory and model size at scale, vs the reference")
     ap.add_argument("--shared", default="../shared/data")
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated row counts")
-    ap.add_argument("--no-reference-above", type=int, default=50_000, help="skip the reference above this many rows (time)")
+    ap.add_argument(
+        "--no-reference-above", type=int, default=50_000, help="skip the reference above this many rows (time)"
+    )
     args = ap.parse_args(argv)
     sets = [("shared", None), ("issue 7472", None)] + [(str(n), int(n)) for n in args.sizes.split(",") if n]
     print("training in fresh processes, one run; generated rows: see bench/bench_training.py")
-    print(f"{'rows':>12}{'disposisi s':>13}{'peak MiB':>10}{'model MB':>10}{'served MB':>11}{'reference s':>13}{'peak MiB':>10}{'time ratio':>12}")
+    print(
+        f"{'rows':>12}{'disposisi s':>13}{'peak MiB':>10}{'model MB':>10}{'served MB':>11}{'reference s':>13}{'peak MiB':>10}{'time ratio':>12}"
+    )
     with tempfile.TemporaryDirectory(prefix="disposisi-bench-train-") as tmp:
         for name, n in sets:
             path = Path(tmp) / f"{name.replace(' ', '_')}.csv"
@@ -125,7 +130,10 @@ def main(argv=None) -> None:
             else:
                 ref_s, ref_mem, ratio = "skipped", "", ""
             label = f"{len(frame):,}" + (f" ({name})" if n is None else "")
-            print(f"{label:>12}{ours['seconds']:>13.1f}{ours['peak_mib']:>10.0f}{ours['model_mb']:>10.1f}{ours['served_mb']:>11.1f}{ref_s:>13}{ref_mem:>10}{ratio:>12}", flush=True)
+            print(
+                f"{label:>12}{ours['seconds']:>13.1f}{ours['peak_mib']:>10.0f}{ours['model_mb']:>10.1f}{ours['served_mb']:>11.1f}{ref_s:>13}{ref_mem:>10}{ratio:>12}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """How often the name rule of the masker masks a word that is not a name.
 
-Runs ``routing_model.names.mask_names`` (the rule inside ``text.mask_personal_data``) over a
+Runs ``routing_model.text.names.mask_names`` (the rule inside ``text.mask_personal_data``) over a
 text column and writes every masked span, with the words around it, to a TSV for reading by
 eye; prints the counts. The false-mask rate is then (spans judged "not a name") / (spans read):
 see docs/privacy.md for the figure on the shared LAPOR! texts and how it was judged.
@@ -10,6 +10,7 @@ see docs/privacy.md for the figure on the shared LAPOR! texts and how it was jud
 The output holds personal data of the input: write it outside the repository and delete it
 after reading.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from routing_model.names import NAME_TOKEN, mask_names, office_words
-from routing_model.tabular import column_name, read_table
+from routing_model.io.tabular import column_name, read_table
+from routing_model.text.names import NAME_TOKEN, mask_names, office_words
 
 
 def masked_spans(text: str) -> list[tuple[str, str]]:
@@ -61,8 +62,12 @@ def main(argv=None) -> None:
         writer.writerow(["row", "masked", "context", "is_name"])
         writer.writerows((i, span, ctx, "") for i, span, ctx in rows)
     words = sum(len(span.split()) for _, span, _ in rows)
-    print(f"{len(texts)} texts, {len(per_text)} with a masked name, {len(rows)} masked spans ({words} words) -> {args.out}")
-    print(f"titles of office (honorific + a word of jabatan.txt, e.g. 'Pak Camat'): {titles_before} in the texts, {titles_after} after masking")
+    print(
+        f"{len(texts)} texts, {len(per_text)} with a masked name, {len(rows)} masked spans ({words} words) -> {args.out}"
+    )
+    print(
+        f"titles of office (honorific + a word of jabatan.txt, e.g. 'Pak Camat'): {titles_before} in the texts, {titles_after} after masking"
+    )
     print("fill the is_name column by eye (y/n); false-mask rate = n / (y + n)")
 
 

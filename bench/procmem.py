@@ -5,6 +5,7 @@ master; so the master's preloaded model would be counted once per worker. PSS di
 shared page among the processes that share it (the sum over the server is its real footprint);
 USS counts only the pages no other process has: what stopping that worker would give back.
 """
+
 from __future__ import annotations
 
 import statistics

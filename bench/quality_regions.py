@@ -13,6 +13,7 @@ labels (the latest of 2022, mapped to the standard registry through their functi
 on 2023 with the labels mapped through their functions: a hit when the suggested agency holds one
 of the true agency's functions (and the same kecamatan, for kecamatan).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,11 @@ def no_history() -> dict:
         proba = model.predict_proba(held.text.tolist())
         column = list(model.classes_).index(agency)
         top3 = (np.argsort(-proba, axis=1)[:, :3] == column).any(axis=1)
-        out[agency] = {"n_2023": int(len(held)), "removed": int((train.label == agency).sum()), "top3_recall": float(top3.mean())}
+        out[agency] = {
+            "n_2023": int(len(held)),
+            "removed": int((train.label == agency).sum()),
+            "top3_recall": float(top3.mean()),
+        }
         print(agency, out[agency], flush=True)
     return out
 
@@ -63,7 +68,9 @@ def naming(standard_path: str) -> dict:
 
     bandung, standard = Registry.load(), Registry.load(standard_path)
     train, test = _split(bandung)
-    base = RoutingModel(bandung, DEFAULT_CLASSIFIER_PARAMS).fit(train.text.tolist(), train.label.tolist(), train.date.tolist())
+    base = RoutingModel(bandung, DEFAULT_CLASSIFIER_PARAMS).fit(
+        train.text.tolist(), train.label.tolist(), train.date.tolist()
+    )
 
     def key(registry, name):
         agency = registry.get(name)
@@ -74,7 +81,13 @@ def naming(standard_path: str) -> dict:
         hits = []
         for row, label in zip(top, test.label):
             functions, place = key(bandung, label)
-            hits.append(any(functions & key(registry, model.classes_[j])[0] and (place is None or key(registry, model.classes_[j])[1] == place) for j in row))
+            hits.append(
+                any(
+                    functions & key(registry, model.classes_[j])[0]
+                    and (place is None or key(registry, model.classes_[j])[1] == place)
+                    for j in row
+                )
+            )
         return float(np.mean(hits))
 
     def to_standard(label):
@@ -96,7 +109,11 @@ def naming(standard_path: str) -> dict:
             rows = rows[rows.agency.notna()]
             labeled = prepare_labeled(rows[["text", "agency", "date"]], standard, "text", "agency", "date")
         model = adapt_model(base, standard, labeled)
-        out[f"adapted_{n}"] = {"top1": mapped(model, standard, 1), "top3": mapped(model, standard, 3), "small_data": model.small_data_}
+        out[f"adapted_{n}"] = {
+            "top1": mapped(model, standard, 1),
+            "top3": mapped(model, standard, 3),
+            "small_data": model.small_data_,
+        }
         print(f"adapted, {n} local labels", out[f"adapted_{n}"], flush=True)
     return out
 

@@ -1,10 +1,17 @@
 """`make bench`: every benchmark in one run, figures printed."""
+
 from __future__ import annotations
 
 import argparse
 import importlib
 
-BENCHES = ["bench.bench_preprocess", "bench.bench_training", "bench.bench_service", "bench.bench_backlog", "bench.bench_desk"]
+BENCHES = [
+    "bench.bench_preprocess",
+    "bench.bench_training",
+    "bench.bench_service",
+    "bench.bench_backlog",
+    "bench.bench_desk",
+]
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ The CLI prints a ``DisposisiError`` as one line and exits 2; anything else is a 
 its traceback (exit 1). Subclasses keep their old built-in bases (``ValueError`` …) so code
 that caught those still works.
 """
+
 from __future__ import annotations
 
 

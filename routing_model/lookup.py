@@ -3,10 +3,11 @@
 A file then stays exactly what it was before a table existed, and files saved earlier still
 load: skops and pickle restore through ``__setstate__``, which rebuilds the tables.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Iterable
+from collections.abc import Iterable
 
 
 class DerivedTables:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("routing_model", "training", "service", "commands", "backlog", "learning")
+PACKAGES = ("routing_model", "training", "service")
 KINDS = ("module", "function", "type_checking")
 RUNTIME = ("module", "function")
 

@@ -2,6 +2,7 @@
 
 ``create_app(config)`` builds the Flask app; ``disposisi serve`` runs it under gunicorn.
 """
+
 from __future__ import annotations
 
 import logging

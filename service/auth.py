@@ -10,6 +10,7 @@ against the account (deactivating it signs its sessions out). ``caller`` is the 
 credentials become a role, for the JSON API, the complaints API and the desk alike: an account's role maps
 to the two levels (operator and admin decide; supervisor and viewer look) and the ``Caller`` carries the account.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,7 +34,7 @@ def token_hash(token: str) -> str:
 
 
 def role_for(digest: str) -> str | None:
-    """"admin", "viewer" or None for a token digest (admin wins if a token is listed as both); constant-time."""
+    """ "admin", "viewer" or None for a token digest (admin wins if a token is listed as both); constant-time."""
     for role, key in (("admin", "ADMIN_TOKEN_HASHES"), ("viewer", "VIEWER_TOKEN_HASHES")):
         found = False
         for expected in current_app.config[key] or ():

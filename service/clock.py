@@ -4,10 +4,11 @@ Tests and training sessions set it (``create_app({"CLOCK": Clock.starting_at(...
 ``DISPOSISI_CLOCK_START=2030-01-15T09:00:00+07:00`` for a ``disposisi serve`` process); it then
 runs on from that moment, so SLA deadlines, "decided today" and undo behave as on that day.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .sla import LOCAL_TZ
 
@@ -17,7 +18,7 @@ class Clock:
 
     def __init__(self, offset: timedelta = timedelta(0), source: Callable[[], datetime] | None = None):
         self.offset = offset
-        self._source = source or (lambda: datetime.now(timezone.utc))
+        self._source = source or (lambda: datetime.now(UTC))
 
     @classmethod
     def starting_at(cls, moment: datetime | str) -> Clock:
@@ -26,14 +27,16 @@ class Clock:
             try:
                 moment = datetime.fromisoformat(moment)
             except ValueError:
-                raise ValueError(f"not an ISO date or time: {moment!r} (for example 2030-01-15T09:00:00+07:00)") from None
+                raise ValueError(
+                    f"not an ISO date or time: {moment!r} (for example 2030-01-15T09:00:00+07:00)"
+                ) from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=LOCAL_TZ)
-        return cls(moment - datetime.now(timezone.utc))
+        return cls(moment - datetime.now(UTC))
 
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
-        return self._source().astimezone(timezone.utc) + self.offset
+        return self._source().astimezone(UTC) + self.offset
 
     def today(self) -> date:
         """The admin's calendar day (WIB)."""

@@ -8,6 +8,7 @@ deletes that record again, so the learning loop never sees a decision the admin 
 Text is masked before it is stored; a Rahasia (confidential) complaint keeps no text at all: only
 its id, dates and suggestions.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,19 +17,19 @@ import logging
 import math
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from routing_model.errors import DisposisiError
-from routing_model.tabular import LAPOR_COLUMNS, TableError, column_name
-from routing_model.text import mask_personal_data
+from routing_model.io.tabular import LAPOR_COLUMNS, TableError, column_name
+from routing_model.text.cleaning import mask_personal_data
 
 from . import sla
 from .accounts import write_audit
-from .duplicates import WINDOW_DAYS, Doc, find_duplicates
 from .db import complaints, duplicates, feedback
+from .duplicates import WINDOW_DAYS, Doc, find_duplicates
 from .store import FeedbackInput, FeedbackStore
 
 if TYPE_CHECKING:  # imported where dates are parsed or a table is written: a serving worker should not
@@ -38,8 +39,12 @@ log = logging.getLogger(__name__)
 
 DECISIONS = ("accepted", "corrected", "not_our_authority", "duplicate")
 # a desk decision -> the feedback action the learning loop understands (docs/learning.md)
-FEEDBACK_ACTION = {"accepted": "accepted", "corrected": "corrected", "not_our_authority": "not_our_authority",
-                   "duplicate": "archived"}
+FEEDBACK_ACTION = {
+    "accepted": "accepted",
+    "corrected": "corrected",
+    "not_our_authority": "not_our_authority",
+    "duplicate": "archived",
+}
 STATUSES = ("open", "decided", "all")
 MAX_ID_CHARS = 200
 MAX_IMPORT_ROWS = 50_000
@@ -76,8 +81,13 @@ class ImportResult:
     ids: list[str]
 
     def as_dict(self) -> dict:
-        return {"added": self.added, "skipped_existing": self.skipped_existing, "skipped_repeated": self.skipped_repeated,
-                "duplicates_found": self.duplicates_found, "ids": self.ids}
+        return {
+            "added": self.added,
+            "skipped_existing": self.skipped_existing,
+            "skipped_repeated": self.skipped_repeated,
+            "duplicates_found": self.duplicates_found,
+            "ids": self.ids,
+        }
 
 
 # -- reading complaints from a table or JSON -------------------------------------------------------
@@ -139,8 +149,11 @@ def complaints_from_frame(frame: pd.DataFrame, name: str) -> list[NewComplaint]:
             f"{name}: bukan ekspor SP4N-LAPOR! 'Laporan Ringkas' atau CSV pengaduan — kolom tidak ada: "
             f"{', '.join(wanted[m] for m in missing)}; kolom yang ada: {', '.join(map(str, frame.columns[:12]))}"
         )
-    conf_col = cols["confidentiality"] if cols["confidentiality"] in frame.columns else (
-        "confidential" if "confidential" in frame.columns else None)
+    conf_col = (
+        cols["confidentiality"]
+        if cols["confidentiality"] in frame.columns
+        else ("confidential" if "confidential" in frame.columns else None)
+    )
     original = {v: k for k, v in LAPOR_COLUMNS.items()} if lapor else {}
     first_row = int(frame.attrs.get("first_data_row", 2))
     out, bad = [], []
@@ -159,21 +172,28 @@ def complaints_from_frame(frame: pd.DataFrame, name: str) -> list[NewComplaint]:
             bad.append(f"baris {first_row + offset}: {', '.join(problems)}")
             continue
         source = [[original.get(c, c), _cell(v)] for c, v in row.items()]
-        out.append(NewComplaint(
-            id=rid, received_at=received, text=_cell(row.get(cols["text"])) or "",
-            title=_cell(row.get(cols["title"])) if cols["title"] in frame.columns else None,
-            confidential=_is_confidential(row.get(conf_col)) if conf_col else False, source=source,
-        ))
+        out.append(
+            NewComplaint(
+                id=rid,
+                received_at=received,
+                text=_cell(row.get(cols["text"])) or "",
+                title=_cell(row.get(cols["title"])) if cols["title"] in frame.columns else None,
+                confidential=_is_confidential(row.get(conf_col)) if conf_col else False,
+                source=source,
+            )
+        )
     if bad:
         more = f" (dan {len(bad) - 5} lagi)" if len(bad) > 5 else ""
-        raise TableError(f"{name}: {len(bad)} baris tidak bisa diimpor, tidak ada yang disimpan: {'; '.join(bad[:5])}{more}")
+        raise TableError(
+            f"{name}: {len(bad)} baris tidak bisa diimpor, tidak ada yang disimpan: {'; '.join(bad[:5])}{more}"
+        )
     return out
 
 
 def complaints_from_json(items, max_text_chars: int) -> list[NewComplaint]:
     """``POST /v1/complaints``: a list of {id, text, received, title?, confidential?}; a DeskError names the item."""
     if not isinstance(items, list):
-        raise DeskError("the body must be a JSON array of complaints (or {\"complaints\": [...]})")
+        raise DeskError('the body must be a JSON array of complaints (or {"complaints": [...]})')
     if not items:
         raise DeskError("no complaints in the body", "empty_import")
     if len(items) > MAX_IMPORT_ROWS:
@@ -184,8 +204,15 @@ def complaints_from_json(items, max_text_chars: int) -> list[NewComplaint]:
         if not isinstance(item, dict):
             raise DeskError(f"{where}: each complaint must be an object with id, text and received")
         rid = item.get("id")
-        if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip() or len(str(rid)) > MAX_ID_CHARS:
-            raise DeskError(f"{where}: 'id' must be a non-empty string of at most {MAX_ID_CHARS} characters", "missing_field")
+        if (
+            isinstance(rid, bool)
+            or not isinstance(rid, (str, int))
+            or not str(rid).strip()
+            or len(str(rid)) > MAX_ID_CHARS
+        ):
+            raise DeskError(
+                f"{where}: 'id' must be a non-empty string of at most {MAX_ID_CHARS} characters", "missing_field"
+            )
         text = item.get("text")
         confidential = item.get("confidential", False)
         if not isinstance(confidential, bool):
@@ -193,17 +220,31 @@ def complaints_from_json(items, max_text_chars: int) -> list[NewComplaint]:
         if not isinstance(text, str) or (not text.strip() and not confidential):
             raise DeskError(f"{where}: 'text' must be a non-empty string", "missing_field")
         if len(text) > max_text_chars:
-            raise DeskError(f"{where}: 'text' has {len(text):,} characters; the limit is {max_text_chars:,}", "text_too_long")
+            raise DeskError(
+                f"{where}: 'text' has {len(text):,} characters; the limit is {max_text_chars:,}", "text_too_long"
+            )
         received = parse_received(item.get("received"))
         if received is None:
             raise DeskError(f"{where}: 'received' must be a date or date-time (ISO 8601)", "invalid_date")
         title = item.get("title")
         if title is not None and not isinstance(title, str):
             raise DeskError(f"{where}: 'title' must be a string")
-        source = [["Tracking ID", str(rid)], ["Tanggal Laporan Masuk", received.isoformat(sep=" ")],
-                  ["Judul Laporan", title], ["Isi Laporan Awal", text]]
-        out.append(NewComplaint(id=str(rid).strip(), received_at=received, text=text, title=title,
-                                confidential=confidential, source=source))
+        source = [
+            ["Tracking ID", str(rid)],
+            ["Tanggal Laporan Masuk", received.isoformat(sep=" ")],
+            ["Judul Laporan", title],
+            ["Isi Laporan Awal", text],
+        ]
+        out.append(
+            NewComplaint(
+                id=str(rid).strip(),
+                received_at=received,
+                text=text,
+                title=title,
+                confidential=confidential,
+                source=source,
+            )
+        )
     return out
 
 
@@ -211,11 +252,11 @@ def complaints_from_json(items, max_text_chars: int) -> list[NewComplaint]:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=sla.LOCAL_TZ).astimezone(timezone.utc)
+    start = datetime.combine(day, time.min, tzinfo=sla.LOCAL_TZ).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 
@@ -240,7 +281,9 @@ class ComplaintStore:
         self.clock = store.clock  # one clock for the decisions and the feedback records they write
 
     # -- import ---------------------------------------------------------------------------
-    def import_complaints(self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None) -> ImportResult:
+    def import_complaints(
+        self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None
+    ) -> ImportResult:
         """Suggest each new complaint once, with ``model`` (and the live guard's ``withdrawn``),
         and store them all in one transaction.
 
@@ -257,7 +300,9 @@ class ComplaintStore:
         ids = [c.id for c in fresh]
         with self.engine.connect() as conn:
             for lo in range(0, len(ids), 500):
-                existing.update(conn.execute(sa.select(complaints.c.id).where(complaints.c.id.in_(ids[lo:lo + 500]))).scalars())
+                existing.update(
+                    conn.execute(sa.select(complaints.c.id).where(complaints.c.id.in_(ids[lo : lo + 500]))).scalars()
+                )
         fresh = [c for c in fresh if c.id not in existing]
         if not fresh:
             return ImportResult(0, len(existing), repeated, 0, [])
@@ -265,42 +310,63 @@ class ComplaintStore:
         masked = [mask_personal_data(c.text) if c.text else "" for c in fresh]
         suggestions: list[dict | None] = [None] * len(fresh)
         routable = [i for i, t in enumerate(masked) if t.strip()]
-        for i, s in zip(routable, model.suggest([masked[i] for i in routable], k=3, withdrawn=withdrawn) if routable else []):
+        for i, s in zip(
+            routable, model.suggest([masked[i] for i in routable], k=3, withdrawn=withdrawn) if routable else []
+        ):
             suggestions[i] = s.to_dict()
-        dups = find_duplicates([Doc(c.id, c.received_at.date(), t) for c, t in zip(fresh, masked) if not c.confidential],
-                               self._window_docs(fresh))
+        dups = find_duplicates(
+            [Doc(c.id, c.received_at.date(), t) for c, t in zip(fresh, masked) if not c.confidential],
+            self._window_docs(fresh),
+        )
         now = self.clock.now()
         rows = []
         for c, text, sug in zip(fresh, masked, suggestions):
             sug = sug or {"suggestions": [], "needs_review": True, "reasons": [], "warnings": ["empty_text"]}
             due, follow_up = sla.due_dates(c.received_at.date())
-            rows.append({
-                "id": c.id, "received_at": c.received_at, "due": due, "follow_up_due": follow_up,
-                "title": None if c.confidential or not c.title else mask_personal_data(c.title),
-                "text": None if c.confidential else text,
-                "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                "confidential": c.confidential,
-                "source": _confidential_source(c.source) if c.confidential else _mask_source(c.source),
-                "suggestions": sug["suggestions"], "reasons": [] if c.confidential else sug["reasons"],
-                "warnings": sug["warnings"], "outside_region": sug.get("outside_region"),
-                "needs_review": bool(sug["needs_review"]), "model_version": model.version,
-                "agency": sug["suggestions"][0]["agency"] if sug["suggestions"] else "",
-                "status": "open", "imported_at": now,
-            })
-        dup_rows = [{"complaint_id": cid, "earlier_id": eid, "similarity": s} for cid, found in dups.items() for eid, s in found]
+            rows.append(
+                {
+                    "id": c.id,
+                    "received_at": c.received_at,
+                    "due": due,
+                    "follow_up_due": follow_up,
+                    "title": None if c.confidential or not c.title else mask_personal_data(c.title),
+                    "text": None if c.confidential else text,
+                    "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    "confidential": c.confidential,
+                    "source": _confidential_source(c.source) if c.confidential else _mask_source(c.source),
+                    "suggestions": sug["suggestions"],
+                    "reasons": [] if c.confidential else sug["reasons"],
+                    "warnings": sug["warnings"],
+                    "outside_region": sug.get("outside_region"),
+                    "needs_review": bool(sug["needs_review"]),
+                    "model_version": model.version,
+                    "agency": sug["suggestions"][0]["agency"] if sug["suggestions"] else "",
+                    "status": "open",
+                    "imported_at": now,
+                }
+            )
+        dup_rows = [
+            {"complaint_id": cid, "earlier_id": eid, "similarity": s} for cid, found in dups.items() for eid, s in found
+        ]
         with self.engine.begin() as conn:
             for lo in range(0, len(rows), 1000):
-                conn.execute(complaints.insert(), rows[lo:lo + 1000])
+                conn.execute(complaints.insert(), rows[lo : lo + 1000])
             if dup_rows:
                 conn.execute(duplicates.insert(), dup_rows)
-        log.info("imported %d complaints (%d already stored, %d near-duplicate links)", len(rows), len(existing), len(dup_rows))
+        log.info(
+            "imported %d complaints (%d already stored, %d near-duplicate links)",
+            len(rows),
+            len(existing),
+            len(dup_rows),
+        )
         return ImportResult(len(rows), len(existing), repeated, len(dups), [r["id"] for r in rows])
 
     def _window_docs(self, fresh: list[NewComplaint]) -> list[Doc]:
         lo = min(c.received_at for c in fresh) - timedelta(days=WINDOW_DAYS)
         hi = max(c.received_at for c in fresh) + timedelta(days=1)
         q = sa.select(complaints.c.id, complaints.c.received_at, complaints.c.text).where(
-            complaints.c.received_at >= lo, complaints.c.received_at < hi, complaints.c.text.is_not(None))
+            complaints.c.received_at >= lo, complaints.c.received_at < hi, complaints.c.text.is_not(None)
+        )
         with self.engine.connect() as conn:
             return [Doc(i, r.date(), t) for i, r, t in conn.execute(q)]
 
@@ -312,8 +378,15 @@ class ComplaintStore:
                 return None
             item = self._item(row, today=self.clock.today())
             item["duplicates"] = self._duplicates(conn, [complaint_id]).get(complaint_id, [])
-            later = conn.execute(sa.select(duplicates.c.complaint_id).where(duplicates.c.earlier_id == complaint_id)
-                                 .order_by(duplicates.c.complaint_id)).scalars().all()
+            later = (
+                conn.execute(
+                    sa.select(duplicates.c.complaint_id)
+                    .where(duplicates.c.earlier_id == complaint_id)
+                    .order_by(duplicates.c.complaint_id)
+                )
+                .scalars()
+                .all()
+            )
             item["repeated_by"] = list(later)
         return item
 
@@ -321,8 +394,17 @@ class ComplaintStore:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(complaints.c.id).where(complaints.c.id == complaint_id)).first() is not None
 
-    def queue(self, status: str = "open", overdue: bool = False, needs_review: bool = False, agency: str | None = None,
-              q: str | None = None, page: int = 1, per_page: int = PAGE_SIZE, today: date | None = None) -> dict:
+    def queue(
+        self,
+        status: str = "open",
+        overdue: bool = False,
+        needs_review: bool = False,
+        agency: str | None = None,
+        q: str | None = None,
+        page: int = 1,
+        per_page: int = PAGE_SIZE,
+        today: date | None = None,
+    ) -> dict:
         """One page of the queue, newest deadline first; filters combine with AND."""
         if status not in STATUSES:
             raise DeskError(f"'status' must be one of {', '.join(STATUSES)}")
@@ -340,13 +422,19 @@ class ComplaintStore:
             where.append(complaints.c.agency == agency)
         if q and q.strip():
             needle = f"%{q.strip().lower()}%"
-            where.append(sa.or_(sa.func.lower(complaints.c.text).like(needle), sa.func.lower(complaints.c.title).like(needle),
-                                complaints.c.id.like(f"%{q.strip()}%")))
+            where.append(
+                sa.or_(
+                    sa.func.lower(complaints.c.text).like(needle),
+                    sa.func.lower(complaints.c.title).like(needle),
+                    complaints.c.id.like(f"%{q.strip()}%"),
+                )
+            )
         order = (complaints.c.due.desc(), complaints.c.id.desc())
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
-            rows = conn.execute(sa.select(complaints).where(*where).order_by(*order)
-                                .limit(per_page).offset((page - 1) * per_page)).all()
+            rows = conn.execute(
+                sa.select(complaints).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+            ).all()
             dups = self._duplicates(conn, [r.id for r in rows])
         items = []
         for row in rows:
@@ -359,20 +447,30 @@ class ComplaintStore:
     def neighbours(self, complaint_id: str) -> tuple[str | None, str | None]:
         """(previous, next) open complaint around this one in queue order (newest deadline first): for j/k."""
         with self.engine.connect() as conn:
-            cur = conn.execute(sa.select(complaints.c.due, complaints.c.id).where(complaints.c.id == complaint_id)).first()
+            cur = conn.execute(
+                sa.select(complaints.c.due, complaints.c.id).where(complaints.c.id == complaint_id)
+            ).first()
             if cur is None:
                 return None, None
             due, cid = cur
             c = complaints.c
             after = sa.or_(c.due < due, sa.and_(c.due == due, c.id < cid))
             before = sa.or_(c.due > due, sa.and_(c.due == due, c.id > cid))
-            nxt = conn.execute(sa.select(c.id).where(c.status == "open", after).order_by(c.due.desc(), c.id.desc()).limit(1)).scalar()
-            prev = conn.execute(sa.select(c.id).where(c.status == "open", before).order_by(c.due, c.id).limit(1)).scalar()
+            nxt = conn.execute(
+                sa.select(c.id).where(c.status == "open", after).order_by(c.due.desc(), c.id.desc()).limit(1)
+            ).scalar()
+            prev = conn.execute(
+                sa.select(c.id).where(c.status == "open", before).order_by(c.due, c.id).limit(1)
+            ).scalar()
         return prev, nxt
 
     def agencies_in_queue(self) -> list[str]:
         with self.engine.connect() as conn:
-            return [a for a in conn.execute(sa.select(complaints.c.agency).distinct().order_by(complaints.c.agency)).scalars() if a]
+            return [
+                a
+                for a in conn.execute(sa.select(complaints.c.agency).distinct().order_by(complaints.c.agency)).scalars()
+                if a
+            ]
 
     @staticmethod
     def _duplicates(conn, ids: list[str]) -> dict[str, list[dict]]:
@@ -390,25 +488,52 @@ class ComplaintStore:
         received = m["received_at"]
         clock = sla.clock(received.date(), m["due"], today, open_=m["status"] == "open")
         item = {
-            "id": m["id"], "received": received.isoformat(timespec="minutes"), **clock,
+            "id": m["id"],
+            "received": received.isoformat(timespec="minutes"),
+            **clock,
             "follow_up_due": m["follow_up_due"].isoformat(),
-            "suggestions": list(m["suggestions"] or []), "needs_review": bool(m["needs_review"]),
-            "outside_region": m["outside_region"], "status": m["status"], "agency": m["agency"] or None,
-            "title": m["title"], "confidential": bool(m["confidential"]), "model_version": m["model_version"],
-            "decision": None if m["status"] != "decided" else {
-                "action": m["action"], "agency": m["agency"] or None, "destination": m["destination"],
-                "duplicate_of": m["duplicate_of"], "decided_by": m["decided_by"],
-                "decided_at": _utc(m["decided_at"]).isoformat().replace("+00:00", "Z"), "feedback_id": m["feedback_id"],
+            "suggestions": list(m["suggestions"] or []),
+            "needs_review": bool(m["needs_review"]),
+            "outside_region": m["outside_region"],
+            "status": m["status"],
+            "agency": m["agency"] or None,
+            "title": m["title"],
+            "confidential": bool(m["confidential"]),
+            "model_version": m["model_version"],
+            "decision": None
+            if m["status"] != "decided"
+            else {
+                "action": m["action"],
+                "agency": m["agency"] or None,
+                "destination": m["destination"],
+                "duplicate_of": m["duplicate_of"],
+                "decided_by": m["decided_by"],
+                "decided_at": _utc(m["decided_at"]).isoformat().replace("+00:00", "Z"),
+                "feedback_id": m["feedback_id"],
             },
         }
         if not brief:
-            item.update({"text": m["text"], "reasons": list(m["reasons"] or []), "warnings": list(m["warnings"] or []),
-                         "source": m["source"]})
+            item.update(
+                {
+                    "text": m["text"],
+                    "reasons": list(m["reasons"] or []),
+                    "warnings": list(m["warnings"] or []),
+                    "source": m["source"],
+                }
+            )
         return item
 
     # -- decisions ------------------------------------------------------------------------
-    def decide(self, complaint_id: str, action: str, admin: str, registry, agency: str | None = None,
-               destination: str | None = None, duplicate_of: str | None = None) -> dict:
+    def decide(
+        self,
+        complaint_id: str,
+        action: str,
+        admin: str,
+        registry,
+        agency: str | None = None,
+        destination: str | None = None,
+        duplicate_of: str | None = None,
+    ) -> dict:
         """Record an admin's decision: the complaint row and a feedback record, or nothing at all."""
         if action not in DECISIONS:
             raise DeskError(f"'action' must be one of {', '.join(DECISIONS)}", "invalid_action")
@@ -417,8 +542,12 @@ class ComplaintStore:
             raise DeskError(f"pengaduan {complaint_id!r} tidak ada (no such complaint)", "not_found", 404)
         if item["status"] != "open":
             d = item["decision"]
-            raise DeskError(f"pengaduan {complaint_id} sudah diputuskan ({d['action']}) oleh {d['decided_by']}; "
-                            "batalkan dulu keputusan itu untuk mengubahnya", "already_decided", 409)
+            raise DeskError(
+                f"pengaduan {complaint_id} sudah diputuskan ({d['action']}) oleh {d['decided_by']}; "
+                "batalkan dulu keputusan itu untuk mengubahnya",
+                "already_decided",
+                409,
+            )
         suggested = [s["agency"] for s in item["suggestions"]]
         top = suggested[0] if suggested else ""
         note = None
@@ -429,7 +558,10 @@ class ComplaintStore:
                 agency = top
             chosen = registry.resolve(str(agency))
             if chosen is None:
-                raise DeskError(f"instansi {agency!r} tidak ada di daftar instansi (not an agency in the registry)", "unknown_agency")
+                raise DeskError(
+                    f"instansi {agency!r} tidak ada di daftar instansi (not an agency in the registry)",
+                    "unknown_agency",
+                )
             if not registry.get(chosen).active:
                 raise DeskError(f"instansi {chosen!r} sudah tidak aktif; pilih penggantinya", "retired_agency")
             if action == "accepted" and chosen not in suggested:
@@ -454,37 +586,72 @@ class ComplaintStore:
         now = self.clock.now()
         # claim the complaint first (only one decision can win), then write the feedback record
         with self.engine.begin() as conn:
-            claimed = conn.execute(complaints.update().where(complaints.c.id == complaint_id, complaints.c.status == "open")
-                                   .values(status="decided", action=action, decided_at=now, decided_by=admin,
-                                           agency=chosen if action in ("accepted", "corrected") else item["agency"] or "",
-                                           destination=destination if action == "not_our_authority" else None,
-                                           duplicate_of=duplicate_of if action == "duplicate" else None)).rowcount
+            claimed = conn.execute(
+                complaints.update()
+                .where(complaints.c.id == complaint_id, complaints.c.status == "open")
+                .values(
+                    status="decided",
+                    action=action,
+                    decided_at=now,
+                    decided_by=admin,
+                    agency=chosen if action in ("accepted", "corrected") else item["agency"] or "",
+                    destination=destination if action == "not_our_authority" else None,
+                    duplicate_of=duplicate_of if action == "duplicate" else None,
+                )
+            ).rowcount
         if claimed != 1:
             raise DeskError(f"pengaduan {complaint_id} baru saja diputuskan oleh admin lain", "already_decided", 409)
         try:
             with self.engine.connect() as conn:
                 text = conn.execute(sa.select(complaints.c.text).where(complaints.c.id == complaint_id)).scalar_one()
-            record, _ = self.store.add(FeedbackInput(
-                idempotency_key=f"desk:{complaint_id}:{now.isoformat()}", complaint_id=complaint_id, text=text or "",
-                suggested=suggested, chosen_agency=chosen, action=FEEDBACK_ACTION[action], admin=admin,
-                model_version=item["model_version"], confidential=item["confidential"] or text is None,
-                needs_review=item["needs_review"], note=note,
-            ))
+            record, _ = self.store.add(
+                FeedbackInput(
+                    idempotency_key=f"desk:{complaint_id}:{now.isoformat()}",
+                    complaint_id=complaint_id,
+                    text=text or "",
+                    suggested=suggested,
+                    chosen_agency=chosen,
+                    action=FEEDBACK_ACTION[action],
+                    admin=admin,
+                    model_version=item["model_version"],
+                    confidential=item["confidential"] or text is None,
+                    needs_review=item["needs_review"],
+                    note=note,
+                )
+            )
         except Exception:
             self._reopen(complaint_id, item["agency"] or "")
             raise
         with self.engine.begin() as conn:
             conn.execute(complaints.update().where(complaints.c.id == complaint_id).values(feedback_id=record["id"]))
-            write_audit(conn, now, admin, "decide", complaint_id, {
-                "action": action, "agency": chosen if action in ("accepted", "corrected") else None,
-                "destination": destination if action == "not_our_authority" else None,
-                "duplicate_of": duplicate_of if action == "duplicate" else None, "feedback_id": record["id"]})
+            write_audit(
+                conn,
+                now,
+                admin,
+                "decide",
+                complaint_id,
+                {
+                    "action": action,
+                    "agency": chosen if action in ("accepted", "corrected") else None,
+                    "destination": destination if action == "not_our_authority" else None,
+                    "duplicate_of": duplicate_of if action == "duplicate" else None,
+                    "feedback_id": record["id"],
+                },
+            )
         log.info("desk decision complaint=%s action=%s feedback=%s", complaint_id, action, record["id"])
         return self.get(complaint_id)
 
     def _reopen(self, complaint_id: str, agency: str, conn=None) -> None:
-        values = dict(status="open", action=None, decided_at=None, decided_by=None, destination=None, duplicate_of=None,
-                      feedback_id=None, agency=agency)
+        values = dict(
+            status="open",
+            action=None,
+            decided_at=None,
+            decided_by=None,
+            destination=None,
+            duplicate_of=None,
+            feedback_id=None,
+            agency=agency,
+        )
         stmt = complaints.update().where(complaints.c.id == complaint_id).values(**values)
         if conn is not None:
             conn.execute(stmt)
@@ -503,8 +670,11 @@ class ComplaintStore:
         today = today or self.clock.today()
         decided = datetime.fromisoformat(item["decision"]["decided_at"].replace("Z", "+00:00"))
         if decided.astimezone(sla.LOCAL_TZ).date() != today:
-            raise DeskError("keputusan hanya bisa dibatalkan pada hari yang sama (undo only until the end of the day)",
-                            "undo_expired", 409)
+            raise DeskError(
+                "keputusan hanya bisa dibatalkan pada hari yang sama (undo only until the end of the day)",
+                "undo_expired",
+                409,
+            )
         top = item["suggestions"][0]["agency"] if item["suggestions"] else ""
         with self.engine.begin() as conn:
             if item["decision"]["feedback_id"] is not None:
@@ -518,13 +688,21 @@ class ComplaintStore:
     def decided_on(self, day: date) -> list[dict]:
         start, end = _local_day_bounds(day)
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(complaints).where(complaints.c.decided_at >= start, complaints.c.decided_at < end)
-                                .order_by(complaints.c.decided_at, complaints.c.id)).all()
+            rows = conn.execute(
+                sa.select(complaints)
+                .where(complaints.c.decided_at >= start, complaints.c.decided_at < end)
+                .order_by(complaints.c.decided_at, complaints.c.id)
+            ).all()
         return [self._item(r, day) for r in rows]
 
     def export_day(self, day: date) -> bytes:
         """The day's decisions as .xlsx: the import's original columns, then the decision columns."""
-        labels = {"accepted": "Diterima", "corrected": "Dikoreksi", "not_our_authority": "Bukan wewenang", "duplicate": "Duplikat"}
+        labels = {
+            "accepted": "Diterima",
+            "corrected": "Dikoreksi",
+            "not_our_authority": "Bukan wewenang",
+            "duplicate": "Duplikat",
+        }
         records, columns = [], []
         for item in self.decided_on(day):
             row = {}
@@ -534,19 +712,31 @@ class ComplaintStore:
                     if col not in columns:
                         columns.append(col)
             d = item["decision"]
-            row.update({
-                "Keputusan": labels.get(d["action"], d["action"]),
-                "Instansi Tujuan": d["agency"] if d["action"] in ("accepted", "corrected") else "",
-                "Diteruskan ke": d["destination"] or "", "Duplikat dari": d["duplicate_of"] or "",
-                "Diputuskan oleh": d["decided_by"],
-                "Waktu Keputusan": datetime.fromisoformat(d["decided_at"].replace("Z", "+00:00")).astimezone(sla.LOCAL_TZ)
-                .strftime("%Y-%m-%d %H:%M"),
-                "Saran Disposisi": "; ".join(s["agency"] for s in item["suggestions"]),
-                "Versi Model": item["model_version"],
-            })
+            row.update(
+                {
+                    "Keputusan": labels.get(d["action"], d["action"]),
+                    "Instansi Tujuan": d["agency"] if d["action"] in ("accepted", "corrected") else "",
+                    "Diteruskan ke": d["destination"] or "",
+                    "Duplikat dari": d["duplicate_of"] or "",
+                    "Diputuskan oleh": d["decided_by"],
+                    "Waktu Keputusan": datetime.fromisoformat(d["decided_at"].replace("Z", "+00:00"))
+                    .astimezone(sla.LOCAL_TZ)
+                    .strftime("%Y-%m-%d %H:%M"),
+                    "Saran Disposisi": "; ".join(s["agency"] for s in item["suggestions"]),
+                    "Versi Model": item["model_version"],
+                }
+            )
             records.append(row)
-        decision_cols = ["Keputusan", "Instansi Tujuan", "Diteruskan ke", "Duplikat dari", "Diputuskan oleh", "Waktu Keputusan",
-                         "Saran Disposisi", "Versi Model"]
+        decision_cols = [
+            "Keputusan",
+            "Instansi Tujuan",
+            "Diteruskan ke",
+            "Duplikat dari",
+            "Diputuskan oleh",
+            "Waktu Keputusan",
+            "Saran Disposisi",
+            "Versi Model",
+        ]
         import pandas as pd
 
         frame = pd.DataFrame(records, columns=[c for c in columns if c not in decision_cols] + decision_cols)
@@ -562,23 +752,36 @@ class ComplaintStore:
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(complaints)).scalar_one()
             latest = conn.execute(sa.select(sa.func.max(complaints.c.received_at))).scalar()
-            overdue = conn.execute(sa.select(sa.func.count()).select_from(complaints)
-                                   .where(complaints.c.status == "open", complaints.c.due < today)).scalar_one()
-            open_n = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(complaints.c.status == "open")).scalar_one()
-            review = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(complaints.c.needs_review.is_(True))).scalar_one()
+            overdue = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(complaints)
+                .where(complaints.c.status == "open", complaints.c.due < today)
+            ).scalar_one()
+            open_n = conn.execute(
+                sa.select(sa.func.count()).select_from(complaints).where(complaints.c.status == "open")
+            ).scalar_one()
+            review = conn.execute(
+                sa.select(sa.func.count()).select_from(complaints).where(complaints.c.needs_review.is_(True))
+            ).scalar_one()
             per_week: dict[str, dict[date, int]] = {}
             week_starts: list[date] = []
             if latest is not None:
                 last_week = latest.date() - timedelta(days=latest.weekday())
                 week_starts = [last_week - timedelta(weeks=w) for w in range(weeks - 1, -1, -1)]
-                rows = conn.execute(sa.select(complaints.c.agency, complaints.c.received_at)
-                                    .where(complaints.c.received_at >= datetime.combine(week_starts[0], time.min)))
+                rows = conn.execute(
+                    sa.select(complaints.c.agency, complaints.c.received_at).where(
+                        complaints.c.received_at >= datetime.combine(week_starts[0], time.min)
+                    )
+                )
                 for agency, received in rows:
                     d = received.date()
                     per_week.setdefault(agency or "(tanpa saran)", {}).setdefault(d - timedelta(days=d.weekday()), 0)
                     per_week[agency or "(tanpa saran)"][d - timedelta(days=d.weekday())] += 1
-            decided = conn.execute(sa.select(complaints.c.received_at, complaints.c.decided_at, complaints.c.action,
-                                             complaints.c.model_version).where(complaints.c.status == "decided")).all()
+            decided = conn.execute(
+                sa.select(
+                    complaints.c.received_at, complaints.c.decided_at, complaints.c.action, complaints.c.model_version
+                ).where(complaints.c.status == "decided")
+            ).all()
         by_version: dict[str, list[int]] = {}
         days_to_decide = []
         for received, decided_at, action, version in decided:
@@ -589,12 +792,16 @@ class ComplaintStore:
             local = _utc(decided_at).astimezone(sla.LOCAL_TZ).date()
             days_to_decide.append(sla.working_days_between(received.date(), local))
         return {
-            "total": int(total), "open": int(open_n), "overdue": int(overdue),
+            "total": int(total),
+            "open": int(open_n),
+            "overdue": int(overdue),
             "review_rate": (review / total) if total else None,
             "decided": len(decided),
             "median_days_to_decision": statistics.median(days_to_decide) if days_to_decide else None,
-            "acceptance": {v: {"accepted": a, "decided": n, "rate": a / n if n else None} for v, (a, n) in sorted(by_version.items())},
+            "acceptance": {
+                v: {"accepted": a, "decided": n, "rate": a / n if n else None}
+                for v, (a, n) in sorted(by_version.items())
+            },
             "weeks": week_starts,
             "per_agency_week": per_week,
         }
-

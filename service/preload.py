@@ -4,7 +4,7 @@ A forked worker shares the master's memory pages copy-on-write until one of them
 page. So ``disposisi serve`` builds the heavy, read-only part of serving here, in the master:
 the modules a worker's app imports (Flask, scikit-learn, skops, ...), the model, and the
 per-process tables a first suggestion builds (Sastrawi's dictionary, the fast stemmer, the
-national gazetteer of ``routing_model.elsewhere``). Just before each fork ``freeze_before_fork``
+national gazetteer of ``routing_model.places.elsewhere``). Just before each fork ``freeze_before_fork``
 collects and then freezes the garbage collector (``gc.freeze``, as the Python documentation
 advises for pre-fork servers): a worker's collections then skip every inherited object, and do
 not write to, hence copy, the pages those objects live on.
@@ -16,14 +16,16 @@ The preloaded model is only where a worker starts: its ``ModelHolder`` follows
 is the worker's, not shared). A gunicorn reload (``kill -HUP`` on the master) calls
 ``refresh``, so the replacement workers share the new model.
 """
+
 from __future__ import annotations
 
 import gc
 import logging
 from pathlib import Path
 
-from routing_model import ModelLoadError, RoutingModel, persistence
-from routing_model.model_store import ModelStoreError, current_model_dir
+from routing_model import ModelLoadError, RoutingModel
+from routing_model.artifact import persistence
+from routing_model.artifact.store import ModelStoreError, current_model_dir
 
 log = logging.getLogger(__name__)
 

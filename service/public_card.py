@@ -5,6 +5,7 @@ The card on disk records where the training data, the registry and the parent mo
 where files are. Keys named ``path`` are dropped, path-like keys become their file name, and
 string values that name a path or a URL are dropped.
 """
+
 from __future__ import annotations
 
 import re

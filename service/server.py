@@ -1,6 +1,7 @@
 """gunicorn's documented "custom application" for the service: options come from
 ``disposisi serve``; the master preloads the model (``service.preload``) and ``load`` builds
 the Flask app around it inside each worker process."""
+
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
@@ -12,8 +13,12 @@ class GunicornApp(BaseApplication):
     def __init__(self, overrides: dict, options: dict, preloaded: PreloadedModel):
         self.overrides = overrides
         self.preloaded = preloaded
-        self.options = {**options, "pre_fork": freeze_pre_fork, "post_worker_init": start_worker_app,
-                        "worker_exit": close_worker_app}
+        self.options = {
+            **options,
+            "pre_fork": freeze_pre_fork,
+            "post_worker_init": start_worker_app,
+            "worker_exit": close_worker_app,
+        }
         super().__init__()
 
     def load_config(self) -> None:

@@ -5,6 +5,7 @@ Pure functions (no database, no clock: "today" is passed in, from ``service.cloc
 that (``/work/shared/reference/sp4n-lapor.md``; Permen PANRB 62/2018). The desk stores the due dates at
 import, so "overdue" is an indexed comparison rather than a calendar walk per row.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -49,8 +50,9 @@ def working_days_between(start: date, end: date) -> int:
     if weeks:
         total += 5 * weeks
         stop = start + timedelta(days=7 * weeks)
-        total -= sum(1 for y in range(start.year, stop.year + 1) for h in _holidays(y)
-                     if start < h <= stop and h.weekday() < 5)
+        total -= sum(
+            1 for y in range(start.year, stop.year + 1) for h in _holidays(y) if start < h <= stop and h.weekday() < 5
+        )
         day = stop
     for _ in range(rest):
         day += timedelta(days=1)

@@ -2,6 +2,7 @@
 
 One ``ServiceState`` per app, in ``app.extensions["disposisi"]``; nothing lives in module globals.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,9 +13,10 @@ from pathlib import Path
 
 from flask import current_app
 
-from routing_model import ModelLoadError, RoutingModel, persistence
-from routing_model.live_guard import WINDOW_DAYS, withdrawn_agencies
-from routing_model.model_store import ModelStoreError, current_model_dir
+from routing_model import ModelLoadError, RoutingModel
+from routing_model.artifact import persistence
+from routing_model.artifact.store import ModelStoreError, current_model_dir
+from routing_model.model.live_guard import WINDOW_DAYS, withdrawn_agencies
 
 from .accounts import AccountStore
 from .clock import Clock
@@ -123,8 +125,10 @@ class ServiceState:
         self.accounts = AccountStore(self.store)
         self._guard: tuple[float, dict[str, dict]] | None = None  # (monotonic time, live guard verdict)
         if not config["ADMIN_TOKEN_HASHES"]:
-            log.info("no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): "
-                     "only accounts (disposisi account create) may decide")
+            log.info(
+                "no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): "
+                "only accounts (disposisi account create) may decide"
+            )
 
     @property
     def model(self) -> RoutingModel:

@@ -7,18 +7,19 @@ SQLite (WAL, ``synchronous=FULL``) by default, PostgreSQL when the URL says
 The learning loop reads the ``feedback`` table; ``FeedbackStore(url).export_rows()`` is the
 supported way to do so.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from routing_model.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, in_top3
-from routing_model.live_guard import Outcome
+from routing_model.io.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, in_top3
+from routing_model.model.live_guard import Outcome
 
 from . import fields
 from .clock import Clock
@@ -26,7 +27,7 @@ from .db import StoreError, check_current, create_engine, feedback
 
 log = logging.getLogger(__name__)
 
-# The table is defined once, in routing_model.feedback_schema (service.db's metadata and learning/ use it too).
+# The table is defined once, in routing_model.io.feedback_schema (service.db's metadata and training/learning/ use it too).
 __all__ = ["ACTIONS", "FeedbackInput", "FeedbackStore", "StoreError", "feedback"]
 
 
@@ -67,7 +68,7 @@ def sanitised(item: FeedbackInput) -> FeedbackInput:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def row_to_dict(row) -> dict:
@@ -179,7 +180,13 @@ class FeedbackStore:
 
     def stats(self) -> dict:
         """Per chosen agency and per model version: how the suggestions fared."""
-        cols = (feedback.c.suggested, feedback.c.chosen_agency, feedback.c.model_version, feedback.c.needs_review, feedback.c.action)
+        cols = (
+            feedback.c.suggested,
+            feedback.c.chosen_agency,
+            feedback.c.model_version,
+            feedback.c.needs_review,
+            feedback.c.action,
+        )
         by_agency: dict[str, _Tally] = {}
         by_version: dict[str, _Tally] = {}
         total = _Tally()
@@ -195,7 +202,7 @@ class FeedbackStore:
 
 
 class _Tally:
-    """Counts for /v1/stats; acceptance as defined in routing_model.feedback_schema (the report uses it too)."""
+    """Counts for /v1/stats; acceptance as defined in routing_model.io.feedback_schema (the report uses it too)."""
 
     __slots__ = ("n", "decided", "top1", "top3", "review_known", "review", "actions")
 

@@ -1,15 +1,16 @@
 """An uploaded complaint file (LAPOR! "Laporan Ringkas" .xlsx or CSV) -> complaints to import.
 
 The bytes go to a private temporary file so the project's one table reader
-(``routing_model.tabular.read_table``) reads them exactly as it reads a file on disk.
+(``routing_model.io.tabular.read_table``) reads them exactly as it reads a file on disk.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
 
-from routing_model.tabular import TableError, read_table
+from routing_model.io.tabular import TableError, read_table
 
 from .complaints import NewComplaint, complaints_from_frame
 
@@ -27,8 +28,10 @@ def complaints_from_upload(file_storage) -> list[NewComplaint]:
     name = Path(file_storage.filename).name[:200]
     suffix = Path(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise UploadError(f"{name}: bukan ekspor SP4N-LAPOR! (.xlsx) atau CSV; jenis berkas {suffix or '(tanpa akhiran)'} "
-                          "tidak diterima")
+        raise UploadError(
+            f"{name}: bukan ekspor SP4N-LAPOR! (.xlsx) atau CSV; jenis berkas {suffix or '(tanpa akhiran)'} "
+            "tidak diterima"
+        )
     fd, tmp = tempfile.mkstemp(prefix="disposisi-upload-", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as out:

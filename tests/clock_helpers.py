@@ -3,6 +3,7 @@
 ``DISPOSISI_TEST_NOW`` moves the whole suite to another moment (``tests/structure/test_any_day.py`` runs the
 desk suite on 2030-01-15 and inside Idul Fitri); the default is a plain working Tuesday.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Shared fixtures: the registry, the shared real data, and one demo model trained per session."""
+
 from __future__ import annotations
 
 import os
@@ -59,6 +60,6 @@ def demo_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_model(demo_model_dir):
-    from routing_model import persistence
+    from routing_model.artifact import persistence
 
     return persistence.load(demo_model_dir)

@@ -1,14 +1,15 @@
 """Code tests for the quality figures every report relies on."""
+
 import numpy as np
 import pytest
 
-from routing_model.metrics import (
+from routing_model.model.metrics import (
     coverage_at_precision,
     expected_calibration_error,
     review_threshold,
-    wilson_lower,
     summarize,
     topk_accuracy,
+    wilson_lower,
 )
 from training.weights import recency_weights
 
@@ -39,14 +40,18 @@ def test_review_threshold_promises_only_what_the_rows_vouch_for():
     conf = np.array([0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4])
     correct = np.array([1, 1, 1, 1, 1, 0, 1, 0])
     assert review_threshold(conf, correct, target_precision=0.9, min_support=3) == 1.0
-    assert review_threshold(conf, correct, target_precision=0.9, min_support=3, z=0.0) == pytest.approx(0.7)  # point estimate
+    assert review_threshold(conf, correct, target_precision=0.9, min_support=3, z=0.0) == pytest.approx(
+        0.7
+    )  # point estimate
     many = np.linspace(0.99, 0.5, 40)
     hits = np.r_[np.ones(30), np.zeros(10)]
     t = review_threshold(many, hits, target_precision=0.9)
     kept = many >= t
     assert 30 <= kept.sum() < 40 and hits[kept].mean() >= 0.9  # the lowest cut the bound allows
     assert wilson_lower(hits[kept].sum(), kept.sum(), 1.0) >= 0.9
-    assert wilson_lower(hits[: kept.sum() + 1].sum(), kept.sum() + 1, 1.0) < 0.9  # one row more would not be vouched for
+    assert (
+        wilson_lower(hits[: kept.sum() + 1].sum(), kept.sum() + 1, 1.0) < 0.9
+    )  # one row more would not be vouched for
     # never precise enough -> everything needs review
     assert review_threshold(conf, np.zeros(8), 0.9) == 1.0
 

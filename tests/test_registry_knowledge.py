@@ -3,13 +3,18 @@
 The demo data has no complaint at all for these agencies; only their registry row (name,
 aliases, mandate) can put them on top.
 """
+
 import pytest
 
 NO_HISTORY = [
-    ("Ternak sapi warga banyak yang sakit mulut dan kuku, mohon vaksin dari dinas peternakan",
-     "Dinas Perikanan dan Peternakan Kab. Bandung"),
-    ("Perpustakaan desa tutup terus, buku bacaan anak tidak ada, mohon perpustakaan keliling datang",
-     "Dinas Perpustakaan dan Kearsipan Kab. Bandung"),
+    (
+        "Ternak sapi warga banyak yang sakit mulut dan kuku, mohon vaksin dari dinas peternakan",
+        "Dinas Perikanan dan Peternakan Kab. Bandung",
+    ),
+    (
+        "Perpustakaan desa tutup terus, buku bacaan anak tidak ada, mohon perpustakaan keliling datang",
+        "Dinas Perpustakaan dan Kearsipan Kab. Bandung",
+    ),
 ]
 
 
@@ -29,12 +34,14 @@ def test_agency_without_past_complaints_is_suggested_from_its_mandate(demo_model
 def test_naming_an_agency_pulls_it_up(demo_model):
     text = "Mohon bantuan, ada masalah di lingkungan kami yang belum selesai"
     plain = dict(demo_model.suggest([text], k=len(demo_model.classes_))[0].agencies)
-    named = dict(demo_model.suggest([text + ". Kepada Dishub Kabupaten Bandung"], k=len(demo_model.classes_))[0].agencies)
+    named = dict(
+        demo_model.suggest([text + ". Kepada Dishub Kabupaten Bandung"], k=len(demo_model.classes_))[0].agencies
+    )
     assert named["Dinas Perhubungan Kab. Bandung"] > 2 * plain["Dinas Perhubungan Kab. Bandung"]
 
 
 def test_retired_agency_is_never_a_class(registry):
-    from routing_model.registry import Registry
+    from routing_model.registry.agencies import Registry
 
     rows = registry.to_csv().splitlines()
     header, body = rows[0], rows[1:]

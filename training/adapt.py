@@ -4,13 +4,14 @@ What the base model learned about functions (what complaints about roads, e-KTP 
 look like) carries over; the new registry's agencies and places, and the region's own labeled
 complaints when there are any, make the local part. Zero labels work; more labels help.
 """
+
 from __future__ import annotations
 
 import time
 
 from routing_model import Registry, RoutingModel
+from routing_model.artifact.persistence import load, save
 from routing_model.errors import DisposisiError
-from routing_model.persistence import load, save
 
 from .labeled_data import LabeledData
 from .train import DEFAULT_CLASSIFIER_PARAMS, dates_of, load_labeled, training_card
@@ -20,19 +21,33 @@ class AdaptError(DisposisiError, ValueError):
     """The base model or the registry cannot be adapted; the message says why."""
 
 
-def adapt_model(base: RoutingModel, registry: Registry, data: LabeledData | None = None, random_state: int = 0, progress=None) -> RoutingModel:
+def adapt_model(
+    base: RoutingModel, registry: Registry, data: LabeledData | None = None, random_state: int = 0, progress=None
+) -> RoutingModel:
     if registry.region is None:
         raise AdaptError(
             f"{registry.source or 'the registry'} names no region; give its pemerintah_daerah row the place "
             "'Province/Kabupaten or Kota' (or write one with `disposisi registry init`)"
         )
-    params = {**DEFAULT_CLASSIFIER_PARAMS, **{k: v for k, v in base.classifier_params.items() if k in DEFAULT_CLASSIFIER_PARAMS}}
+    params = {
+        **DEFAULT_CLASSIFIER_PARAMS,
+        **{k: v for k, v in base.classifier_params.items() if k in DEFAULT_CLASSIFIER_PARAMS},
+    }
     model = RoutingModel(registry, params, base.target_precision, random_state=random_state)
     texts, labels, dates = (data.texts, data.labels, dates_of(data)) if data is not None else ([], [], None)
     return model.adapt(base, texts, labels, dates, progress=progress)
 
 
-def adapt_and_save(base_dir, registry_path, out_dir, data_path=None, text_column="text", label_column="agency", date_column="date", progress=None) -> dict:
+def adapt_and_save(
+    base_dir,
+    registry_path,
+    out_dir,
+    data_path=None,
+    text_column="text",
+    label_column="agency",
+    date_column="date",
+    progress=None,
+) -> dict:
     """The `disposisi adapt` job; returns the saved model card."""
     base = load(base_dir)
     base_card = base.card_
@@ -41,11 +56,19 @@ def adapt_and_save(base_dir, registry_path, out_dir, data_path=None, text_column
     started = time.perf_counter()
     model = adapt_model(base, registry, data, progress=progress)
     seconds = time.perf_counter() - started
-    extra = training_card(data, data_path, registry, registry_path, seconds, model) if data is not None else {
-        "training_data": None,
-        "training_seconds": round(seconds, 2),
-        "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
-        "evaluation": {"held_out": model.calibration_},
+    extra = (
+        training_card(data, data_path, registry, registry_path, seconds, model)
+        if data is not None
+        else {
+            "training_data": None,
+            "training_seconds": round(seconds, 2),
+            "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
+            "evaluation": {"held_out": model.calibration_},
+        }
+    )
+    extra["base_model"] = {
+        "version": base_card.get("version"),
+        "region": base_card.get("region"),
+        "path": str(base_dir),
     }
-    extra["base_model"] = {"version": base_card.get("version"), "region": base_card.get("region"), "path": str(base_dir)}
     return save(model, out_dir, extra)

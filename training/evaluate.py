@@ -3,6 +3,7 @@
 Temporal split by default: train on everything before the last year in the data, test on
 that year: the situation of a region that deploys Disposisi on its past dispatches.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,8 @@ from sklearn.model_selection import KFold
 
 from routing_model import Registry, RoutingModel
 from routing_model.errors import DisposisiError
-from routing_model.metrics import summarize
-from routing_model.progress import progress
+from routing_model.io.progress import progress
+from routing_model.model.metrics import summarize
 
 from .labeled_data import LabeledData
 from .reference import reference_pipeline, reference_scores
@@ -34,17 +35,25 @@ def temporal_split(frame: pd.DataFrame, test_from: str | None = None) -> tuple[p
         test_from = f"{max(dated['date'])[:4]}-01-01"
     train, test = dated[dated["date"] < test_from], dated[dated["date"] >= test_from]
     if train.empty or test.empty:
-        raise EvaluationError(f"temporal split at {test_from} leaves an empty side ({len(train)} train, {len(test)} test)")
+        raise EvaluationError(
+            f"temporal split at {test_from} leaves an empty side ({len(train)} train, {len(test)} test)"
+        )
     return train, test, test_from
 
 
-def _score_pair(train: pd.DataFrame, test: pd.DataFrame, registry: Registry, params: dict, seed: int) -> tuple[dict, dict, float]:
+def _score_pair(
+    train: pd.DataFrame, test: pd.DataFrame, registry: Registry, params: dict, seed: int
+) -> tuple[dict, dict, float]:
     started = time.perf_counter()
     if len(train) < 10 or train["label"].nunique() < 2:
-        raise EvaluationError(f"the training side has {len(train)} rows of {train['label'].nunique()} agencies; "
-                              "at least 10 rows of 2 agencies are needed")
+        raise EvaluationError(
+            f"the training side has {len(train)} rows of {train['label'].nunique()} agencies; "
+            "at least 10 rows of 2 agencies are needed"
+        )
     dates = train["date"].astype(str).tolist()
-    model = RoutingModel(registry, params, random_state=seed).fit(train["text"].tolist(), train["label"].tolist(), dates if all(dates) else None)
+    model = RoutingModel(registry, params, random_state=seed).fit(
+        train["text"].tolist(), train["label"].tolist(), dates if all(dates) else None
+    )
     seconds = time.perf_counter() - started
     proba = model.predict_proba(test["text"].tolist())
     ours = summarize(proba, model.classes_, test["label"].tolist(), review=model.needs_review(proba))
@@ -58,8 +67,13 @@ def _score_pair(train: pd.DataFrame, test: pd.DataFrame, registry: Registry, par
 
 
 def evaluate(
-    data: LabeledData, registry: Registry, split: str = "temporal", params: dict | None = None, test_from: str | None = None,
-    seed: int = SEED, show_progress: bool = True,
+    data: LabeledData,
+    registry: Registry,
+    split: str = "temporal",
+    params: dict | None = None,
+    test_from: str | None = None,
+    seed: int = SEED,
+    show_progress: bool = True,
 ) -> dict:
     """Metrics for ours and the reference, as one JSON-able dict."""
     params = dict(params or {})
@@ -110,7 +124,10 @@ def _pool(rows: list[tuple[dict, int]]) -> dict:
                 acc[key] += m[key] * w
             acc["support"] += m["support"]
             acc["_w"] += w
-    out["per_agency"] = {a: {k: (v / m["_w"] if k in ("precision", "recall", "f1") else v) for k, v in m.items() if k != "_w"} for a, m in per.items()}
+    out["per_agency"] = {
+        a: {k: (v / m["_w"] if k in ("precision", "recall", "f1") else v) for k, v in m.items() if k != "_w"}
+        for a, m in per.items()
+    }
     out["n"] = total
     return out
 
@@ -118,7 +135,8 @@ def _pool(rows: list[tuple[dict, int]]) -> dict:
 def format_table(result: dict) -> str:
     ref = result["reference"]
     lines = [
-        f"split: {result['split']}" + (f" (test from {result['test_from']})" if "test_from" in result else "")
+        f"split: {result['split']}"
+        + (f" (test from {result['test_from']})" if "test_from" in result else "")
         + f"  n_train={result['n_train']}  n_test={result['n_test']}  seed={result['seed']}",
         f"{'metric':<28}{'disposisi':>12}{'reference':>12}{'gain':>10}",
     ]

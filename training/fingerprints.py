@@ -3,16 +3,17 @@
 The promotion gate must compare champion and challenger only on complaints neither trained on
 (a model scored on its own training rows looks better than it is). A model's card therefore
 records the set of its training rows as fingerprints: sha256 of the masked, normalised text
-(``routing_model.text.clean``, whitespace collapsed), truncated to 16 hex characters (64 bits:
+(``routing_model.text.cleaning.clean``, whitespace collapsed), truncated to 16 hex characters (64 bits:
 no accidental collision among millions of rows; no way back to the text). Stored packed,
 sorted and concatenated, so 10,000 rows cost 160 KB of card.
 """
+
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
 
-from routing_model.text import clean
+from routing_model.text.cleaning import clean
 
 HEX_CHARS = 16
 METHOD = f"sha256(clean(text), whitespace collapsed)[:{HEX_CHARS}]"

@@ -3,6 +3,7 @@
 Nothing is dropped silently: every skipped row is counted under a reason, unknown agency
 labels are listed, and duplicate texts with different labels are reported.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,10 +12,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from routing_model.validation import MAX_TEXT_CHARS, MIN_ROUTABLE_WORDS, has_visible_text, routable_words
-from routing_model.registry import Registry
-from routing_model.tabular import normalise_date, source_rows
-from routing_model.text import clean
+from routing_model.io.tabular import normalise_date, source_rows
+from routing_model.registry.agencies import Registry
+from routing_model.text.cleaning import clean
+from routing_model.text.validation import MAX_TEXT_CHARS, MIN_ROUTABLE_WORDS, has_visible_text, routable_words
 
 
 @dataclass
@@ -72,15 +73,15 @@ def prepare_labeled(
     n_reader_rejects = sum(skipped.values())
     unknown: Counter = Counter()
     has_date = date_column is not None and date_column in frame.columns
-    for row_number, text, raw_label, date in (
-        zip(
-            row_numbers,
-            frame[text_column].tolist(),
-            frame[label_column].tolist(),
-            frame[date_column].tolist() if has_date else [None] * len(frame),
-        )
+    for row_number, text, raw_label, date in zip(
+        row_numbers,
+        frame[text_column].tolist(),
+        frame[label_column].tolist(),
+        frame[date_column].tolist() if has_date else [None] * len(frame),
     ):
-        label_text = "" if raw_label is None or (isinstance(raw_label, float) and pd.isna(raw_label)) else str(raw_label).strip()
+        label_text = (
+            "" if raw_label is None or (isinstance(raw_label, float) and pd.isna(raw_label)) else str(raw_label).strip()
+        )
         if not label_text:
             skipped["no_label"] += 1
             continue
@@ -108,10 +109,12 @@ def prepare_labeled(
     # duplicates: same cleaned text. Same label -> keep one; different labels -> keep the latest decision.
     data["key"] = [clean(t).strip() for t in data["text"]]
     conflicts = []
-    for key, group in data.groupby("key", sort=False):
+    for _key, group in data.groupby("key", sort=False):
         if group["label"].nunique() > 1:
             latest = group.sort_values(["date", "row"]).iloc[-1]
-            conflicts.append({"rows": group["row"].tolist(), "labels": group["label"].tolist(), "kept": latest["label"]})
+            conflicts.append(
+                {"rows": group["row"].tolist(), "labels": group["label"].tolist(), "kept": latest["label"]}
+            )
     data = data.sort_values(["date", "row"]).drop_duplicates("key", keep="last").sort_values("row")
     n_dupes = len(rows) - len(data)
     return LabeledData(

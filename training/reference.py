@@ -1,4 +1,5 @@
 """The plain reference model every report is compared with (fixed by the project, not tuned)."""
+
 from __future__ import annotations
 
 import numpy as np

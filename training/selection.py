@@ -4,6 +4,7 @@ The test year is never looked at: rows on or after ``until`` are dropped before 
 made. Settings that only re-weight probabilities (``mention_boost``) are scored on the same
 fitted folds, so the grid costs one fit per (alpha, function_alpha) and fold.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -12,9 +13,9 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from routing_model import Registry
-from routing_model.classifier import AgencyClassifier
-from routing_model.metrics import topk_accuracy
-from routing_model.progress import progress
+from routing_model.io.progress import progress
+from routing_model.model.fit.classifier import AgencyClassifier
+from routing_model.model.metrics import topk_accuracy
 
 from .weights import recency_weights
 
@@ -44,8 +45,16 @@ def _splits(n: int, dates: list[str] | None, folds: int, seed: int):
         yield order[:cut], order[cut:]
 
 
-def select(texts: list[str], labels: list[str], registry: Registry, grid: dict = GRID, folds: int = 5, seed: int = 0,
-           dates: list[str] | None = None, show_progress: bool = True) -> list[dict]:
+def select(
+    texts: list[str],
+    labels: list[str],
+    registry: Registry,
+    grid: dict = GRID,
+    folds: int = 5,
+    seed: int = 0,
+    dates: list[str] | None = None,
+    show_progress: bool = True,
+) -> list[dict]:
     """Every grid point with its pooled held-out top-1 and top-3, best first (progress: one step per fit)."""
     texts, labels = list(texts), list(labels)
     fitted = [p for p in grid if p not in POST_FIT]
@@ -59,7 +68,9 @@ def select(texts: list[str], labels: list[str], registry: Registry, grid: dict =
             clf_params = {k: v for k, v in params.items() if k != "half_life_days"}
             per_boost: dict[tuple, list] = {b: [] for b in itertools.product(*(grid[p] for p in post))}
             for train_idx, test_idx in splits:
-                weights = recency_weights([dates[i] for i in train_idx], params.get("half_life_days")) if dates else None
+                weights = (
+                    recency_weights([dates[i] for i in train_idx], params.get("half_life_days")) if dates else None
+                )
                 clf = AgencyClassifier(registry=registry, **clf_params).fit(
                     [texts[i] for i in train_idx], [labels[i] for i in train_idx], weights
                 )
@@ -67,11 +78,15 @@ def select(texts: list[str], labels: list[str], registry: Registry, grid: dict =
                 logits, context = clf.analyse(held)
                 for boost in per_boost:
                     clf.set_params(**dict(zip(post, boost)))
-                    per_boost[boost].append((clf.proba_from_logits(logits, context), clf.classes_, [labels[i] for i in test_idx]))
+                    per_boost[boost].append(
+                        (clf.proba_from_logits(logits, context), clf.classes_, [labels[i] for i in test_idx])
+                    )
                 step(1)
             for boost, parts in per_boost.items():
                 n = sum(len(y) for _, _, y in parts)
                 top1 = sum(topk_accuracy(p, c, y, 1) * len(y) for p, c, y in parts) / n
                 top3 = sum(topk_accuracy(p, c, y, 3) * len(y) for p, c, y in parts) / n
-                results[tuple(values) + boost] = dict(params, **dict(zip(post, boost)), top1=top1, top3=top3, score=(top1 + top3) / 2)
+                results[tuple(values) + boost] = dict(
+                    params, **dict(zip(post, boost)), top1=top1, top3=top3, score=(top1 + top3) / 2
+                )
     return sorted(results.values(), key=lambda r: -r["score"])

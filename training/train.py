@@ -1,14 +1,15 @@
 """Train a RoutingModel from a table of dispatched complaints and save it with its card."""
+
 from __future__ import annotations
 
 import time
 
 from routing_model import Registry, RoutingModel
+from routing_model.artifact.persistence import save
+from routing_model.artifact.persistence import sha256_file as file_sha256  # noqa: F401 - also imported by training/learning/
 from routing_model.errors import DisposisiError
-from routing_model.persistence import save
-from routing_model.persistence import sha256_file as file_sha256  # noqa: F401 - also imported by learning/
-from routing_model.registry import DEFAULT_REGISTRY
-from routing_model.tabular import column_name, read_table, require_columns
+from routing_model.io.tabular import column_name, read_table, require_columns
+from routing_model.registry.agencies import DEFAULT_REGISTRY
 
 from .fingerprints import fingerprints, pack
 from .labeled_data import LabeledData, prepare_labeled
@@ -18,7 +19,9 @@ from .labeled_data import LabeledData, prepare_labeled
 DEFAULT_CLASSIFIER_PARAMS: dict = {"alpha": 1e-4, "function_alpha": 1e-4, "mention_boost": 3.0, "mandate_boost": 12.0}
 
 
-def load_labeled(path, registry: Registry, text_column="text", label_column="agency", date_column="date") -> LabeledData:
+def load_labeled(
+    path, registry: Registry, text_column="text", label_column="agency", date_column="date"
+) -> LabeledData:
     frame = read_table(path)
     cols = require_columns(frame, path, text=text_column, label=label_column)
     date_column = column_name(frame, date_column) if date_column else None
@@ -51,13 +54,19 @@ def check_trainable(data: LabeledData) -> None:
     )
 
 
-def train_model(data: LabeledData, registry: Registry, classifier_params: dict | None = None, random_state: int = 0, progress=None) -> RoutingModel:
+def train_model(
+    data: LabeledData, registry: Registry, classifier_params: dict | None = None, random_state: int = 0, progress=None
+) -> RoutingModel:
     check_trainable(data)
     params = dict(DEFAULT_CLASSIFIER_PARAMS if classifier_params is None else classifier_params)
-    return RoutingModel(registry, params, random_state=random_state).fit(data.texts, data.labels, dates_of(data), progress=progress)
+    return RoutingModel(registry, params, random_state=random_state).fit(
+        data.texts, data.labels, dates_of(data), progress=progress
+    )
 
 
-def training_card(data: LabeledData, path, registry: Registry, registry_path, seconds: float, model: RoutingModel) -> dict:
+def training_card(
+    data: LabeledData, path, registry: Registry, registry_path, seconds: float, model: RoutingModel
+) -> dict:
     """What the card says about the data a model learned from (no text, only counts and hashes)."""
     dates = sorted(d for d in data.frame["date"] if d)
     return {
@@ -76,7 +85,15 @@ def training_card(data: LabeledData, path, registry: Registry, registry_path, se
     }
 
 
-def train_and_save(path, out_dir, registry_path=DEFAULT_REGISTRY, text_column="text", label_column="agency", date_column="date", progress=None) -> dict:
+def train_and_save(
+    path,
+    out_dir,
+    registry_path=DEFAULT_REGISTRY,
+    text_column="text",
+    label_column="agency",
+    date_column="date",
+    progress=None,
+) -> dict:
     """The `disposisi train` job; returns the saved model card."""
     registry = Registry.load(registry_path)
     data = load_labeled(path, registry, text_column, label_column, date_column)

@@ -4,6 +4,7 @@ Mandates move (street lighting went from PUTR to Dishub in 2023) and admins' hab
 an exponential decay with a half-life in days lets the newest decisions win without
 throwing old ones away.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ SameSite=Strict, Secure behind TLS), CSRF protection for every form (Flask-WTF; 
 JSON API is exempt), Flask-Babel, the upload size limit and the security headers (a
 Content-Security-Policy that allows no inline script).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from .i18n import compiled_translations, select_locale
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 csrf = CSRFProtect()
 
 
@@ -31,7 +34,9 @@ class DeskSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         mode = app.config["COOKIE_SECURE"]
         if mode == "auto":
-            return bool(request) and (request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https")
+            return bool(request) and (
+                request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+            )
         return mode == "1"
 
 

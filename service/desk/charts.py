@@ -3,6 +3,7 @@
 No JavaScript, no images to cache, and every label passes through Jinja's escaping. Label columns
 are sized from the longest full agency name so nothing is cut off; value axes get "nice" ticks.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,13 +35,30 @@ def hbar(rows: list[tuple[str, float, str]], percent: bool = False, axis_label: 
     for i, (label, value, text) in enumerate(rows):
         y = top_pad + i * (bar_h + gap)
         w = plot_w * (value / top)
-        bars.append({"label": label, "y": y, "ty": y + bar_h * 0.7, "x": label_w, "w": round(w, 1), "h": bar_h,
-                     "vx": round(label_w + w + 6, 1), "text": text})
+        bars.append(
+            {
+                "label": label,
+                "y": y,
+                "ty": y + bar_h * 0.7,
+                "x": label_w,
+                "w": round(w, 1),
+                "h": bar_h,
+                "vx": round(label_w + w + 6, 1),
+                "text": text,
+            }
+        )
     plot_bottom = top_pad + len(rows) * (bar_h + gap)
     return {
-        "width": WIDTH, "height": plot_bottom + 44, "label_w": label_w, "plot_w": plot_w, "bars": bars,
-        "bottom": plot_bottom, "axis_label": axis_label,
-        "ticks": [{"x": round(label_w + plot_w * t / top, 1), "text": f"{t:g} %" if percent else f"{t:g}"} for t in ticks],
+        "width": WIDTH,
+        "height": plot_bottom + 44,
+        "label_w": label_w,
+        "plot_w": plot_w,
+        "bars": bars,
+        "bottom": plot_bottom,
+        "axis_label": axis_label,
+        "ticks": [
+            {"x": round(label_w + plot_w * t / top, 1), "text": f"{t:g} %" if percent else f"{t:g}"} for t in ticks
+        ],
     }
 
 

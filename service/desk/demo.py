@@ -5,6 +5,7 @@ Starts ``disposisi serve`` on a free loopback port with a fresh SQLite file, imp
 takes a few decisions, and saves screenshots of the queue, one complaint and the overview into
 ``models/desk_demo/`` with Debian's chromium (Playwright). The server is stopped at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,16 @@ def demo_items(path: Path = DEMO_CSV, today: datetime | None = None) -> list[dic
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     stamps = [datetime.fromisoformat(r["date"]) for r in rows]
     shift = (today or datetime.now()).date() - max(stamps).date()
-    return [{"id": r["id"], "title": r["title"], "text": r["text"], "received": (s + timedelta(days=shift.days)).isoformat(),
-             "confidential": r["confidentiality"].strip().lower() == "rahasia"} for r, s in zip(rows, stamps)]
+    return [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "text": r["text"],
+            "received": (s + timedelta(days=shift.days)).isoformat(),
+            "confidential": r["confidentiality"].strip().lower() == "rahasia",
+        }
+        for r, s in zip(rows, stamps)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     for leftover in out.glob("disposisi.sqlite3*"):
         leftover.unlink()
     token = secrets.token_urlsafe(16)
-    env = {"DISPOSISI_DATABASE_URL": f"sqlite:///{db}", "DISPOSISI_DATA_DIR": str(out / "var"), "DISPOSISI_ADMIN_TOKENS": token}
+    env = {
+        "DISPOSISI_DATABASE_URL": f"sqlite:///{db}",
+        "DISPOSISI_DATA_DIR": str(out / "var"),
+        "DISPOSISI_ADMIN_TOKENS": token,
+    }
     with ServeProcess(["--model", args.model, "--workers", "2"], out / "server.log", env) as server:
         try:
             server.wait_ready(90)
@@ -51,10 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         result = requests.post(base + "/v1/complaints", json=demo_items(), headers=auth, timeout=60).json()
         print(f"imported {result['added']} demo complaints ({result['duplicates_found']} with near-duplicates)")
         first = requests.get(base + "/v1/complaints/DESK-002", headers=auth, timeout=10).json()
-        decisions = [("DESK-002", {"action": "accepted", "agency": first["suggestions"][0]["agency"], "admin": "Ani (demo)"}),
-                     ("DESK-013", {"action": "not_our_authority", "destination": "Pemerintah Kota Bandung", "admin": "Ani (demo)"}),
-                     ("DESK-005", {"action": "duplicate", "duplicate_of": "DESK-001", "admin": "Ani (demo)"}),
-                     ("DESK-012", {"action": "corrected", "agency": "Perumda Air Minum Tirta Raharja", "admin": "Ani (demo)"})]
+        decisions = [
+            ("DESK-002", {"action": "accepted", "agency": first["suggestions"][0]["agency"], "admin": "Ani (demo)"}),
+            (
+                "DESK-013",
+                {"action": "not_our_authority", "destination": "Pemerintah Kota Bandung", "admin": "Ani (demo)"},
+            ),
+            ("DESK-005", {"action": "duplicate", "duplicate_of": "DESK-001", "admin": "Ani (demo)"}),
+            ("DESK-012", {"action": "corrected", "agency": "Perumda Air Minum Tirta Raharja", "admin": "Ani (demo)"}),
+        ]
         for cid, body in decisions:
             r = requests.post(f"{base}/v1/complaints/{cid}/decision", json=body, headers=auth, timeout=10)
             r.raise_for_status()
@@ -71,8 +89,12 @@ def _screenshots(base: str, token: str, out: Path) -> None:
         page.fill("#name", "Ani (demo)")
         page.click("#sign-in")
         page.wait_for_url("**/desk/")
-        shots = {"queue.png": "/desk/", "complaint.png": "/desk/pengaduan/DESK-022", "overview.png": "/desk/ringkasan",
-                 "queue_en.png": None}
+        shots = {
+            "queue.png": "/desk/",
+            "complaint.png": "/desk/pengaduan/DESK-022",
+            "overview.png": "/desk/ringkasan",
+            "queue_en.png": None,
+        }
         for name, path in shots.items():
             if path is None:
                 page.goto(base + "/desk/bahasa/en?next=/desk/")

@@ -1,4 +1,5 @@
 """The desk's forms (Flask-WTF: every form carries a CSRF token). Labels are lazy gettext strings."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -9,8 +10,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 
 class PasswordSignInForm(FlaskForm):
-    username = StringField(_l("Nama pengguna"),
-                           validators=[DataRequired(_l("Isi nama pengguna Anda.")), Length(max=64)])
+    username = StringField(
+        _l("Nama pengguna"), validators=[DataRequired(_l("Isi nama pengguna Anda.")), Length(max=64)]
+    )
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Isi kata sandi Anda.")), Length(max=256)])
 
 

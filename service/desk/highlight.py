@@ -3,11 +3,12 @@
 A word is highlighted when its cleaned form is one of the words in the model's ``reasons`` (which
 are cleaned words and phrases, e.g. "ektp", "rusak parah").
 """
+
 from __future__ import annotations
 
 import re
 
-from routing_model.text import clean
+from routing_model.text.cleaning import clean
 
 _WORD = re.compile(r"[\w-]+", re.UNICODE)
 
@@ -26,7 +27,7 @@ def segments(text: str, reasons: list[str]) -> list[tuple[str, bool]]:
         key = clean(m.group(0)).strip().replace(" ", "")
         if key in words:
             if m.start() > pos:
-                out.append((text[pos:m.start()], False))
+                out.append((text[pos : m.start()], False))
             out.append((m.group(0), True))
             pos = m.end()
     if pos < len(text):

@@ -4,6 +4,7 @@ Only the ``.po`` files are in the repository. At start-up each catalogue is comp
 own ``read_po``/``write_mo`` into a cache directory keyed by the ``.po`` content, so there is no
 manual build step and no compiled file to forget to regenerate.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 ``python -m service.desk.update_catalogue`` (Babel's extractor; new strings get an empty English
 translation to fill in). Not needed at run time: the app compiles the .po itself (i18n.py).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -19,8 +20,24 @@ PO = HERE / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         pot = Path(tmp) / "messages.pot"
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(HERE / "babel.cfg"),
-                        "-k", "_l", "--no-location", "-o", str(pot), str(HERE)], check=True, cwd=HERE)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "babel.messages.frontend",
+                "extract",
+                "-F",
+                str(HERE / "babel.cfg"),
+                "-k",
+                "_l",
+                "--no-location",
+                "-o",
+                str(pot),
+                str(HERE),
+            ],
+            check=True,
+            cwd=HERE,
+        )
         with pot.open("rb") as f:
             template = read_po(f)
     with PO.open("rb") as f:

@@ -3,6 +3,7 @@
 Every POST follows post/redirect/get; errors an admin can cause come back as a message on the page
 (``flash``), never as a traceback, and change nothing.
 """
+
 from __future__ import annotations
 
 import time
@@ -10,18 +11,20 @@ from datetime import date, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for)
-from flask_babel import format_date, format_decimal, format_percent, gettext as _, lazy_gettext as _l
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from routing_model.tabular import TableError
+from routing_model.io.tabular import TableError
 
 from .. import sla
 from ..accounts import username_key
 from ..audit_api import audit_xlsx_response, may_read_audit
 from ..auth import Caller, caller, role_for, token_hash
-from ..complaints import DeskError, PAGE_SIZE
+from ..complaints import PAGE_SIZE, DeskError
 from ..complaints_api import xlsx_response
 from ..state import current_state
 from ..uploads import complaints_from_upload
@@ -30,17 +33,30 @@ from .forms import DecisionForm, EmptyForm, PasswordSignInForm, SignInForm, Uplo
 from .highlight import segments
 from .i18n import LANGUAGES, select_locale
 
-desk = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates", static_folder="static",
-                 static_url_path="/static")
+desk = Blueprint(
+    "desk", __name__, url_prefix="/desk", template_folder="templates", static_folder="static", static_url_path="/static"
+)
 PUBLIC = {"desk.sign_in", "desk.static", "desk.language"}
-ACTION_LABELS = {"accepted": _l("Diterima"), "corrected": _l("Dikoreksi"), "not_our_authority": _l("Bukan wewenang"),
-                 "duplicate": _l("Duplikat")}
-ROLE_LABELS = {"operator": _l("operator"), "supervisor": _l("pengawas"), "admin": _l("admin"),
-               "viewer": _l("pemantau"), "token_viewer": _l("hanya melihat")}
+ACTION_LABELS = {
+    "accepted": _l("Diterima"),
+    "corrected": _l("Dikoreksi"),
+    "not_our_authority": _l("Bukan wewenang"),
+    "duplicate": _l("Duplikat"),
+}
+ROLE_LABELS = {
+    "operator": _l("operator"),
+    "supervisor": _l("pengawas"),
+    "admin": _l("admin"),
+    "viewer": _l("pemantau"),
+    "token_viewer": _l("hanya melihat"),
+}
 # the model's warnings (Suggestion.warnings), in the order the review tag names the first that applies
-WARNING_LABELS = {"outside_region": _l("menyebut tempat di luar wilayah ini"), "too_few_words": _l("terlalu sedikit kata"),
-                  "not_indonesian": _l("bukan bahasa Indonesia"),
-                  "live_precision_low": _l("saran ke instansi ini sering dikoreksi admin akhir-akhir ini")}
+WARNING_LABELS = {
+    "outside_region": _l("menyebut tempat di luar wilayah ini"),
+    "too_few_words": _l("terlalu sedikit kata"),
+    "not_indonesian": _l("bukan bahasa Indonesia"),
+    "live_precision_low": _l("saran ke instansi ini sering dikoreksi admin akhir-akhir ini"),
+}
 
 
 # -- session -------------------------------------------------------------------------------------
@@ -72,7 +88,9 @@ def _sign_in_redirect(why: str):
     else:
         flash(_("Silakan masuk."), "info")
     nxt = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
-    return redirect(url_for("desk.sign_in", next=_safe_next(urlsplit(nxt or "").path if request.method != "GET" else nxt)))
+    return redirect(
+        url_for("desk.sign_in", next=_safe_next(urlsplit(nxt or "").path if request.method != "GET" else nxt))
+    )
 
 
 @desk.before_request
@@ -93,6 +111,7 @@ def admin_only(view):
             flash(_("Akun atau token Anda hanya untuk melihat: Anda tidak bisa mengimpor atau memutuskan."), "error")
             return redirect(request.referrer if _same_site(request.referrer) else url_for("desk.queue")), 303
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -167,8 +186,12 @@ def warning_labels(warnings, unknown: bool = True) -> list[str]:
 
 # -- sign in / out / language ----------------------------------------------------------------------
 def _sign_in_page(status: int = 200, form=None, token_form=None):
-    return render_template("desk/sign_in.html", form=form or PasswordSignInForm(),
-                           token_form=token_form or SignInForm(), has_accounts=current_state().accounts.any()), status
+    return render_template(
+        "desk/sign_in.html",
+        form=form or PasswordSignInForm(),
+        token_form=token_form or SignInForm(),
+        has_accounts=current_state().accounts.any(),
+    ), status
 
 
 def _throttled(until) -> tuple:
@@ -265,9 +288,14 @@ def _queue_args() -> dict:
     except ValueError:
         page = 1
     status = request.args.get("status", "open")
-    return {"status": status if status in ("open", "decided", "all") else "open", "overdue": flag("overdue"),
-            "needs_review": flag("review"), "agency": request.args.get("agency") or None,
-            "q": (request.args.get("q") or "").strip()[:200] or None, "page": page}
+    return {
+        "status": status if status in ("open", "decided", "all") else "open",
+        "overdue": flag("overdue"),
+        "needs_review": flag("review"),
+        "agency": request.args.get("agency") or None,
+        "q": (request.args.get("q") or "").strip()[:200] or None,
+        "page": page,
+    }
 
 
 @desk.get("/")
@@ -277,9 +305,16 @@ def queue():
     page = store.queue(**args, per_page=PAGE_SIZE)
     statuses = [("open", _("Terbuka")), ("decided", _("Sudah diputuskan")), ("all", _("Semua"))]
     link_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("desk/queue.html", page=page, args=args, statuses=statuses, agencies=store.agencies_in_queue(),
-                           upload=UploadForm(),
-                           link_args=link_args, today=store.clock.today())
+    return render_template(
+        "desk/queue.html",
+        page=page,
+        args=args,
+        statuses=statuses,
+        agencies=store.agencies_in_queue(),
+        upload=UploadForm(),
+        link_args=link_args,
+        today=store.clock.today(),
+    )
 
 
 @desk.post("/impor")
@@ -293,8 +328,15 @@ def upload():
     except TableError as exc:
         flash(_("Impor gagal, tidak ada yang disimpan: %(why)s", why=str(exc)), "error")
         return redirect(url_for("desk.queue"), 303)
-    flash(_("%(added)s pengaduan baru diimpor; %(existing)s sudah ada sebelumnya; %(dups)s dengan kemiripan (duplikat).",
-            added=result.added, existing=result.skipped_existing, dups=result.duplicates_found), "ok")
+    flash(
+        _(
+            "%(added)s pengaduan baru diimpor; %(existing)s sudah ada sebelumnya; %(dups)s dengan kemiripan (duplikat).",
+            added=result.added,
+            existing=result.skipped_existing,
+            dups=result.duplicates_found,
+        ),
+        "ok",
+    )
     return redirect(url_for("desk.queue"), 303)
 
 
@@ -313,15 +355,23 @@ def _csrf_error(exc):
     user, why = _session_user()
     if user is None:
         return _sign_in_redirect(why)
-    return render_template("desk/error.html", title=_("Formulir tidak sah"), message=_(
-        "Formulir ini tidak membawa token keamanan yang berlaku (CSRF). Muat ulang halaman lalu coba lagi; "
-        "tidak ada yang disimpan.")), 400
+    return render_template(
+        "desk/error.html",
+        title=_("Formulir tidak sah"),
+        message=_(
+            "Formulir ini tidak membawa token keamanan yang berlaku (CSRF). Muat ulang halaman lalu coba lagi; "
+            "tidak ada yang disimpan."
+        ),
+    ), 400
 
 
 @desk.errorhandler(NotFound)
 def _not_found(exc):
-    return render_template("desk/error.html", title=_("Tidak ditemukan"),
-                           message=getattr(exc, "desk_message", None) or _("Halaman ini tidak ada.")), 404
+    return render_template(
+        "desk/error.html",
+        title=_("Tidak ditemukan"),
+        message=getattr(exc, "desk_message", None) or _("Halaman ini tidak ada."),
+    ), 404
 
 
 # -- one complaint ---------------------------------------------------------------------------------
@@ -338,13 +388,25 @@ def complaint(complaint_id: str):
     if item is None:
         _missing(complaint_id)
     prev_id, next_id = st.complaints.neighbours(complaint_id)
-    can_undo = item["status"] == "decided" and item["decision"]["decided_at"] and _decided_today(item, st.complaints.clock.today())
+    can_undo = (
+        item["status"] == "decided"
+        and item["decision"]["decided_at"]
+        and _decided_today(item, st.complaints.clock.today())
+    )
     registry = st.model.registry
     return render_template(
-        "desk/complaint.html", item=item, segments=segments(item["text"] or "", item["reasons"]),
-        form=DecisionForm(destination=(item["outside_region"] or {}).get("region", ""),
-                          duplicate_of=item["duplicates"][0]["id"] if item["duplicates"] else ""),
-        undo=EmptyForm(), can_undo=can_undo, agencies=[a.name for a in registry.active], prev_id=prev_id, next_id=next_id,
+        "desk/complaint.html",
+        item=item,
+        segments=segments(item["text"] or "", item["reasons"]),
+        form=DecisionForm(
+            destination=(item["outside_region"] or {}).get("region", ""),
+            duplicate_of=item["duplicates"][0]["id"] if item["duplicates"] else "",
+        ),
+        undo=EmptyForm(),
+        can_undo=can_undo,
+        agencies=[a.name for a in registry.active],
+        prev_id=prev_id,
+        next_id=next_id,
     )
 
 
@@ -364,20 +426,38 @@ def decide(complaint_id: str):
         flash(_("Isian tidak sah: %(why)s", why="; ".join(e for errs in form.errors.values() for e in errs)), "error")
         return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
     try:
-        item = st.complaints.decide(complaint_id, form.action.data or "", _recorded_as(),
-                                    st.model.registry, agency=form.agency.data, destination=form.destination.data,
-                                    duplicate_of=form.duplicate_of.data)
+        item = st.complaints.decide(
+            complaint_id,
+            form.action.data or "",
+            _recorded_as(),
+            st.model.registry,
+            agency=form.agency.data,
+            destination=form.destination.data,
+            duplicate_of=form.duplicate_of.data,
+        )
     except DeskError as exc:
         if exc.status == 404:
             _missing(complaint_id)
         flash(_("Keputusan tidak disimpan: %(why)s", why=str(exc)), "error")
         return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
     d = item["decision"]
-    what = action_label(d["action"]) + (f": {d['agency']}" if d["action"] in ("accepted", "corrected") else
-                                        f": {d['destination']}" if d["destination"] else
-                                        f": {d['duplicate_of']}" if d["duplicate_of"] else "")
-    flash({"text": _("Pengaduan %(id)s — %(what)s.", id=complaint_id, what=what),
-           "link": url_for("desk.complaint", complaint_id=complaint_id), "link_text": _("Lihat atau batalkan")}, "ok")
+    what = action_label(d["action"]) + (
+        f": {d['agency']}"
+        if d["action"] in ("accepted", "corrected")
+        else f": {d['destination']}"
+        if d["destination"]
+        else f": {d['duplicate_of']}"
+        if d["duplicate_of"]
+        else ""
+    )
+    flash(
+        {
+            "text": _("Pengaduan %(id)s — %(what)s.", id=complaint_id, what=what),
+            "link": url_for("desk.complaint", complaint_id=complaint_id),
+            "link_text": _("Lihat atau batalkan"),
+        },
+        "ok",
+    )
     next_id = st.complaints.neighbours(complaint_id)[1]
     if next_id:
         return redirect(url_for("desk.complaint", complaint_id=next_id), 303)
@@ -419,12 +499,25 @@ def overview():
     data = current_state().complaints.overview()
     per = data["per_agency_week"]
     totals = sorted(((a, sum(w.values())) for a, w in per.items()), key=lambda t: (-t[1], t[0]))
-    agency_chart = charts.hbar([(a, n, format_decimal(n)) for a, n in totals[:15]],
-                               axis_label=_("pengaduan, %(n)s minggu terakhir data", n=len(data["weeks"])))
+    agency_chart = charts.hbar(
+        [(a, n, format_decimal(n)) for a, n in totals[:15]],
+        axis_label=_("pengaduan, %(n)s minggu terakhir data", n=len(data["weeks"])),
+    )
     top_cell = max((n for w in per.values() for n in w.values()), default=0)
-    heat = [{"agency": a, "cells": [{"n": per[a].get(wk, 0), "level": charts.heat_level(per[a].get(wk, 0), top_cell)}
-                                    for wk in data["weeks"]], "total": n} for a, n in totals]
-    acceptance = charts.hbar([(v, (r["rate"] or 0) * 100, f"{_pct(r['rate'])} (n={r['decided']})")
-                              for v, r in data["acceptance"].items()], percent=True,
-                             axis_label=_("diterima sesuai saran pertama"))
+    heat = [
+        {
+            "agency": a,
+            "cells": [
+                {"n": per[a].get(wk, 0), "level": charts.heat_level(per[a].get(wk, 0), top_cell)}
+                for wk in data["weeks"]
+            ],
+            "total": n,
+        }
+        for a, n in totals
+    ]
+    acceptance = charts.hbar(
+        [(v, (r["rate"] or 0) * 100, f"{_pct(r['rate'])} (n={r['decided']})") for v, r in data["acceptance"].items()],
+        percent=True,
+        axis_label=_("diterima sesuai saran pertama"),
+    )
     return render_template("desk/overview.html", data=data, agency_chart=agency_chart, heat=heat, acceptance=acceptance)

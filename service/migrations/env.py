@@ -3,6 +3,7 @@
 Run programmatically by ``service.db.upgrade`` (``disposisi db upgrade``), which hands over an open
 connection in ``config.attributes["connection"]``; no alembic.ini and no manual SQL.
 """
+
 from __future__ import annotations
 
 from alembic import context

@@ -1,5 +1,6 @@
 """Paths and helpers shared by the backlog tests (a uniquely named module: every test folder
 has a conftest.py, and `from conftest import` would pick whichever was imported first)."""
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,9 @@ DISPOSISI = str(Path(sys.executable).parent / "disposisi")  # the real console s
 
 def run_cli(*args, timeout=600, **kw) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run([DISPOSISI, *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout, **kw)
+    return subprocess.run(
+        [DISPOSISI, *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, **kw
+    )
 
 
 def read_csv_rows(path) -> list[dict]:

@@ -1,4 +1,5 @@
 """Fixtures for the backlog tests; the session `demo_model_dir` comes from tests/conftest.py."""
+
 from __future__ import annotations
 
 import csv
@@ -6,8 +7,17 @@ import os
 from pathlib import Path
 
 import pytest
-
-from backlog_helpers import ROOT, SHARED, LAPOR_CSV, LAPOR_XLSX, KAI_CSV, DISPOSISI, run_cli, read_csv_rows, shared_texts  # noqa: F401 - fixtures below and older imports
+from backlog_helpers import (  # noqa: F401 - fixtures below and older imports
+    DISPOSISI,
+    KAI_CSV,
+    LAPOR_CSV,
+    LAPOR_XLSX,
+    ROOT,
+    SHARED,
+    read_csv_rows,
+    run_cli,
+    shared_texts,
+)
 
 
 @pytest.fixture(scope="session")

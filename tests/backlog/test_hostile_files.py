@@ -4,6 +4,7 @@ A bad row is a counted reject with its reason and the job goes on; a sheet's dec
 is not trusted; JSON nesting, line and cell sizes are bounded. The same file gives the same rows,
 columns and dates to `train` (and evaluate/select), `retrain` and `classify`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,11 +17,16 @@ import openpyxl
 import pytest
 from backlog_helpers import read_csv_rows, run_cli
 
-from backlog import Options, run_backlog
 from routing_model import Registry
-from routing_model.tabular import (
-    MAX_CELL_CHARS, MAX_JSON_DEPTH, MAX_RECORD_CHARS, normalise_date, open_source, read_table,
+from routing_model.io.tabular import (
+    MAX_CELL_CHARS,
+    MAX_JSON_DEPTH,
+    MAX_RECORD_CHARS,
+    normalise_date,
+    open_source,
+    read_table,
 )
+from service.batch import Options, run_backlog
 
 GOOD = "Jalan di Desa Jelekong rusak parah, banyak lubang. Mohon segera diperbaiki"
 GOOD2 = "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis, tolong dibantu"
@@ -40,8 +46,13 @@ def rejects(out) -> dict[str, str]:
 def test_jsonl_nested_3000_deep_is_a_rejected_row(model_dir, tmp_path):
     inp = tmp_path / "deep.jsonl"
     deep = '{"id": "D2", "text": ' + "[" * 3000 + "]" * 3000 + "}"
-    lines = [json.dumps({"id": "D1", "text": GOOD}), deep, json.dumps({"id": "D3", "text": "\x00"}),
-             json.dumps({"id": "D4", "text": "\x01\x02\x7f\u200b"}), json.dumps({"id": "D5", "text": GOOD2})]
+    lines = [
+        json.dumps({"id": "D1", "text": GOOD}),
+        deep,
+        json.dumps({"id": "D3", "text": "\x00"}),
+        json.dumps({"id": "D4", "text": "\x01\x02\x7f\u200b"}),
+        json.dumps({"id": "D5", "text": GOOD2}),
+    ]
     inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.csv"
     s = classify(model_dir, inp, out)
@@ -54,7 +65,7 @@ def test_jsonl_deep_row_is_counted_by_train_reader(tmp_path, registry):
     from training.labeled_data import prepare_labeled
 
     inp = tmp_path / "train.jsonl"
-    rows = [{"text": GOOD, "agency": PUTR, "date": "2023-01-0%d" % (i % 9 + 1)} for i in range(5)]
+    rows = [{"text": GOOD, "agency": PUTR, "date": f"2023-01-0{i % 9 + 1}"} for i in range(5)]
     lines = [json.dumps(r) for r in rows]
     lines.insert(2, '{"text": ' + "{" * 3000)
     lines.insert(3, "\x00")
@@ -69,11 +80,11 @@ def test_overlong_line_and_cell_are_rejected_not_read(model_dir, tmp_path):
     inp = tmp_path / "long.csv"
     with open(inp, "w", newline="", encoding="utf-8") as fh:
         fh.write("id,text\n")
-        fh.write(f"L1,\"{GOOD}\"\n")
+        fh.write(f'L1,"{GOOD}"\n')
         fh.write("L2," + "x" * (MAX_RECORD_CHARS + 50) + "\n")  # a line over the bound, no quotes
-        fh.write(f"L3,\"{GOOD2}\"\n")
+        fh.write(f'L3,"{GOOD2}"\n')
         fh.write('L4,"' + "kata " * (MAX_CELL_CHARS // 5 + 10) + '"\n')  # a cell over the bound
-        fh.write(f"L5,\"{GOOD}\"\n")
+        fh.write(f'L5,"{GOOD}"\n')
     out = tmp_path / "out.csv"
     s = classify(model_dir, inp, out)
     assert [r["id"] for r in read_csv_rows(out)] == ["L1", "L3", "L5"]
@@ -94,7 +105,7 @@ def _xlsx_with_declared_dimension(path, rows_at: dict[int, list], dimension: str
             data = zin.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode("utf-8")
-                start = text.index("<dimension ref=\"") + len("<dimension ref=\"")
+                start = text.index('<dimension ref="') + len('<dimension ref="')
                 end = text.index('"', start)
                 data = (text[:start] + dimension + text[end:]).encode("utf-8")
             zout.writestr(item, data)
@@ -161,8 +172,10 @@ def same_table(tmp_path_factory):
         for tid, date, text, agency in ROWS:
             w.writerow([tid, date, text, agency])
     jsonl = d / "t.jsonl"
-    jsonl.write_text("".join(json.dumps({"id": t, "date": dt, "text": x, "agency": a}) + "\n" for t, dt, x, a in ROWS),
-                     encoding="utf-8")
+    jsonl.write_text(
+        "".join(json.dumps({"id": t, "date": dt, "text": x, "agency": a}) + "\n" for t, dt, x, a in ROWS),
+        encoding="utf-8",
+    )
     xlsx = d / "t.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -177,7 +190,7 @@ def same_table(tmp_path_factory):
 
 
 def test_same_rows_columns_and_dates_through_every_command(same_table, registry: Registry):
-    from learning.retrain import read_new_data
+    from training.learning.retrain import read_new_data
     from training.train import load_labeled
 
     seen = {}
@@ -206,27 +219,43 @@ def test_same_rows_columns_and_dates_through_every_command(same_table, registry:
 
 def _retrain_csv(path, registry):
     """retrain reads `date`; this CSV names it `tanggal`: rename through the same reader."""
-    from learning.retrain import _as_training_frame
     from training.labeled_data import prepare_labeled
+    from training.learning.retrain import _as_training_frame
 
     frame = read_table(path)
     rows = _as_training_frame(frame, path, "data", date="tanggal")
     return rows, prepare_labeled(rows, registry).report()
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("2023-01-05", "2023-01-05"), ("2023-01-05 10:11:12", "2023-01-05"), ("5 Januari 2021", "2021-01-05"),
-    ("29 May 2023", "2023-05-29"), ("1 Agt 2022", "2022-08-01"), ("07/08/2022", "2022-08-07"), ("31-12-2021", "2021-12-31"),
-    ("", ""), ("kemarin", ""), ("2023-02-30", ""), (None, ""),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("2023-01-05", "2023-01-05"),
+        ("2023-01-05 10:11:12", "2023-01-05"),
+        ("5 Januari 2021", "2021-01-05"),
+        ("29 May 2023", "2023-05-29"),
+        ("1 Agt 2022", "2022-08-01"),
+        ("07/08/2022", "2022-08-07"),
+        ("31-12-2021", "2021-12-31"),
+        ("", ""),
+        ("kemarin", ""),
+        ("2023-02-30", ""),
+        (None, ""),
+    ],
+)
 def test_normalise_date(value, expected):
     assert normalise_date(value) == expected
 
 
 def test_reject_reasons_are_counted_by_reason(model_dir, tmp_path):
     inp = tmp_path / "mixed.jsonl"
-    lines = [json.dumps({"id": "M1", "text": GOOD}), "[1, 2]", "{bad", json.dumps({"id": "M4", "text": 5}),
-             '{"id": "M5", "text": ' + "[" * (MAX_JSON_DEPTH + 5) + "]" * (MAX_JSON_DEPTH + 5) + "}"]
+    lines = [
+        json.dumps({"id": "M1", "text": GOOD}),
+        "[1, 2]",
+        "{bad",
+        json.dumps({"id": "M4", "text": 5}),
+        '{"id": "M5", "text": ' + "[" * (MAX_JSON_DEPTH + 5) + "]" * (MAX_JSON_DEPTH + 5) + "}",
+    ]
     inp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     s = classify(model_dir, inp, tmp_path / "o.csv")
     assert Counter(s["reject_reasons"]) == Counter({"invalid_json": 2, "not_text": 1, "too_deep": 1})

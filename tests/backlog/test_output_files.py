@@ -1,14 +1,25 @@
 """`classify --output`: a real .xlsx or a CSV, the input's own column names in order, never half a file."""
+
 from __future__ import annotations
 
 import openpyxl
 import pytest
 from backlog_helpers import LAPOR_XLSX, read_csv_rows, run_cli
 
-from backlog import Options, run_backlog
-from backlog.output_files import OutputError, output_format
+from service.batch import Options, run_backlog
+from service.batch.output_files import OutputError, output_format
 
-SUGGESTION_COLUMNS = ["agency_1", "score_1", "agency_2", "score_2", "agency_3", "score_3", "needs_review", "outside_region", "model_version"]
+SUGGESTION_COLUMNS = [
+    "agency_1",
+    "score_1",
+    "agency_2",
+    "score_2",
+    "agency_3",
+    "score_3",
+    "needs_review",
+    "outside_region",
+    "model_version",
+]
 
 
 def _lapor_header() -> list[str]:
@@ -49,10 +60,17 @@ def test_lapor_export_to_csv_keeps_the_admins_columns(model_dir, tmp_path, share
     assert s["classified"] == len(rows)
 
 
-@pytest.mark.parametrize("name,fmt,expected", [
-    ("a.csv", None, "csv"), ("a.TSV", None, "csv"), ("a.jsonl", None, "jsonl"), ("a.xlsx", None, "xlsx"),
-    ("a.out", "csv", "csv"), ("a.xlsx", "xlsx", "xlsx"),
-])
+@pytest.mark.parametrize(
+    "name,fmt,expected",
+    [
+        ("a.csv", None, "csv"),
+        ("a.TSV", None, "csv"),
+        ("a.jsonl", None, "jsonl"),
+        ("a.xlsx", None, "xlsx"),
+        ("a.out", "csv", "csv"),
+        ("a.xlsx", "xlsx", "xlsx"),
+    ],
+)
 def test_output_format(name, fmt, expected):
     assert output_format(name, fmt) == expected
 

@@ -1,4 +1,5 @@
 """Parallel, resumable and Dask runs: real `disposisi classify` subprocesses on real complaint texts."""
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,7 @@ def test_two_workers_give_identical_bytes(model_dir, backlog_csv, reference, tmp
 def test_kill_9_then_resume_equals_uninterrupted(model_dir, backlog_csv, reference, tmp_path):
     out = tmp_path / "killed.csv"
     journal = tmp_path / "killed.csv.journal.json"
-    args = [DISPOSISI,
-            *map(str, classify_args(model_dir, backlog_csv, out, "--jobs", "2", "--chunk-size", "100"))]
+    args = [DISPOSISI, *map(str, classify_args(model_dir, backlog_csv, out, "--jobs", "2", "--chunk-size", "100"))]
     for attempt, kill_after_chunks in enumerate((5, 15)):
         cmd = args + (["--resume"] if attempt else [])
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -109,7 +109,7 @@ def test_kill_9_then_resume_equals_uninterrupted(model_dir, backlog_csv, referen
 
 
 def test_resume_with_other_options_is_refused(model_dir, backlog_csv, tmp_path):
-    from backlog.journal import write_journal
+    from service.batch.journal import write_journal
 
     out = tmp_path / "o.csv"
     (tmp_path / "o.csv.partial").write_text("x")

@@ -1,4 +1,5 @@
 """Fixtures for the desk tests: the app on a temporary SQLite store with the demo model, admin and viewer tokens."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,15 +12,17 @@ def desk_app(demo_model, demo_model_dir, tmp_path):
     from service.db import default_sqlite_url, upgrade
 
     upgrade(default_sqlite_url(tmp_path / "var"))  # creating an app never migrates
-    app = create_app({
-        "MODEL": demo_model,
-        "MODEL_DIR": str(demo_model_dir),
-        "DATA_DIR": str(tmp_path / "var"),
-        "ADMIN_TOKENS": ADMIN,
-        "VIEWER_TOKENS": VIEWER,
-        "MAX_CONTENT_LENGTH": 256 * 1024,
-        "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
-    })
+    app = create_app(
+        {
+            "MODEL": demo_model,
+            "MODEL_DIR": str(demo_model_dir),
+            "DATA_DIR": str(tmp_path / "var"),
+            "ADMIN_TOKENS": ADMIN,
+            "VIEWER_TOKENS": VIEWER,
+            "MAX_CONTENT_LENGTH": 256 * 1024,
+            "MAX_UPLOAD_BYTES": 2 * 1024 * 1024,
+        }
+    )
     yield app
     app.extensions["disposisi"].close()
 

@@ -1,4 +1,5 @@
 """Helpers for the desk tests: tokens, signing in through the real form, reading CSRF tokens from pages."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "service"))
-from svc_helpers import Server, free_port  # noqa: E402,F401  (the suite's one way to start `disposisi serve`)
 from clock_helpers import LONG_AGO, RECENT, TODAY, test_clock  # noqa: E402,F401
+from svc_helpers import Server, free_port  # noqa: E402,F401  (the suite's one way to start `disposisi serve`)
 
 ADMIN = "desk-admin-token"
 VIEWER = "desk-viewer-token"
@@ -44,5 +45,7 @@ def complaint_items(n: int = 3, day: str = RECENT.isoformat()) -> list[dict]:
         "Sampah menumpuk di pinggir jalan dekat pasar Soreang, bau sekali dan tidak pernah diangkut",
         "Lampu PJU di jalan raya Soreang mati sudah seminggu, gelap dan rawan kecelakaan",
     ]
-    return [{"id": f"T-{i}", "text": texts[i % len(texts)], "received": f"{day}T08:0{i}:00", "title": f"Judul {i}"}
-            for i in range(n)]
+    return [
+        {"id": f"T-{i}", "text": texts[i % len(texts)], "received": f"{day}T08:0{i}:00", "title": f"Judul {i}"}
+        for i in range(n)
+    ]

@@ -72,7 +72,7 @@ def _counts(url: str) -> dict:
 
 
 def _cli(monkeypatch, capsys, args: list[str], stdin: str = "") -> tuple[int, str, str]:
-    from commands.main import main
+    from service.cli.main import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     rc = main(["account", *args])

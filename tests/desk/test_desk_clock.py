@@ -1,4 +1,5 @@
 """The desk's "today" is the app's injected clock, not the machine's date."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,8 +20,14 @@ def test_overdue_follows_the_clock_to_the_day(client):
     while sla.due_dates(on_time - timedelta(days=1))[0] >= TODAY:
         on_time -= timedelta(days=1)
     late = on_time - timedelta(days=1)
-    items = [{"id": "ON-TIME", "text": "Jalan rusak parah di desa Jelekong mohon diperbaiki", "received": on_time.isoformat()},
-             {"id": "LATE", "text": "Sampah menumpuk di pasar Soreang tidak diangkut", "received": late.isoformat()}]
+    items = [
+        {
+            "id": "ON-TIME",
+            "text": "Jalan rusak parah di desa Jelekong mohon diperbaiki",
+            "received": on_time.isoformat(),
+        },
+        {"id": "LATE", "text": "Sampah menumpuk di pasar Soreang tidak diangkut", "received": late.isoformat()},
+    ]
     assert client.post("/v1/complaints", json=items, headers=ADMIN_AUTH).status_code == 201
     overdue = client.get("/v1/queue?overdue=true", headers=ADMIN_AUTH).json
     assert [i["id"] for i in overdue["items"]] == ["LATE"]

@@ -1,11 +1,12 @@
 """The near-duplicate finder: same or nearly the same text within 60 days, earlier complaints only."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import numpy as np
 
-from routing_model.text import clean
+from routing_model.text.cleaning import clean
 from service import duplicates
 from service.duplicates import Doc, find_duplicates
 
@@ -42,8 +43,9 @@ def test_texts_without_content_match_nothing():
 def _sklearn_tfidf(texts: list[str]):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(4, 4), min_df=1, sublinear_tf=True,
-                           dtype=np.float32).fit_transform(texts)
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(4, 4), min_df=1, sublinear_tf=True, dtype=np.float32
+    ).fit_transform(texts)
 
 
 def test_tfidf_is_scikit_learns_on_the_shared_texts(lapor_frame, monkeypatch):
@@ -61,7 +63,9 @@ def test_tfidf_is_scikit_learns_on_the_shared_texts(lapor_frame, monkeypatch):
     reference = find_duplicates(docs, [])
     assert reference  # the shared data has near-duplicates within 60 days
     assert {k: [i for i, _ in v] for k, v in found.items()} == {k: [i for i, _ in v] for k, v in reference.items()}
-    assert all(abs(s - r) <= 1e-3 + 1e-9 for k in found for (_, s), (_, r) in zip(found[k], reference[k]))  # rounded to 3 places
+    assert all(
+        abs(s - r) <= 1e-3 + 1e-9 for k in found for (_, s), (_, r) in zip(found[k], reference[k])
+    )  # rounded to 3 places
 
 
 def test_texts_cleaned_to_nothing_match_nothing():

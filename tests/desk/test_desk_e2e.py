@@ -1,4 +1,5 @@
 """The desk as an admin uses it: real `disposisi serve`, real SQLite file, Debian's chromium via Playwright."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -49,7 +50,11 @@ def test_admin_works_through_the_queue_in_a_real_browser(served, tmp_path, share
         page.wait_for_selector(".msg-ok")
         assert "580 pengaduan baru diimpor" in page.inner_text(".messages")
         clocks = page.locator("#queue .sla")
-        assert clocks.count() == 50 and "hari kerja" in clocks.first.inner_text() and "lewat batas" in clocks.first.inner_text()
+        assert (
+            clocks.count() == 50
+            and "hari kerja" in clocks.first.inner_text()
+            and "lewat batas" in clocks.first.inner_text()
+        )
 
         # keyboard: j selects the first row, Enter opens it, 1 accepts the first suggestion
         page.keyboard.press("j")
@@ -101,7 +106,9 @@ def test_admin_works_through_the_queue_in_a_real_browser(served, tmp_path, share
 
         # the feedback rows retrain reads
         with sqlite3.connect(db) as conn:
-            rows = conn.execute("SELECT complaint_id, action, chosen_agency, admin FROM feedback ORDER BY id").fetchall()
+            rows = conn.execute(
+                "SELECT complaint_id, action, chosen_agency, admin FROM feedback ORDER BY id"
+            ).fetchall()
         assert [(r[0], r[1]) for r in rows] == [(first_id, "accepted"), (third_id, "not_our_authority")]
         assert rows[0][2] == top and rows[0][3] == "Ani"
 

@@ -1,4 +1,5 @@
 """The desk names the live guard's warning in Indonesian, in the review tag and the model's warnings."""
+
 from __future__ import annotations
 
 from desk_helpers import ADMIN_AUTH, RECENT, sign_in
@@ -11,8 +12,17 @@ def test_a_withdrawn_agency_is_explained_to_the_admin(client, desk_app, store):
     top = client.post("/v1/suggest", json={"text": ROAD}).get_json()
     names = [s["agency"] for s in top["suggestions"]]
     for i in range(5):  # five auto-suggestions of the top agency, each corrected
-        body = {"complaint_id": f"G-{i}", "text": ROAD, "suggested": names, "chosen_agency": names[1], "action": "corrected",
-                "admin": "ani", "model_version": top["model_version"], "idempotency_key": f"guard-{i}", "needs_review": False}
+        body = {
+            "complaint_id": f"G-{i}",
+            "text": ROAD,
+            "suggested": names,
+            "chosen_agency": names[1],
+            "action": "corrected",
+            "admin": "ani",
+            "model_version": top["model_version"],
+            "idempotency_key": f"guard-{i}",
+            "needs_review": False,
+        }
         assert client.post("/v1/feedback", json=body, headers=ADMIN_AUTH).status_code == 201
     item = {"id": "LG-1", "text": ROAD, "received": RECENT.isoformat()}
     assert client.post("/v1/complaints", json=[item], headers=ADMIN_AUTH).status_code == 201

@@ -4,14 +4,21 @@
 there matched the first word); the longest name now wins, and the test uses the served model
 itself, not a wrapper.
 """
+
 from __future__ import annotations
 
 from desk_helpers import ADMIN_AUTH, RECENT, csrf, sign_in
 
 
 def test_outside_region_is_shown_and_used(client, desk_app, store):
-    items = [{"id": "S-1", "text": "Jalan di Kelurahan Sungai Pinang Kota Samarinda rusak parah, mohon diperbaiki", "received": RECENT.isoformat()},
-             {"id": "S-2", "text": "Jalan di Desa Jelekong rusak parah, mohon diperbaiki", "received": RECENT.isoformat()}]
+    items = [
+        {
+            "id": "S-1",
+            "text": "Jalan di Kelurahan Sungai Pinang Kota Samarinda rusak parah, mohon diperbaiki",
+            "received": RECENT.isoformat(),
+        },
+        {"id": "S-2", "text": "Jalan di Desa Jelekong rusak parah, mohon diperbaiki", "received": RECENT.isoformat()},
+    ]
     assert client.post("/v1/complaints", json=items, headers=ADMIN_AUTH).status_code == 201
     queue = {i["id"]: i for i in client.get("/v1/queue", headers=ADMIN_AUTH).json["items"]}
     assert queue["S-1"]["outside_region"]["region"] == "Kota Samarinda" and queue["S-2"]["outside_region"] is None

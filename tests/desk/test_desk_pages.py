@@ -1,4 +1,5 @@
 """The desk pages through Flask's test client: sign-in, roles, CSRF, session expiry, escaping, language, bad input."""
+
 from __future__ import annotations
 
 import io
@@ -61,7 +62,9 @@ def test_expired_session_changes_nothing(client, store, desk_app):
     token = page_token(client, "/desk/pengaduan/T-0")
     with client.session_transaction() as sess:
         sess["at"] = time.time() - 24 * 3600
-    r = client.post("/desk/pengaduan/T-0/keputusan", data={"csrf_token": token, "action": "accepted"}, follow_redirects=True)
+    r = client.post(
+        "/desk/pengaduan/T-0/keputusan", data={"csrf_token": token, "action": "accepted"}, follow_redirects=True
+    )
     assert "Sesi Anda telah berakhir" in r.text and 'id="token"' in r.text
     assert store.get("T-0")["status"] == "open"
     assert desk_app.extensions["disposisi"].store.count() == 0
@@ -75,16 +78,24 @@ def test_viewer_can_look_but_not_decide(client, store):
     assert 'id="upload-button"' not in queue.text
     page = client.get("/desk/pengaduan/T-0")
     assert "accept-1" not in page.text
-    r = client.post("/desk/pengaduan/T-0/keputusan", data={"csrf_token": csrf(page.text), "action": "accepted"},
-                    follow_redirects=True)
+    r = client.post(
+        "/desk/pengaduan/T-0/keputusan",
+        data={"csrf_token": csrf(page.text), "action": "accepted"},
+        follow_redirects=True,
+    )
     assert "hanya untuk melihat" in r.text and store.get("T-0")["status"] == "open"
     assert client.get("/desk/ringkasan").status_code == 200
 
 
 def test_queue_page_filters_and_complaint_page(client):
     items = complaint_items(4)
-    items.append({"id": "X-<b>", "text": "Jalan rusak <script>alert(1)</script> di desa Jelekong berlubang parah",
-                  "received": LONG_AGO.isoformat()})
+    items.append(
+        {
+            "id": "X-<b>",
+            "text": "Jalan rusak <script>alert(1)</script> di desa Jelekong berlubang parah",
+            "received": LONG_AGO.isoformat(),
+        }
+    )
     _import(client, items)
     sign_in(client)
     r = client.get("/desk/")
@@ -142,16 +153,28 @@ def test_decisions_undo_and_errors_in_the_page(client, store, desk_app):
 def test_uploads_in_the_page(client, desk_app):
     sign_in(client)
     token = page_token(client)
-    r = client.post("/desk/impor", data={"csrf_token": token, "file": (io.BytesIO(b"%PDF"), "laporan.pdf")},
-                    content_type="multipart/form-data", follow_redirects=True)
+    r = client.post(
+        "/desk/impor",
+        data={"csrf_token": token, "file": (io.BytesIO(b"%PDF"), "laporan.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "Impor gagal" in r.text and "bukan ekspor SP4N-LAPOR!" in r.text
     big = io.BytesIO(b"x" * (50 * 1024 * 1024))  # the 50 MB upload of the issue
-    r = client.post("/desk/impor", data={"csrf_token": token, "file": (big, "besar.csv")}, content_type="multipart/form-data",
-                    follow_redirects=True)
+    r = client.post(
+        "/desk/impor",
+        data={"csrf_token": token, "file": (big, "besar.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "Berkas terlalu besar" in r.text
     with open(LAPOR_XLSX, "rb") as f:
-        r = client.post("/desk/impor", data={"csrf_token": token, "file": (f, LAPOR_XLSX.name)}, content_type="multipart/form-data",
-                        follow_redirects=True)
+        r = client.post(
+            "/desk/impor",
+            data={"csrf_token": token, "file": (f, LAPOR_XLSX.name)},
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
     assert "580 pengaduan baru diimpor" in r.text
     assert desk_app.extensions["disposisi"].complaints.queue()["total"] == 580
 

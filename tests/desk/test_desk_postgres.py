@@ -1,6 +1,7 @@
 """The desk on PostgreSQL: the same import, queue, decision, undo and export as on SQLite.
 
 The test opens the PostgreSQL store itself and hands it to the app (``create_app(config, store=)``)."""
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,13 @@ def test_desk_on_postgres(postgres_url, demo_model, demo_model_dir):  # noqa: F8
     assert app.extensions["disposisi"].store is store
     try:
         c = app.test_client()
-        items = complaint_items(4) + [{"id": "PG-OLD", "text": "Jalan rusak berlubang di desa Jelekong mohon diperbaiki",
-                                       "received": f"{LONG_AGO}T10:00:00"}]
+        items = complaint_items(4) + [
+            {
+                "id": "PG-OLD",
+                "text": "Jalan rusak berlubang di desa Jelekong mohon diperbaiki",
+                "received": f"{LONG_AGO}T10:00:00",
+            }
+        ]
         assert c.post("/v1/complaints", json=items, headers=ADMIN_AUTH).json["added"] == 5
         assert c.post("/v1/complaints", json=items, headers=ADMIN_AUTH).json["added"] == 0
         q = c.get("/v1/queue?overdue=true", headers=ADMIN_AUTH).json
@@ -32,7 +38,11 @@ def test_desk_on_postgres(postgres_url, demo_model, demo_model_dir):  # noqa: F8
         r = c.post("/v1/complaints/T-0/decision", json={"action": "accepted"}, headers=ADMIN_AUTH)
         assert r.status_code == 201
         assert c.post("/v1/complaints/T-0/decision", json={"action": "accepted"}, headers=ADMIN_AUTH).status_code == 409
-        c.post("/v1/complaints/T-1/decision", json={"action": "not_our_authority", "destination": "Kota Bandung"}, headers=ADMIN_AUTH)
+        c.post(
+            "/v1/complaints/T-1/decision",
+            json={"action": "not_our_authority", "destination": "Kota Bandung"},
+            headers=ADMIN_AUTH,
+        )
         assert c.post("/v1/complaints/T-1/undo", headers=ADMIN_AUTH).json["status"] == "open"
         rows = app.extensions["disposisi"].store.export_rows()
         assert [(f["complaint_id"], f["action"]) for f in rows] == [("T-0", "accepted")]

@@ -1,4 +1,5 @@
 """The SLA clock: working days skip weekends and Indonesian public holidays."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -3,6 +3,7 @@
 Training is the slow part (tens of seconds per model on a busy machine), so the models are
 session-scoped and small (derived from the fictional demo complaints), with 3 calibration folds.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,8 @@ def datasets(tmp_path_factory):
 @pytest.fixture(scope="session")
 def base_model_dir(datasets, tmp_path_factory):
     """A model trained on base.csv whose card records its training data, like `disposisi train` writes."""
-    from routing_model import Registry, RoutingModel, persistence
+    from routing_model import Registry, RoutingModel
+    from routing_model.artifact import persistence
     from training.train import DEFAULT_CLASSIFIER_PARAMS, file_sha256, load_labeled
 
     registry = Registry.load()
@@ -25,8 +27,12 @@ def base_model_dir(datasets, tmp_path_factory):
     model = RoutingModel(registry, DEFAULT_CLASSIFIER_PARAMS).fit(data.texts, data.labels, data.frame["date"].tolist())
     out = tmp_path_factory.mktemp("learning_models") / "base"
     path = datasets["base"]
-    training_data = {"path": str(path), "file_sha256": file_sha256(path), "rows": len(data.frame),
-                     "report": data.report()}
+    training_data = {
+        "path": str(path),
+        "file_sha256": file_sha256(path),
+        "rows": len(data.frame),
+        "report": data.report(),
+    }
     persistence.save(model, out, {"training_data": training_data})
     return out
 
@@ -35,6 +41,18 @@ def base_model_dir(datasets, tmp_path_factory):
 def retrained(datasets, base_model_dir, tmp_path_factory):
     """`disposisi retrain --model base --data new.csv --feedback feedback.csv --out DIR`: (process, dir)."""
     out = tmp_path_factory.mktemp("learning_retrained") / "challenger"
-    proc = run_cli("retrain", "--model", base_model_dir, "--out", out, "--data", datasets["new"], "--feedback", datasets["feedback"], "--seed", "0")
+    proc = run_cli(
+        "retrain",
+        "--model",
+        base_model_dir,
+        "--out",
+        out,
+        "--data",
+        datasets["new"],
+        "--feedback",
+        datasets["feedback"],
+        "--seed",
+        "0",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc, out

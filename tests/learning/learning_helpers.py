@@ -1,4 +1,5 @@
 """Paths, small data sets and helpers for the learning-loop tests (a plain module)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -31,7 +32,9 @@ PERIKANAN_TEXTS = [
     "Kambing dan domba warga terserang penyakit kulit, peternak butuh obat dan vaksin ternak dari puskeswan.",
     "Kolam ikan mas milik kelompok pembudidaya tercemar, ikan banyak mati, mohon penyuluhan budidaya ikan.",
 ]
-PERIKANAN_QUERY = "Sapi dan domba peternak di desa kami sakit, mohon dokter hewan datang memeriksa ternak dan memberi vaksin."
+PERIKANAN_QUERY = (
+    "Sapi dan domba peternak di desa kami sakit, mohon dokter hewan datang memeriksa ternak dan memberi vaksin."
+)
 
 
 def demo() -> pd.DataFrame:
@@ -82,14 +85,30 @@ def feedback_frame(frame: pd.DataFrame | None = None) -> pd.DataFrame:
         )
     n = len(rows)
     # a confidential decision (no text), an archived one, a not_our_authority signal
-    rows.append(dict(rows[0], id=n + 1, complaint_id="CONF-1", text="", confidential=True, created_at="2024-02-20T10:00:00+00:00"))
-    rows.append(dict(rows[1], id=n + 2, complaint_id="ARCH-1", action="archived", created_at="2024-02-21T10:00:00+00:00"))
     rows.append(
-        dict(rows[2], id=n + 3, complaint_id="NOA-1", text=PERIKANAN_QUERY + " Ini soal ternak.", chosen_agency=DINSOS,
-             suggested=f'["{DINSOS}"]', action="not_our_authority", created_at="2024-02-22T10:00:00+00:00")
+        dict(
+            rows[0], id=n + 1, complaint_id="CONF-1", text="", confidential=True, created_at="2024-02-20T10:00:00+00:00"
+        )
+    )
+    rows.append(
+        dict(rows[1], id=n + 2, complaint_id="ARCH-1", action="archived", created_at="2024-02-21T10:00:00+00:00")
+    )
+    rows.append(
+        dict(
+            rows[2],
+            id=n + 3,
+            complaint_id="NOA-1",
+            text=PERIKANAN_QUERY + " Ini soal ternak.",
+            chosen_agency=DINSOS,
+            suggested=f'["{DINSOS}"]',
+            action="not_our_authority",
+            created_at="2024-02-22T10:00:00+00:00",
+        )
     )
     # the same complaint decided twice, differently: the later decision wins (a conflict is reported)
-    rows.append(dict(rows[3], id=n + 4, chosen_agency=DINSOS, action="corrected", created_at="2024-02-25T10:00:00+00:00"))
+    rows.append(
+        dict(rows[3], id=n + 4, chosen_agency=DINSOS, action="corrected", created_at="2024-02-25T10:00:00+00:00")
+    )
     return pd.DataFrame(rows)
 
 

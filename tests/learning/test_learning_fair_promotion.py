@@ -1,4 +1,5 @@
 """Fair promotion: champion and challenger are compared only on rows neither trained on."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ import numpy as np
 import pytest
 from learning_helpers import run_cli
 
-from learning.promotion import MIN_FAIR_ROWS, gate
-from routing_model.model_store import current_model_dir
-from routing_model.persistence import read_card, write_card
+from routing_model.artifact.persistence import read_card, write_card
+from routing_model.artifact.store import current_model_dir
 from training.fingerprints import HEX_CHARS, fingerprint, fingerprints, pack, split, unpack
+from training.learning.promotion import MIN_FAIR_ROWS, gate
 
 
 def test_fingerprint_ignores_case_spacing_and_personal_data_only():
@@ -34,10 +35,16 @@ def _comparison(n: int, champion_seen: int, champ1, chall1, champ3=None, chall3=
     return {
         "slice": {"n": n, "from": "2023-07-01", "to": "2023-12-31", "fingerprints": "".join(prints)},
         "champion": {"version": "v1"},
-        "challenger": {"training_fingerprints": pack((prints[n - challenger_seen:] if challenger_seen else []) + fingerprints(["lama"]))},
+        "challenger": {
+            "training_fingerprints": pack(
+                (prints[n - challenger_seen :] if challenger_seen else []) + fingerprints(["lama"])
+            )
+        },
         "per_row": {
-            "champion_top1": bits(champ1), "challenger_top1": bits(chall1),
-            "champion_top3": bits(champ1 if champ3 is None else champ3), "challenger_top3": bits(chall1 if chall3 is None else chall3),
+            "champion_top1": bits(champ1),
+            "challenger_top1": bits(chall1),
+            "champion_top3": bits(champ1 if champ3 is None else champ3),
+            "challenger_top3": bits(chall1 if chall3 is None else chall3),
             "dates": [f"2023-{7 + i * 6 // n:02d}-{1 + i % 28:02d}" for i in range(n)],
         },
     }, {"training_fingerprints": pack(prints[:champion_seen] + fingerprints(["lama", "lebih lama"]))}
@@ -93,7 +100,11 @@ def test_refusal_names_both_models_figures_with_ci_the_slice_and_why():
     assert why.startswith("worse than the current model beyond noise on top1")
     assert f"top1 current {top1['champion']:.3f} [" in why and f"vs new {top1['challenger']:.3f} [" in why
     assert "top3 current" in why and "P(worse)=" in why
-    assert "100 rows dated 2023-" in why and "neither model trained on" in why and "10 of the 110 slice rows excluded" in why
+    assert (
+        "100 rows dated 2023-" in why
+        and "neither model trained on" in why
+        and "10 of the 110 slice rows excluded" in why
+    )
     lo, hi = top1["champion_ci95"]
     assert lo < top1["champion"] < hi and top1["challenger_ci95"][1] < hi
 
@@ -102,10 +113,18 @@ def test_refusal_names_both_models_figures_with_ci_the_slice_and_why():
 def test_cards_record_training_fingerprints(retrained, base_model_dir):
     _, challenger = retrained
     card = read_card(challenger)
-    assert card["training_fingerprints"]["n"] > 0 and len(card["training_fingerprints"]["hex"]) == HEX_CHARS * card["training_fingerprints"]["n"]
+    assert (
+        card["training_fingerprints"]["n"] > 0
+        and len(card["training_fingerprints"]["hex"]) == HEX_CHARS * card["training_fingerprints"]["n"]
+    )
     cc = card["champion_challenger"]
     n = cc["slice"]["n"]
-    assert len(split(cc["slice"]["fingerprints"])) == n == len(cc["per_row"]["dates"]) == len(cc["per_row"]["champion_top1"])
+    assert (
+        len(split(cc["slice"]["fingerprints"]))
+        == n
+        == len(cc["per_row"]["dates"])
+        == len(cc["per_row"]["champion_top1"])
+    )
     challenger_seen = unpack(cc["challenger"]["training_fingerprints"])
     assert challenger_seen and not challenger_seen & set(split(cc["slice"]["fingerprints"]))  # fitted without the slice
     # the base model's card predates fingerprints: retrain recorded the champion's set from its training data
@@ -136,9 +155,15 @@ def test_cli_does_not_judge_an_unfair_comparison_and_force_overrides(tmp_path, b
     write_card(unfair, card)
     proc = run_cli("promote", unfair, "--models-dir", models)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "cannot compare the models fairly" in proc.stderr and f"trained on {n - 5}" in proc.stderr and "leaving 5" in proc.stderr
+    assert (
+        "cannot compare the models fairly" in proc.stderr
+        and f"trained on {n - 5}" in proc.stderr
+        and "leaving 5" in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
-    forced = run_cli("promote", unfair, "--models-dir", models, "--force", "--reason", "labels of this month are not in yet")
+    forced = run_cli(
+        "promote", unfair, "--models-dir", models, "--force", "--reason", "labels of this month are not in yet"
+    )
     assert forced.returncode == 0, forced.stderr
     assert current_model_dir(models).name == card["version"]
     entry = json.loads((models / "promotions.jsonl").read_text().splitlines()[-1])

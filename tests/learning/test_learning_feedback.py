@@ -1,4 +1,5 @@
 """Feedback as labels: semantics, the database path, and bad feedback refused (no training needed)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from learning_helpers import DINSOS, PERIKANAN_QUERY, feedback_frame
 
-from learning.feedback import FeedbackError, feedback_labels, load_feedback, read_feedback_frame
-from routing_model.text import clean
+from routing_model.text.cleaning import clean
+from training.learning.feedback import FeedbackError, feedback_labels, load_feedback, read_feedback_frame
 
 
 @pytest.fixture()
@@ -69,10 +70,19 @@ def test_feedback_from_database_matches_csv(tmp_path, feedback_csv, registry):
         for r in raw.to_dict("records"):
             conn.execute(
                 table.insert().values(
-                    id=r["id"], idempotency_key=f"k{r['id']}", complaint_id=r["complaint_id"],
-                    text=None if r["confidential"] else r["text"], text_sha256="0" * 64, confidential=bool(r["confidential"]),
-                    suggested=json.loads(r["suggested"]), chosen_agency=r["chosen_agency"], action=r["action"], admin=r["admin"],
-                    model_version=r["model_version"], needs_review=r["needs_review"], note=None,
+                    id=r["id"],
+                    idempotency_key=f"k{r['id']}",
+                    complaint_id=r["complaint_id"],
+                    text=None if r["confidential"] else r["text"],
+                    text_sha256="0" * 64,
+                    confidential=bool(r["confidential"]),
+                    suggested=json.loads(r["suggested"]),
+                    chosen_agency=r["chosen_agency"],
+                    action=r["action"],
+                    admin=r["admin"],
+                    model_version=r["model_version"],
+                    needs_review=r["needs_review"],
+                    note=None,
                     created_at=pd.Timestamp(r["created_at"]).to_pydatetime(),
                 )
             )
@@ -82,7 +92,9 @@ def test_feedback_from_database_matches_csv(tmp_path, feedback_csv, registry):
     assert from_db.counts == from_csv.counts
     assert from_db.negatives == from_csv.negatives
     cols = ["complaint_id", "agency", "date", "text"]
-    pd.testing.assert_frame_equal(from_db.labels[cols].reset_index(drop=True), from_csv.labels[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        from_db.labels[cols].reset_index(drop=True), from_csv.labels[cols].reset_index(drop=True)
+    )
 
 
 def test_unknown_agency_is_an_error_unless_skipped(tmp_path, registry):

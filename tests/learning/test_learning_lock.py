@@ -1,4 +1,5 @@
 """promote and rollback take the models directory's lock: concurrent calls each happen or fail clearly."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ import time
 import pytest
 from learning_helpers import DISPOSISI, ROOT, run_cli
 
-from routing_model.model_store import current_model_dir
-from routing_model.persistence import read_card, write_card
+from routing_model.artifact.persistence import read_card, write_card
+from routing_model.artifact.store import current_model_dir
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +21,7 @@ BUSY = "another promotion is in progress"
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from routing_model.model_store import switch_lock
+from routing_model.artifact.store import switch_lock
 with switch_lock(sys.argv[1]):
     Path(sys.argv[2]).write_text("held")
     while not Path(sys.argv[3]).exists():
@@ -49,15 +50,21 @@ def _log(models) -> list[dict]:
 def test_promote_and_rollback_fail_clearly_while_another_holds_the_lock(tmp_path, base_model_dir):
     models, base_version, other_version, other = _two_models(tmp_path, base_model_dir)
     held, release = tmp_path / "held", tmp_path / "release"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(models), str(held), str(release)], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(models), str(held), str(release)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
         deadline = time.monotonic() + 60
         while not held.exists():
             assert holder.poll() is None and time.monotonic() < deadline, "the lock holder did not start"
             time.sleep(0.05)
         n_log = len(_log(models))
-        for args in (("rollback", "--models-dir", models), ("promote", base_model_dir, "--models-dir", models, "--force", "--reason", "x")):
+        for args in (
+            ("rollback", "--models-dir", models),
+            ("promote", base_model_dir, "--models-dir", models, "--force", "--reason", "x"),
+        ):
             proc = run_cli(*args)
             assert proc.returncode == 2, proc.stdout + proc.stderr
             lines = proc.stderr.strip().splitlines()
@@ -73,8 +80,16 @@ def test_promote_and_rollback_fail_clearly_while_another_holds_the_lock(tmp_path
 def test_concurrent_rollbacks_each_happen_or_fail_clearly(tmp_path, base_model_dir):
     models, base_version, other_version, _ = _two_models(tmp_path, base_model_dir)
     n_log = len(_log(models))
-    procs = [subprocess.Popen([str(DISPOSISI), "rollback", "--models-dir", str(models), "--by", f"admin{i}"], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(6)]
+    procs = [
+        subprocess.Popen(
+            [str(DISPOSISI), "rollback", "--models-dir", str(models), "--by", f"admin{i}"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(6)
+    ]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
     done = [rc for rc, _ in results if rc == 0]
     assert all(rc == 0 or (rc == 2 and BUSY in err and "Traceback" not in err) for rc, err in results), results

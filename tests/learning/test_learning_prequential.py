@@ -1,4 +1,5 @@
 """Prequential replay on a small slice of the demo data (the LAPOR! figure is measured in the report)."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,8 @@ import argparse
 import pytest
 from learning_helpers import DEMO_CSV
 
-from commands.evaluate import add_prequential_arguments
-from learning.prequential import PERIODS, prequential, run_prequential
+from service.cli.evaluate import add_prequential_arguments
+from training.learning.prequential import PERIODS, prequential, run_prequential
 from training.train import load_labeled
 
 
@@ -28,7 +29,9 @@ def test_prequential_replays_month_by_month(small_demo, registry):
     assert [p["period"] for p in periods] == ["2023-05"]
     dates = data.frame["date"]
     # trained on everything before the period, tested on the period
-    assert periods[0]["n_train"] == int((dates < "2023-05-01").sum()) and periods[0]["n"] == int(dates.str.startswith("2023-05").sum())
+    assert periods[0]["n_train"] == int((dates < "2023-05-01").sum()) and periods[0]["n"] == int(
+        dates.str.startswith("2023-05").sum()
+    )
     overall = result["overall"]
     assert overall["n"] == sum(p["n"] for p in periods)
     weighted = sum(p["top1"] * p["n"] for p in periods) / overall["n"]
@@ -62,7 +65,7 @@ def test_the_replayed_live_guard_withdraws_a_failing_agency_from_the_next_day_on
     while Disdik, which keeps its promise, stays auto-suggested."""
     import numpy as np
 
-    from learning.prequential import GuardReplay
+    from training.learning.prequential import GuardReplay
 
     dates = [f"2023-05-{d:02d}" for d in range(1, 21)]
     predicted = ["PUTR" if d % 2 else "Disdik" for d in range(1, 21)]

@@ -1,4 +1,5 @@
 """promote / rollback: the bootstrap gate, the atomic pointers, the log, and refusals that change nothing."""
+
 from __future__ import annotations
 
 import json
@@ -8,17 +9,19 @@ import numpy as np
 import pytest
 from learning_helpers import REGISTRY_CSV, run_cli, tree_snapshot
 
-from learning.promotion import MAX_P_WORSE, gate, paired_bootstrap
-from routing_model.model_store import current_model_dir
-from routing_model.persistence import read_card, write_card
+from routing_model.artifact.persistence import read_card, write_card
+from routing_model.artifact.store import current_model_dir
+from training.learning.promotion import MAX_P_WORSE, gate, paired_bootstrap
 
 
 def _comparison(champ1, chall1, champ3=None, chall3=None) -> dict:
     bits = lambda v: "".join(str(int(x)) for x in v)  # noqa: E731
     return {
         "per_row": {
-            "champion_top1": bits(champ1), "challenger_top1": bits(chall1),
-            "champion_top3": bits(champ1 if champ3 is None else champ3), "challenger_top3": bits(chall1 if chall3 is None else chall3),
+            "champion_top1": bits(champ1),
+            "challenger_top1": bits(chall1),
+            "champion_top3": bits(champ1 if champ3 is None else champ3),
+            "challenger_top3": bits(chall1 if chall3 is None else chall3),
         }
     }
 
@@ -127,14 +130,18 @@ def test_worse_model_refused_unless_forced(tmp_path, base_model_dir, retrained):
     refused = run_cli("promote", worse, "--models-dir", models, "--progress-every", "0")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "refused" in refused.stderr and "top1" in refused.stderr and "Traceback" not in refused.stderr
-    assert "promote: 2 steps of ~4" in refused.stderr and "promote: 3 steps" not in refused.stderr  # stopped at the gate
+    assert (
+        "promote: 2 steps of ~4" in refused.stderr and "promote: 3 steps" not in refused.stderr
+    )  # stopped at the gate
     assert tree_snapshot(models) == before
 
     no_reason = run_cli("promote", worse, "--models-dir", models, "--force")
     assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
     assert tree_snapshot(models) == before
 
-    forced = run_cli("promote", worse, "--models-dir", models, "--force", "--reason", "minister's demo", "--by", "kabid")
+    forced = run_cli(
+        "promote", worse, "--models-dir", models, "--force", "--reason", "minister's demo", "--by", "kabid"
+    )
     assert forced.returncode == 0, forced.stderr
     assert current_model_dir(models).name == card["version"]
     last = _log(models)[-1]
@@ -181,7 +188,10 @@ def test_not_a_model_refused(tmp_path, base_model_dir):
 def test_label_set_unknown_to_registry_refused(tmp_path, base_model_dir):
     lines = REGISTRY_CSV.read_text(encoding="utf-8").splitlines()
     reduced = tmp_path / "registry.csv"
-    reduced.write_text("\n".join(line for line in lines if not line.startswith("Dinas Sosial Kabupaten Bandung,")) + "\n", encoding="utf-8")
+    reduced.write_text(
+        "\n".join(line for line in lines if not line.startswith("Dinas Sosial Kabupaten Bandung,")) + "\n",
+        encoding="utf-8",
+    )
     assert len(reduced.read_text().splitlines()) == len(lines) - 1
     models = tmp_path / "models"
     proc = run_cli("promote", base_model_dir, "--models-dir", models, "--registry", reduced)

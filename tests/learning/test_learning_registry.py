@@ -1,4 +1,5 @@
 """Registry changes: a renamed agency keeps its past complaints; a retired one is no longer suggested."""
+
 from __future__ import annotations
 
 import csv
@@ -7,10 +8,11 @@ import io
 import pytest
 from learning_helpers import CIWIDEY, DISHUB, DISHUB_NEW, REGISTRY_CSV, demo, run_cli
 
-from learning.retrain import retrain
-from routing_model import Registry, persistence
-from routing_model.persistence import read_card
+from routing_model import Registry
+from routing_model.artifact import persistence
+from routing_model.artifact.persistence import read_card
 from training.labeled_data import prepare_labeled
+from training.learning.retrain import retrain
 
 
 def _registry_rows() -> list[dict]:

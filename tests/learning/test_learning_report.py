@@ -1,4 +1,5 @@
 """The managers' report: written from feedback, and rendered by a real headless Chromium."""
+
 from __future__ import annotations
 
 import re
@@ -8,10 +9,9 @@ import numpy as np
 import pytest
 from learning_helpers import PUTR, feedback_frame, run_cli
 
-from learning.chromium import FLAGS, chromium_binary
-from learning.report import report_tables
-from learning.feedback import read_feedback_frame
-
+from service.desk.chromium import FLAGS, chromium_binary
+from training.learning.feedback import read_feedback_frame
+from training.learning.report import report_tables
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,9 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     url = (report_dir / "index.html").resolve().as_uri()
     shot = tmp_path / "report.png"
     common = [chromium_binary(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    proc = subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,1600", url], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [*common, f"--screenshot={shot}", "--window-size=1200,1600", url], capture_output=True, text=True, timeout=120
+    )
     assert shot.is_file(), proc.stderr[-2000:]
     assert shot.stat().st_size > 20_000
     pixels = mpimg.imread(shot)

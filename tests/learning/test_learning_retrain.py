@@ -1,4 +1,5 @@
 """retrain: data sources combined, champion vs challenger recorded, new agencies learnt, reproducible."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,9 @@ import pandas as pd
 import pytest
 from learning_helpers import DINSOS, PERIKANAN, PERIKANAN_QUERY, demo, run_cli, tree_snapshot
 
-from learning.retrain import default_training_data_path, retrain, training_data_path
-from routing_model import persistence
-from routing_model.persistence import read_card, write_card
+from routing_model.artifact import persistence
+from routing_model.artifact.persistence import read_card, write_card
+from training.learning.retrain import default_training_data_path, retrain, training_data_path
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +57,17 @@ def test_no_training_texts_in_the_model_directory(retrained):
 
 def test_training_data_inside_the_model_directory_is_refused(tmp_path, base_model_dir, datasets):
     out = tmp_path / "new"
-    proc = run_cli("retrain", "--model", base_model_dir, "--out", out, "--data", datasets["new"],
-                   "--training-data", out / "training_data.csv")
+    proc = run_cli(
+        "retrain",
+        "--model",
+        base_model_dir,
+        "--out",
+        out,
+        "--data",
+        datasets["new"],
+        "--training-data",
+        out / "training_data.csv",
+    )
     assert proc.returncode == 2 and "inside the model directory" in proc.stderr, proc.stderr
     assert not out.exists()
 
@@ -70,7 +80,9 @@ def test_agency_only_in_new_data_becomes_predictable(retrained, base_model_dir):
     suggestion = challenger.suggest([PERIKANAN_QUERY])[0]
     assert suggestion.top == PERIKANAN
     col_old, col_new = list(champion.classes_).index(PERIKANAN), list(challenger.classes_).index(PERIKANAN)
-    assert challenger.predict_proba([PERIKANAN_QUERY])[0, col_new] > champion.predict_proba([PERIKANAN_QUERY])[0, col_old]
+    assert (
+        challenger.predict_proba([PERIKANAN_QUERY])[0, col_new] > champion.predict_proba([PERIKANAN_QUERY])[0, col_old]
+    )
 
 
 def test_retrain_is_reproducible(retrained, base_model_dir, datasets, tmp_path):
@@ -105,7 +117,9 @@ def test_bad_inputs_change_nothing(tmp_path, base_model_dir, datasets):
 
     fb = pd.read_csv(datasets["feedback"], dtype=str, keep_default_na=False)
     unknown = tmp_path / "unknown.csv"
-    fb.assign(chosen_agency=lambda f: f["chosen_agency"].where(f.index != 2, "Dinas Urusan Naga")).to_csv(unknown, index=False)
+    fb.assign(chosen_agency=lambda f: f["chosen_agency"].where(f.index != 2, "Dinas Urusan Naga")).to_csv(
+        unknown, index=False
+    )
     missing = tmp_path / "missing.csv"
     fb.drop(columns=["action"]).to_csv(missing, index=False)
     empty = tmp_path / "empty.csv"

@@ -5,6 +5,7 @@ official LAPOR! .xlsx export (the same 580 complaints as the shared CSV). The CL
 check that run; the behaviour tests load the model it wrote, so the slow training happens
 once, not twice.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -25,7 +26,7 @@ def lapor_xlsx_training(shared_data, tmp_path_factory):
 @pytest.fixture(scope="session")
 def lapor_model(lapor_xlsx_training):
     """The RoutingModel trained on the real LAPOR! data (loaded back from disk)."""
-    from routing_model import persistence
+    from routing_model.artifact import persistence
 
     proc, out = lapor_xlsx_training
     assert proc.returncode == 0, f"training on the LAPOR export failed:\n{proc.stdout}\n{proc.stderr}"

@@ -1,4 +1,5 @@
 """Paths and helpers shared by the model tests (imported as a plain module, like svc_helpers)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,7 @@ def run_cli(*args, timeout: float = 900) -> subprocess.CompletedProcess:
 
 def vocabularies(routing_model) -> dict[str, dict]:
     """The word and char TF-IDF vocabularies of a fitted RoutingModel or AgencyClassifier (its plain views)."""
-    from routing_model.predictor import TextView
+    from routing_model.model.predict.predictor import TextView
 
     clf = getattr(routing_model, "classifier_", routing_model)
     return {view.name: view.terms.vocabulary_ for view in clf.views_ if isinstance(view, TextView)}

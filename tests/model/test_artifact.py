@@ -1,4 +1,5 @@
 """The saved model directory: what card.json records, and every refusal of load."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from model_helpers import DEMO_CSV, sha256
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from routing_model import ModelLoadError, RoutingModel, persistence
-from routing_model.persistence import write_card
+from routing_model import ModelLoadError, RoutingModel
+from routing_model.artifact import persistence
+from routing_model.artifact.persistence import write_card
 
 
 def _card(model_dir) -> dict:
@@ -260,3 +262,45 @@ def test_untouched_copy_still_loads(model_copy, demo_model):
     loaded = persistence.load(model_copy)
     texts = ["Lampu PJU di jln raya Soreang mati sudah seminggu"]
     np.testing.assert_array_equal(loaded.predict_proba(texts), demo_model.predict_proba(texts))
+
+
+def test_a_model_file_from_before_the_package_layout_loads(model_copy):
+    """model.skops files written before issue 16 name their types by the old flat modules (routing_model.features,
+    routing_model.model ...); they load, and suggest exactly as the file written today."""
+    import io
+    import json
+    import zipfile
+
+    from routing_model.artifact.persistence import MODEL_FILE, MOVED_MODULES, read_card, sha256_file
+
+    path = model_copy / MODEL_FILE
+    old_names = {new: old for old, new in MOVED_MODULES.items()}
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+
+    def back(node):
+        if isinstance(node, dict):
+            if node.get("__module__") in old_names:
+                node["__module__"] = old_names[node["__module__"]]
+            for value in node.values():
+                back(value)
+        elif isinstance(node, list):
+            for value in node:
+                back(value)
+
+    back(schema)
+    text = json.dumps(schema)
+    assert "routing_model.features" in text and "routing_model.model.fit" not in text
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for name, body in members.items():
+            out.writestr(name, text if name == "schema.json" else body)
+    path.write_bytes(buf.getvalue())
+    card = read_card(model_copy)
+    card["model_sha256"] = sha256_file(path)
+    write_card(model_copy, card)
+
+    old, now = persistence.load(model_copy), persistence.load_served(model_copy)
+    texts = ["Jalan di Desa Jelekong rusak parah, banyak lubang", "e-KTP saya belum jadi, blanko habis"]
+    assert old.suggest(texts, k=5) == now.suggest(texts, k=5)

@@ -1,14 +1,22 @@
 """Process-wide caches hold no complaint text and no personal data, and stay within their bounds."""
+
 from __future__ import annotations
 
 import gc
 import re
 
-from routing_model import stemming, tokens, vectorize
-from routing_model.text import tokenize
+from routing_model.model.predict import vectorize
+from routing_model.text import stemming, tokens
+from routing_model.text.cleaning import tokenize
 
 NAMES = ["Zulkarnaen Wirabhumi", "Budi Santoso", "Sutarjo Wiryokusumo", "Kurniasih Rahmawati", "Ujang Sukmajaya"]
-INTROS = ["saya {name} warga Soreang", "Nama saya {name}.", "pelapor {name}", "Bapak {name} di kantor desa", "Ibu {name} sakit"]
+INTROS = [
+    "saya {name} warga Soreang",
+    "Nama saya {name}.",
+    "pelapor {name}",
+    "Bapak {name} di kantor desa",
+    "Ibu {name} sakit",
+]
 TOPICS = [
     "jalan berlubang di desa {i} mohon diperbaiki",
     "sampah menumpuk di pasar {i} tidak diangkut",

@@ -1,4 +1,5 @@
 """card.json is sealed by card.sha256: a card edited by hand is refused wherever it is read."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from routing_model import ModelLoadError, persistence
-from routing_model.persistence import CARD_DIGEST_FILE, card_digest, read_card, verify_model_dir, write_card
+from routing_model import ModelLoadError
+from routing_model.artifact import persistence
+from routing_model.artifact.persistence import CARD_DIGEST_FILE, card_digest, read_card, verify_model_dir, write_card
 
 DISPOSISI = Path(sys.executable).parent / "disposisi"
 
@@ -35,12 +37,21 @@ def test_saved_model_has_a_seal_matching_its_card(demo_model_dir):
     assert (demo_model_dir / CARD_DIGEST_FILE).read_text().strip() == card_digest(card)
 
 
-@pytest.mark.parametrize("change", [
-    lambda c: c.update(review_threshold=0.01),
-    lambda c: c.update(version="20990101T000000Z-forged"),
-    lambda c: c.setdefault("champion_challenger", {}).update(per_row={"challenger_top1": "1111", "champion_top1": "0000"}),
-    lambda c: c["calibration"].update(temperature=9.0) if isinstance(c.get("calibration"), dict) else c.update(calibration={"t": 1}),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.update(review_threshold=0.01),
+        lambda c: c.update(version="20990101T000000Z-forged"),
+        lambda c: c.setdefault("champion_challenger", {}).update(
+            per_row={"challenger_top1": "1111", "champion_top1": "0000"}
+        ),
+        lambda c: (
+            c["calibration"].update(temperature=9.0)
+            if isinstance(c.get("calibration"), dict)
+            else c.update(calibration={"t": 1})
+        ),
+    ],
+)
 def test_hand_edited_card_is_refused_with_one_line(model_copy, change):
     _edit(model_copy, change)
     with pytest.raises(ModelLoadError, match="card.json was changed after the model was saved") as info:
@@ -76,8 +87,12 @@ def test_resealed_card_is_the_one_way_to_change_it(model_copy):
 
 def test_cli_refuses_an_edited_card_in_one_line(model_copy):
     _edit(model_copy, lambda c: c.update(review_threshold=0.0))
-    proc = subprocess.run([str(DISPOSISI), "suggest", "--model", str(model_copy), "jalan rusak di desa jelekong"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(DISPOSISI), "suggest", "--model", str(model_copy), "jalan rusak di desa jelekong"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "card.json was changed after the model was saved" in proc.stderr

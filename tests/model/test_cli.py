@@ -1,4 +1,5 @@
 """The real `disposisi` console script: train, classify, evaluate, and its refusals."""
+
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 from model_helpers import DEMO_CSV, DISPOSISI, run_cli
 
-from routing_model import persistence
+from routing_model.artifact import persistence
 
 
 def test_console_script_is_installed():
@@ -37,7 +38,9 @@ def test_train_on_lapor_xlsx_export_as_is(lapor_xlsx_training, lapor_frame):
 
 def test_train_on_csv_without_label_column(tmp_path):
     data = tmp_path / "no_label.csv"
-    pd.DataFrame({"id": ["1", "2"], "isi": ["jalan rusak parah", "sampah menumpuk"], "instansi": ["a", "b"]}).to_csv(data, index=False)
+    pd.DataFrame({"id": ["1", "2"], "isi": ["jalan rusak parah", "sampah menumpuk"], "instansi": ["a", "b"]}).to_csv(
+        data, index=False
+    )
     proc = run_cli("train", "--data", data, "--out", tmp_path / "model", "--text-column", "isi")
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -49,7 +52,9 @@ def test_train_on_csv_without_label_column(tmp_path):
 
 def test_train_on_csv_without_text_column(tmp_path):
     data = tmp_path / "no_text.csv"
-    pd.DataFrame({"laporan": ["jalan rusak parah"], "agency": ["Dinas Sosial Kabupaten Bandung"]}).to_csv(data, index=False)
+    pd.DataFrame({"laporan": ["jalan rusak parah"], "agency": ["Dinas Sosial Kabupaten Bandung"]}).to_csv(
+        data, index=False
+    )
     proc = run_cli("train", "--data", data, "--out", tmp_path / "model")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -58,7 +63,9 @@ def test_train_on_csv_without_text_column(tmp_path):
 
 def test_train_on_xlsx_that_is_not_a_lapor_export(tmp_path):
     data = tmp_path / "rekap.xlsx"
-    pd.DataFrame({"Nomor": [1, 2], "Keluhan": ["jalan rusak", "sampah"], "Dinas": ["PUTR", "DLH"]}).to_excel(data, index=False)
+    pd.DataFrame({"Nomor": [1, 2], "Keluhan": ["jalan rusak", "sampah"], "Dinas": ["PUTR", "DLH"]}).to_excel(
+        data, index=False
+    )
     proc = run_cli("train", "--data", data, "--out", tmp_path / "model")
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -95,7 +102,17 @@ def test_classify_keeps_every_column_and_accounts_for_every_row(demo_model_dir, 
         reader = csv.DictReader(fh)
         header = reader.fieldnames
         result = list(reader)
-    expected_new = ["agency_1", "score_1", "agency_2", "score_2", "agency_3", "score_3", "needs_review", "outside_region", "model_version"]
+    expected_new = [
+        "agency_1",
+        "score_1",
+        "agency_2",
+        "score_2",
+        "agency_3",
+        "score_3",
+        "needs_review",
+        "outside_region",
+        "model_version",
+    ]
     assert header == ["id", "kanal", "text"] + expected_new
 
     rejects_path = tmp_path / "out.csv.rejects.csv"
@@ -135,7 +152,15 @@ def test_classify_with_k_1(demo_model_dir, tmp_path):
     proc = run_cli("classify", "--model", demo_model_dir, "--input", data, "--output", out, "--k", "1", "--jobs", "1")
     assert proc.returncode == 0, proc.stderr
     result = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(result.columns) == ["id", "text", "agency_1", "score_1", "needs_review", "outside_region", "model_version"]
+    assert list(result.columns) == [
+        "id",
+        "text",
+        "agency_1",
+        "score_1",
+        "needs_review",
+        "outside_region",
+        "model_version",
+    ]
     assert len(result) == 5
 
 
@@ -159,7 +184,17 @@ def test_evaluate_json_on_a_slice(tmp_path, lapor_frame):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     result = json.loads(proc.stdout)
-    for key in ("n_train", "n_test", "top1", "top3", "macro_f1", "ece", "coverage_at_precision_90", "per_agency", "reference"):
+    for key in (
+        "n_train",
+        "n_test",
+        "top1",
+        "top3",
+        "macro_f1",
+        "ece",
+        "coverage_at_precision_90",
+        "per_agency",
+        "reference",
+    ):
         assert key in result, key
     assert result["split"] == "temporal" and result["test_from"] == "2023-01-01"
     used = result["data_report"]["rows_used"]

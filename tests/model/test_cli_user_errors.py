@@ -4,6 +4,7 @@ Also the command line's own promises: `--version`, help text on every option (an
 registry path in the help), `train --out` refusing a non-empty directory, and `suggest` answering
 the good texts of a batch while reporting the bad ones.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,8 @@ import json
 import pytest
 from model_helpers import DEMO_CSV, run_cli
 
-from commands.main import build_parser
-from routing_model.registry import DEFAULT_REGISTRY
+from routing_model.registry.agencies import DEFAULT_REGISTRY
+from service.cli.main import build_parser
 
 
 def _demo_rows(n: int | None = None) -> list[dict]:
@@ -45,24 +46,63 @@ def bad_inputs(tmp_path_factory, demo_model_dir):
     (d / "binary.csv").write_bytes(b"\x00\x01\x02\xff\xfe" * 50)
     table = _write(d / "in.csv", [{"id": "1", "text": rows[0]["text"]}])
     return [
-        ("train on labels unknown to the registry", ["train", "--data", unknown, "--out", d / "m2"], "not in the registry"),
+        (
+            "train on labels unknown to the registry",
+            ["train", "--data", unknown, "--out", d / "m2"],
+            "not in the registry",
+        ),
         ("train into a non-empty --out", ["train", "--data", DEMO_CSV, "--out", d / "nonempty"], "not empty"),
-        ("adapt into a non-empty --out", ["adapt", "--model", demo_model_dir, "--registry", DEFAULT_REGISTRY,
-                                          "--out", d / "nonempty"], "not empty"),
+        (
+            "adapt into a non-empty --out",
+            ["adapt", "--model", demo_model_dir, "--registry", DEFAULT_REGISTRY, "--out", d / "nonempty"],
+            "not empty",
+        ),
         ("train on an empty file", ["train", "--data", d / "empty.csv", "--out", d / "m4"], "empty"),
-        ("train on a missing registry", ["train", "--data", DEMO_CSV, "--out", d / "m5", "--registry", d / "nope.csv"], "nope.csv"),
+        (
+            "train on a missing registry",
+            ["train", "--data", DEMO_CSV, "--out", d / "m5", "--registry", d / "nope.csv"],
+            "nope.csv",
+        ),
         ("evaluate on undated data", ["evaluate", "--data", undated], "date"),
         ("evaluate --split cv on 2 rows", ["evaluate", "--data", two, "--split", "cv"], "at least 15"),
         ("select on 2 rows", ["select", "--data", two], "at least 15"),
         ("select on a missing file", ["select", "--data", d / "missing.csv"], "not found"),
-        ("classify to an unknown extension", ["classify", "--model", demo_model_dir, "--input", table, "--output", d / "out.pdf"], ".pdf"),
-        ("classify onto its own input", ["classify", "--model", demo_model_dir, "--input", table, "--output", table], "input"),
-        ("classify a missing model", ["classify", "--model", d / "no_model", "--input", table, "--output", d / "o.csv"], "no_model"),
-        ("suggest with a missing model", ["suggest", "--model", d / "no_model", "jalan rusak parah sekali"], "no_model"),
-        ("suggest with too few --id", ["suggest", "--model", demo_model_dir, "--id", "a", "jalan rusak", "sampah"], "--id"),
+        (
+            "classify to an unknown extension",
+            ["classify", "--model", demo_model_dir, "--input", table, "--output", d / "out.pdf"],
+            ".pdf",
+        ),
+        (
+            "classify onto its own input",
+            ["classify", "--model", demo_model_dir, "--input", table, "--output", table],
+            "input",
+        ),
+        (
+            "classify a missing model",
+            ["classify", "--model", d / "no_model", "--input", table, "--output", d / "o.csv"],
+            "no_model",
+        ),
+        (
+            "suggest with a missing model",
+            ["suggest", "--model", d / "no_model", "jalan rusak parah sekali"],
+            "no_model",
+        ),
+        (
+            "suggest with too few --id",
+            ["suggest", "--model", demo_model_dir, "--id", "a", "jalan rusak", "sampah"],
+            "--id",
+        ),
         ("report on a missing feedback file", ["report", "--feedback", d / "nope.csv", "--out", d / "r"], "not found"),
-        ("retrain from a missing model", ["retrain", "--model", d / "no_model", "--out", d / "m6", "--data", two], "no_model"),
-        ("promote a directory that is not a model", ["promote", d / "nonempty", "--models-dir", d / "models"], "nonempty"),
+        (
+            "retrain from a missing model",
+            ["retrain", "--model", d / "no_model", "--out", d / "m6", "--data", two],
+            "no_model",
+        ),
+        (
+            "promote a directory that is not a model",
+            ["promote", d / "nonempty", "--models-dir", d / "models"],
+            "nonempty",
+        ),
         ("rollback with no models dir", ["rollback", "--models-dir", d / "none"], "none"),
     ], d
 
@@ -74,8 +114,13 @@ def test_user_errors_are_one_line_exit_2(bad_inputs):
     for name, argv, expected in cases:
         proc = run_cli(*argv, timeout=300)
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-        ok = (proc.returncode == 2 and "Traceback" not in proc.stderr and len(lines) == 1
-              and lines[0].startswith("disposisi ") and expected in lines[0])
+        ok = (
+            proc.returncode == 2
+            and "Traceback" not in proc.stderr
+            and len(lines) == 1
+            and lines[0].startswith("disposisi ")
+            and expected in lines[0]
+        )
         if not ok:
             failures.append(f"{name}: exit {proc.returncode}, stderr {proc.stderr[-600:]!r}")
     assert not failures, "\n".join(failures)
@@ -146,10 +191,15 @@ def test_train_force_replaces_a_non_empty_out(tmp_path):
 
 @pytest.mark.slow
 def test_suggest_answers_good_texts_and_reports_bad_ones(demo_model_dir):
-    texts = ["Jalan di Desa Jelekong rusak parah, banyak lubang, mohon diperbaiki", "\x01\x02\x1b",
-             "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis", "   "]
-    proc = run_cli("suggest", "--model", demo_model_dir, "--json",
-                   "--id", "A", "--id", "B", "--id", "C", "--id", "D", *texts)
+    texts = [
+        "Jalan di Desa Jelekong rusak parah, banyak lubang, mohon diperbaiki",
+        "\x01\x02\x1b",
+        "e-KTP saya sudah 3 bulan blm jadi, kata petugas blanko habis",
+        "   ",
+    ]
+    proc = run_cli(
+        "suggest", "--model", demo_model_dir, "--json", "--id", "A", "--id", "B", "--id", "C", "--id", "D", *texts
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -169,6 +219,8 @@ def test_adapt_force_replaces_a_non_empty_out(demo_model_dir, tmp_path):
     out = tmp_path / "adapted"
     out.mkdir()
     (out / "old.txt").write_text("an earlier model's file", encoding="utf-8")
-    proc = run_cli("adapt", "--model", demo_model_dir, "--registry", DEFAULT_REGISTRY, "--out", out, "--force", timeout=300)
+    proc = run_cli(
+        "adapt", "--model", demo_model_dir, "--registry", DEFAULT_REGISTRY, "--out", out, "--force", timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-800:]
     assert (out / "card.json").is_file() and (out / "served.npz").is_file()

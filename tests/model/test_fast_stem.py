@@ -1,4 +1,4 @@
-"""routing_model.fast_stem gives exactly Sastrawi's stems, word for word; text.clean's speed-ups
+"""routing_model.text.fast_stem gives exactly Sastrawi's stems, word for word; text.clean's speed-ups
 change nothing.
 
 The reference is PySastrawi's own ``Stemmer.stem_word`` (``stemming.sastrawi_stemmer()``), run
@@ -9,6 +9,7 @@ root x prefix x suffix grid (about 70k words, to keep the test under a minute); 
 DISPOSISI_FULL_STRESS=1 to run the whole grid (~1M words; ~8 min of Sastrawi time) -- it was
 run with zero mismatches when fast_stem was written.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,13 +19,13 @@ import unicodedata
 
 import pandas as pd
 import pytest
-from model_helpers import KAI_CSV, LAPOR_CSV
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from model_helpers import KAI_CSV, LAPOR_CSV
 
-from routing_model import names, stemming, text, tokens
-from routing_model.fast_stem import FastStemmer
+from routing_model.text import cleaning as text
+from routing_model.text import names, stemming, tokens
+from routing_model.text.fast_stem import FastStemmer
 
 PREFIXES = (
     "di ke se me mem men meng meny menge pe pem pen peng peny penge per be ber bel te ter memper diper keber"
@@ -94,14 +95,61 @@ def test_fast_stems_equal_sastrawi_on_affix_stress_set():
 
 def test_edge_cases_equal_sastrawi():
     words = [
-        "", "-", "--", "a", "di", "ke", "se", "ku", "kau", "mei", "dii", "ber", "pe", "lah", "kan", "nya",
-        "belajar", "pelajar", "mempengaruhi", "mengkritik", "menyala", "mentaati", "penstabilan",
-        "berbalas-balasan", "meniru-nirukan", "malaikat-malaikat-nya", "nikmat-ku", "a--lah", "x-kan",
-        "kupu-kupu", "ambah-ambah", "berek-berek", "main-mainlah", "buku-bukunya", "ke-", "-nya",
-        "pengambilan", "pengeboran", "mengebom", "perekonomian", "bersekolah", "terpercaya",
-        "kemenangannya", "disosialisasikan", "idealisme", "modernisasi", "dikatakannya",
+        "",
+        "-",
+        "--",
+        "a",
+        "di",
+        "ke",
+        "se",
+        "ku",
+        "kau",
+        "mei",
+        "dii",
+        "ber",
+        "pe",
+        "lah",
+        "kan",
+        "nya",
+        "belajar",
+        "pelajar",
+        "mempengaruhi",
+        "mengkritik",
+        "menyala",
+        "mentaati",
+        "penstabilan",
+        "berbalas-balasan",
+        "meniru-nirukan",
+        "malaikat-malaikat-nya",
+        "nikmat-ku",
+        "a--lah",
+        "x-kan",
+        "kupu-kupu",
+        "ambah-ambah",
+        "berek-berek",
+        "main-mainlah",
+        "buku-bukunya",
+        "ke-",
+        "-nya",
+        "pengambilan",
+        "pengeboran",
+        "mengebom",
+        "perekonomian",
+        "bersekolah",
+        "terpercaya",
+        "kemenangannya",
+        "disosialisasikan",
+        "idealisme",
+        "modernisasi",
+        "dikatakannya",
         # outside [a-z-]: handed to Sastrawi itself
-        "Belajar", "me2", "beL.ah", "a+b-kan", "me\n", 'oper "v,"', "pérkara",
+        "Belajar",
+        "me2",
+        "beL.ah",
+        "a+b-kan",
+        "me\n",
+        'oper "v,"',
+        "pérkara",
     ]
     assert not _mismatches(words)
 
@@ -202,18 +250,39 @@ def _old_clean(t: str) -> str:
 CLEAN_CASES = [
     "Lihat https://lapor.go.id/x?id=1 atau www.bandungkab.go.id dan info.bandungkab.go.id/berita",
     "HTTP://EXAMPLE.COM/A dan WWW.X.ID serta Situs.Co.Id/abc dan a.NET b.org",
-    "Kirim ke budi.santoso+lapor@mail.co.id atau x@y.z ya", "email: a@b", "[EMAIL] [nik] [Telepon]",
+    "Kirim ke budi.santoso+lapor@mail.co.id atau x@y.z ya",
+    "email: a@b",
+    "[EMAIL] [nik] [Telepon]",
     "NIK 3204 1234 5678 9012 dan 3204.1234.5678.9012 dan 32041234567890123 (17 digit)",
     "Hubungi 0812-3456-7890 atau +62 812 3456 7890 atau 6281234567890, kode 022-5891234",
-    "NIK ٣٢٠٤١٢٣٤٥٦٧٨٩٠١٢ dengan angka Arab-Indik", "telp ０８１２３４５６７８９０ lebar penuh",
-    "Urus e-KTP, E KTP, eKTP dan EKTP; ektp juga; eKTPnya?", "KTP saja", "Situs .İD dan .ıd dan .ſom",
-    "BanjirSampai parahMohon rusak.Mohon jalan,Tolong ok)Ya", "Pémkab Bandung <b>jalan</b> &amp; rusak",
-    "", "   ", "tanpa apa-apa", "12345", "www.", "a.id", "K.ID Kelvin sign",
-    "a+62812345678 b+62 812 3456 789", "x62812345678 _0812345678", "aBcDe ABCdef x.Yz RUSAK.Mohon",
-    "KK 32041234567890123 rek 1234567890 dan 1234-5678-9012-3456", "telp (022) 5891234 / (0274) 123-456",
-    "budi[at]gmail.com, siti (at) yahoo dot co dot id, andi @ mail . com", "saya Zulkarnaen Wirabhumi NIK [NIK]",
-    "Nama : RUSLANAlamat Kp. Cipedung", "Pak Camat, Bu Lurah, Bapak Bupati, Ibu Kepala Dinas", "Hormat SayaGin Gin",
-    "xSaya Budi", "Ibu. Salam", "Sdr. Asep dan Saudara Ujang", "[NAMA] lapor",
+    "NIK ٣٢٠٤١٢٣٤٥٦٧٨٩٠١٢ dengan angka Arab-Indik",
+    "telp ０８１２３４５６７８９０ lebar penuh",
+    "Urus e-KTP, E KTP, eKTP dan EKTP; ektp juga; eKTPnya?",
+    "KTP saja",
+    "Situs .İD dan .ıd dan .ſom",
+    "BanjirSampai parahMohon rusak.Mohon jalan,Tolong ok)Ya",
+    "Pémkab Bandung <b>jalan</b> &amp; rusak",
+    "",
+    "   ",
+    "tanpa apa-apa",
+    "12345",
+    "www.",
+    "a.id",
+    "K.ID Kelvin sign",
+    "a+62812345678 b+62 812 3456 789",
+    "x62812345678 _0812345678",
+    "aBcDe ABCdef x.Yz RUSAK.Mohon",
+    "KK 32041234567890123 rek 1234567890 dan 1234-5678-9012-3456",
+    "telp (022) 5891234 / (0274) 123-456",
+    "budi[at]gmail.com, siti (at) yahoo dot co dot id, andi @ mail . com",
+    "saya Zulkarnaen Wirabhumi NIK [NIK]",
+    "Nama : RUSLANAlamat Kp. Cipedung",
+    "Pak Camat, Bu Lurah, Bapak Bupati, Ibu Kepala Dinas",
+    "Hormat SayaGin Gin",
+    "xSaya Budi",
+    "Ibu. Salam",
+    "Sdr. Asep dan Saudara Ujang",
+    "[NAMA] lapor",
 ]
 
 
@@ -240,10 +309,65 @@ def test_tokens_skip_only_steps_that_cannot_change_them():
 # Text built from the pieces the fast paths care about: digits and separators around +62 / 0,
 # case joints, punctuation joints, (e-)KTP, URL hints in any case, non-ASCII look-alikes.
 _PIECES = st.sampled_from(
-    ["+62", "62", "0", "812", "3456", "789", "3204", "1234", " ", ".", "-", "a", "Z", "e", "ktp", "KTP",
-     "Mohon", "rusak", ",", ")", "http://", "WWW.", ".Co.Id", ".com", ".İD", "ſ", "K", "é", "@", "x@y.id",
-     "[NIK]", "<b>", "&amp;", "\n", "_", "٣", "０", "(", ")", "(022)", "[at]", " dot ", "com", "saya", "Saya",
-     "nama", "Ibu", "Pak", "Sdr.", "Budi", "Wirabhumi", "Camat", " : ", "ALAMAT", "NIK", "Rahmad", "[NAMA]"]
+    [
+        "+62",
+        "62",
+        "0",
+        "812",
+        "3456",
+        "789",
+        "3204",
+        "1234",
+        " ",
+        ".",
+        "-",
+        "a",
+        "Z",
+        "e",
+        "ktp",
+        "KTP",
+        "Mohon",
+        "rusak",
+        ",",
+        ")",
+        "http://",
+        "WWW.",
+        ".Co.Id",
+        ".com",
+        ".İD",
+        "ſ",
+        "K",
+        "é",
+        "@",
+        "x@y.id",
+        "[NIK]",
+        "<b>",
+        "&amp;",
+        "\n",
+        "_",
+        "٣",
+        "０",
+        "(",
+        ")",
+        "(022)",
+        "[at]",
+        " dot ",
+        "com",
+        "saya",
+        "Saya",
+        "nama",
+        "Ibu",
+        "Pak",
+        "Sdr.",
+        "Budi",
+        "Wirabhumi",
+        "Camat",
+        " : ",
+        "ALAMAT",
+        "NIK",
+        "Rahmad",
+        "[NAMA]",
+    ]
 )
 
 

@@ -1,10 +1,11 @@
 """The fast prediction paths give what the plain ones give.
 
 Serving speed comes from computing things once and from skipping scikit-learn's per-call
-overhead (``routing_model.vectorize``), from scanning only where a name can start
+overhead (``routing_model.model.predict.vectorize``), from scanning only where a name can start
 (``lookup.prefixes``), and from preprocessing per distinct token. Each is compared here with
 the straightforward computation it replaces, on the shared data.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -18,14 +19,14 @@ from hypothesis import strategies as st
 from model_helpers import KAI_CSV, LAPOR_CSV
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing_model.classifier import AgencyClassifier
-from routing_model.features import count_texts, feature_rows, plain_views, read_texts
-from routing_model.normaliser import normalised_tokens
-from routing_model.predictor import MentionIndex, TextView, build_place_index
-from routing_model.stemming import stem_all
-from routing_model.text import MASK_TOKENS
-from routing_model.tokens import cleaned_tokens
-from routing_model.vectorize import TermView, char_wb_grams, linear_scores, term_counts, weigh_counts
+from routing_model.model.fit.classifier import AgencyClassifier
+from routing_model.model.fit.features import count_texts, feature_rows, plain_views, read_texts
+from routing_model.model.predict.predictor import MentionIndex, TextView, build_place_index
+from routing_model.model.predict.vectorize import TermView, char_wb_grams, linear_scores, term_counts, weigh_counts
+from routing_model.text.cleaning import MASK_TOKENS
+from routing_model.text.normaliser import normalised_tokens
+from routing_model.text.stemming import stem_all
+from routing_model.text.tokens import cleaned_tokens
 
 
 @pytest.fixture(scope="module")
@@ -65,16 +66,35 @@ def test_fast_tfidf_handles_empty_and_unseen_documents(demo_model):
     _assert_same_matrix(TermView.of(tfidf.vectorizer_).transform(docs), tfidf.transform(docs))
 
 
-@pytest.mark.parametrize("params", [{}, {"ngram_range": (1, 3)}, {"token_pattern": r"\S+", "lowercase": False}, {"sublinear_tf": True},
-                                    {"analyzer": "char_wb", "ngram_range": (2, 5)}, {"norm": None}, {"use_idf": False}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"ngram_range": (1, 3)},
+        {"token_pattern": r"\S+", "lowercase": False},
+        {"sublinear_tf": True},
+        {"analyzer": "char_wb", "ngram_range": (2, 5)},
+        {"norm": None},
+        {"use_idf": False},
+    ],
+)
 def test_term_view_equals_sklearn_for_every_handled_configuration(shared_texts, params):
     docs = shared_texts[:400]
     tfidf = TfidfVectorizer(**params).fit(docs[:300])
     _assert_same_matrix(TermView.of(tfidf).transform(docs), tfidf.transform(docs))
 
 
-@pytest.mark.parametrize("params", [{"norm": "l1"}, {"binary": True}, {"analyzer": "char"}, {"token_pattern": r"(\w)\w+"},
-                                    {"stop_words": ["yang"]}, {"dtype": np.float32}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"norm": "l1"},
+        {"binary": True},
+        {"analyzer": "char"},
+        {"token_pattern": r"(\w)\w+"},
+        {"stop_words": ["yang"]},
+        {"dtype": np.float32},
+    ],
+)
 def test_configurations_not_handled_are_refused(params):
     tfidf = TfidfVectorizer(**params).fit(["jalan rusak parah", "lampu jalan mati", "jalan jalan"])
     with pytest.raises(ValueError, match="TF-IDF view needs"):
@@ -82,7 +102,11 @@ def test_configurations_not_handled_are_refused(params):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet="abcxyz-", min_size=1, max_size=9), min_size=1, max_size=6), st.integers(1, 3), st.integers(0, 4))
+@given(
+    st.lists(st.text(alphabet="abcxyz-", min_size=1, max_size=9), min_size=1, max_size=6),
+    st.integers(1, 3),
+    st.integers(0, 4),
+)
 def test_char_wb_grams_match_sklearn_analyzer(words, min_n, extra):
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(min_n, min_n + extra)).build_analyzer()
     expected = sorted(analyzer(" ".join(words)))
@@ -140,7 +164,7 @@ def test_mention_scan_equals_plain_scan(demo_model, shared_texts):
 
 def _places_plain(index, text: str) -> dict[str, float]:
     """Place scores by trying every start and every width, as before prefixes."""
-    from routing_model import places as P
+    from routing_model.places import matching as P
 
     tokens = list(cleaned_tokens(text))
     scores: dict[str, float] = {}
@@ -152,7 +176,9 @@ def _places_plain(index, text: str) -> dict[str, float]:
                 continue
             kecamatan = index.kecamatan_names.get(key)
             if kecamatan is not None and before not in P.DESA_MARKERS:
-                scores[kecamatan] = scores.get(kecamatan, 0) + (P.W_KEC_MARKED if before in P.KEC_MARKERS else P.W_KEC_BARE)
+                scores[kecamatan] = scores.get(kecamatan, 0) + (
+                    P.W_KEC_MARKED if before in P.KEC_MARKERS else P.W_KEC_BARE
+                )
             shared_by = index.desa_names.get(key)
             if shared_by and before not in P.KEC_MARKERS:
                 marked = before in P.DESA_MARKERS
@@ -202,8 +228,13 @@ def test_word_feature_memo_follows_a_refit():
 
 def _predicted_rows(views, place_index, texts) -> sp.csr_matrix:
     """Feature rows as prediction computes them, text by text from the plain views."""
-    return sp.hstack([v.transform(texts) if isinstance(v, TextView) else v.columns([place_index.find(t) for t in texts])
-                      for v in views], format="csr")
+    return sp.hstack(
+        [
+            v.transform(texts) if isinstance(v, TextView) else v.columns([place_index.find(t) for t in texts])
+            for v in views
+        ],
+        format="csr",
+    )
 
 
 def test_fit_adapt_and_predict_compute_the_same_features(registry, shared_texts):

@@ -1,11 +1,12 @@
 """The "not Indonesian" warning: never on informal Indonesian, always on English (issue 12)."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from model_helpers import KAI_CSV, LAPOR_CSV
-from routing_model.language import not_indonesian
+
+from routing_model.text.language import not_indonesian
 
 ENGLISH = [
     "The road near my house is broken, please fix it as soon as possible",

@@ -1,5 +1,6 @@
-"""The learned state is declared once (``routing_model.learned``): fitting sets nothing undeclared, and the served
+"""The learned state is declared once (``routing_model.model.learned``): fitting sets nothing undeclared, and the served
 form's round trip restores every declared field, so a new learned table cannot be forgotten by one artifact."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,10 @@ import pandas as pd
 import pytest
 from model_helpers import DEMO_CSV
 
-from routing_model import RoutingModel, persistence
-from routing_model.learned import MODEL_STATE, PREDICTOR, PREDICTOR_STATE, TRAINING, field_names
-from routing_model.served_form import served_arrays
+from routing_model import RoutingModel
+from routing_model.artifact import persistence
+from routing_model.artifact.served import served_arrays
+from routing_model.model.learned import MODEL_STATE, PREDICTOR, PREDICTOR_STATE, TRAINING, field_names
 
 OPTIONAL = {"base_", "card_"}  # set by adapt, and by save/load
 
@@ -73,15 +75,53 @@ def test_the_served_layout_is_the_one_schema_4_files_have(fitted):
     arrays = served_arrays(fitted)
     meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
     assert sorted(k for k in arrays if not k.startswith("view.")) == [
-        "classes", "function.classes", "function.coef", "function.intercept", "function_codes", "holders",
-        "mandate.data", "mandate.indices", "mandate.indptr", "mandate.shape", "meta", "prior", "topic.classes",
-        "topic.coef", "topic.intercept"]
+        "classes",
+        "function.classes",
+        "function.coef",
+        "function.intercept",
+        "function_codes",
+        "holders",
+        "mandate.data",
+        "mandate.indices",
+        "mandate.indptr",
+        "mandate.shape",
+        "meta",
+        "prior",
+        "topic.classes",
+        "topic.coef",
+        "topic.intercept",
+    ]
     assert sorted(k for k in arrays if k.startswith("view.")) == [
-        "view.0.idf", "view.0.terms", "view.1.idf", "view.1.terms"]
-    assert sorted(meta) == ["format", "groups", "mandate_agencies", "mentions", "model", "parameters", "places",
-                            "registry", "target_precision", "views"]
-    assert sorted(meta["model"]) == ["function_mix_", "label_counts_", "review_threshold_", "review_thresholds_",
-                                     "small_data_", "temperature_"]
+        "view.0.idf",
+        "view.0.terms",
+        "view.1.idf",
+        "view.1.terms",
+    ]
+    assert sorted(meta) == [
+        "format",
+        "groups",
+        "mandate_agencies",
+        "mentions",
+        "model",
+        "parameters",
+        "places",
+        "registry",
+        "target_precision",
+        "views",
+    ]
+    assert sorted(meta["model"]) == [
+        "function_mix_",
+        "label_counts_",
+        "review_threshold_",
+        "review_thresholds_",
+        "small_data_",
+        "temperature_",
+    ]
     assert sorted(meta["parameters"]) == [
-        "function_mix", "mandate_boost", "mention_boost", "prior_smoothing", "temperature"]
+        "function_mix",
+        "mandate_boost",
+        "mention_boost",
+        "prior_smoothing",
+        "temperature",
+    ]
     assert persistence.SCHEMA == 4

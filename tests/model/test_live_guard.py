@@ -1,11 +1,12 @@
 """Code tests for the live guard: admins' corrections of auto-suggestions withdraw a promise."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import numpy as np
 
-from routing_model.live_guard import EVERY_AGENCY, Outcome, is_withdrawn, withdrawn_agencies
+from routing_model.model.live_guard import EVERY_AGENCY, Outcome, is_withdrawn, withdrawn_agencies
 
 DAY = datetime(2023, 3, 1)
 
@@ -55,7 +56,7 @@ def test_needs_review_and_suggest_follow_the_guard(demo_model):
 
 
 def test_held_out_blocks_are_rolling_and_out_of_time():
-    from routing_model.holdout import latest_blocks
+    from routing_model.model.fit.holdout import latest_blocks
 
     dates = [f"2022-{m:02d}-{d:02d}" for m in range(1, 11) for d in range(1, 11)]  # 100 rows, shuffled below
     order = np.random.default_rng(0).permutation(100)

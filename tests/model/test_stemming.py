@@ -1,4 +1,5 @@
 """The fast stemming wrapper gives Sastrawi's own stems, caches them, and is never saved in a model."""
+
 from __future__ import annotations
 
 import random
@@ -10,8 +11,8 @@ import pytest
 import skops.io as sio
 from model_helpers import KAI_CSV, LAPOR_CSV
 
-from routing_model import stemming
-from routing_model.text import clean, tokenize
+from routing_model.text import stemming
+from routing_model.text.cleaning import clean, tokenize
 
 
 def _shared_vocabulary() -> list[str]:

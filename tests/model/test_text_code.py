@@ -1,21 +1,18 @@
 """Code tests for the Indonesian text preprocessing (pure functions + the sklearn transformer)."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_helpers import vocabularies
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from routing_model.lexicon import load_normalisation, load_stopwords
-from routing_model.normaliser import normalised_tokens
-from routing_model.preprocess import ComplaintPreprocessor
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from routing_model.names import NAME_TOKEN, office_words
-from routing_model.text import (
+from routing_model.model.fit.preprocess import ComplaintPreprocessor
+from routing_model.text.cleaning import (
     EMAIL_TOKEN,
     NIK_TOKEN,
     NUMBER_TOKEN,
@@ -27,6 +24,9 @@ from routing_model.text import (
     strip_markup,
     tokenize,
 )
+from routing_model.text.lexicon import load_normalisation, load_stopwords
+from routing_model.text.names import NAME_TOKEN, office_words
+from routing_model.text.normaliser import normalised_tokens
 
 # --------------------------------------------------------------------------------------
 # masking of personal data
@@ -120,15 +120,22 @@ def test_mask_kk_and_other_long_digit_runs(raw, digits):
     assert digits not in re.sub(r"\D", "", masked), masked
 
 
-@pytest.mark.parametrize("raw", ["tahun 2021 dan 2022", "Rp 1.500.000", "RT 02 RW 05 no 12", "tanggal 12-05-2023", "123456789"])
+@pytest.mark.parametrize(
+    "raw", ["tahun 2021 dan 2022", "Rp 1.500.000", "RT 02 RW 05 no 12", "tanggal 12-05-2023", "123456789"]
+)
 def test_short_numbers_are_not_masked(raw):
     assert mask_personal_data(raw) == raw
 
 
 @pytest.mark.parametrize(
     "raw",
-    ["kantor desa (022) 5891234 tidak menjawab", "telp 022-5891234", "hubungi 0274 123456", "(0274) 123-456 ext",
-     "( 021 ) 555 1234 kantor"],
+    [
+        "kantor desa (022) 5891234 tidak menjawab",
+        "telp 022-5891234",
+        "hubungi 0274 123456",
+        "(0274) 123-456 ext",
+        "( 021 ) 555 1234 kantor",
+    ],
 )
 def test_mask_landline_with_area_code(raw):
     masked = mask_personal_data(raw)
@@ -185,7 +192,6 @@ def test_mask_introduced_names(raw, name):
     assert mask_personal_data(masked) == masked
 
 
-
 @pytest.mark.parametrize("raw", ["sayaWirabhumi0223204", "saya Wirabhumi0223204 jalan rusak"])
 def test_a_number_glued_to_an_introduced_name_is_masked_too(raw):
     """Hypothesis found it: masking the name frees the digits after the number masks have run."""
@@ -193,13 +199,28 @@ def test_a_number_glued_to_an_introduced_name_is_masked_too(raw):
     assert NAME_TOKEN in masked and PHONE_TOKEN in masked and not re.search(r"\d", masked), masked
     assert mask_personal_data(masked) == masked
 
+
 @pytest.mark.parametrize(
     "raw",
     [
-        "Pak Camat tolong", "Bu Lurah sudah tahu", "Pak RT dan Pak RW", "Bapak Bupati Bandung", "Ibu Kepala Dinas Pendidikan",
-        "Pak Kades tidak peduli", "Bapak Menteri Pendidikan", "Saya Memohon Kepada Pemerintah", "Saya Mengecat Tembok",
-        "saya Warga Desa Jelekong", "Ibu. Salam sejahtera", "Ibu Saya sakit", "nama PT. Delapan Empat", "Ibu Hamil kesulitan",
-        "Bapak/Ibu Pemkab Bandung", "Jalan Raya Soreang rusak", "saya. Dia datang", "Tolong saya Buuu",
+        "Pak Camat tolong",
+        "Bu Lurah sudah tahu",
+        "Pak RT dan Pak RW",
+        "Bapak Bupati Bandung",
+        "Ibu Kepala Dinas Pendidikan",
+        "Pak Kades tidak peduli",
+        "Bapak Menteri Pendidikan",
+        "Saya Memohon Kepada Pemerintah",
+        "Saya Mengecat Tembok",
+        "saya Warga Desa Jelekong",
+        "Ibu. Salam sejahtera",
+        "Ibu Saya sakit",
+        "nama PT. Delapan Empat",
+        "Ibu Hamil kesulitan",
+        "Bapak/Ibu Pemkab Bandung",
+        "Jalan Raya Soreang rusak",
+        "saya. Dia datang",
+        "Tolong saya Buuu",
     ],
 )
 def test_offices_and_ordinary_words_are_not_names(raw):
@@ -211,9 +232,46 @@ def test_office_words_come_from_the_resource_file():
 
 
 _MASK_PIECES = st.sampled_from(
-    ["3204", "1234", "5678", "9012", "3", "0", "812", "022", "(", ")", " ", ".", "-", ":", "saya", "Saya", "nama", "Nama",
-     "Ibu", "Pak", "Sdr.", "Budi", "Wirabhumi", "Camat", "ALAMAT", "RT", "[at]", "@", "gmail", " dot ", "com", "id",
-     "[NIK]", "[NAMA]", "é", "\n", "٣", "x"]
+    [
+        "3204",
+        "1234",
+        "5678",
+        "9012",
+        "3",
+        "0",
+        "812",
+        "022",
+        "(",
+        ")",
+        " ",
+        ".",
+        "-",
+        ":",
+        "saya",
+        "Saya",
+        "nama",
+        "Nama",
+        "Ibu",
+        "Pak",
+        "Sdr.",
+        "Budi",
+        "Wirabhumi",
+        "Camat",
+        "ALAMAT",
+        "RT",
+        "[at]",
+        "@",
+        "gmail",
+        " dot ",
+        "com",
+        "id",
+        "[NIK]",
+        "[NAMA]",
+        "é",
+        "\n",
+        "٣",
+        "x",
+    ]
 )
 
 
@@ -359,9 +417,18 @@ EMAILS = ["zulkifli.wahyudi@gmail.com", "yuyun_kurniasih@yahoo.co.id"]
 EMAIL_FRAGMENTS = ["zulki", "wahyud", "gmail", "yuyun", "kurni", "yahoo"]
 
 PERSONAL_TEMPLATES = [
-    ("e-KTP saya belum jadi, NIK {nik}, hubungi {phone} atau {email}", "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bandung"),
-    ("Kartu keluarga salah cetak nama anak, NIK {nik} telp {phone}", "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bandung"),
-    ("Jalan rusak berlubang parah mohon diperbaiki, kontak {phone} email {email}", "Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung"),
+    (
+        "e-KTP saya belum jadi, NIK {nik}, hubungi {phone} atau {email}",
+        "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bandung",
+    ),
+    (
+        "Kartu keluarga salah cetak nama anak, NIK {nik} telp {phone}",
+        "Dinas Kependudukan dan Pencatatan Sipil Kabupaten Bandung",
+    ),
+    (
+        "Jalan rusak berlubang parah mohon diperbaiki, kontak {phone} email {email}",
+        "Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung",
+    ),
     ("Jembatan ambruk dan aspal jalan hancur, NIK pelapor {nik}", "Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung"),
     ("Sampah menumpuk tidak diangkut berhari hari, hp {phone}, surel {email}", "Dinas Lingkungan Hidup Kab. Bandung"),
     ("Sungai tercemar limbah pabrik berbau, NIK {nik} email {email}", "Dinas Lingkungan Hidup Kab. Bandung"),
@@ -379,7 +446,7 @@ def _personal_training_set():
 
 @pytest.fixture(scope="module")
 def personal_classifier(registry):
-    from routing_model.classifier import AgencyClassifier
+    from routing_model.model.fit.classifier import AgencyClassifier
 
     texts, labels = _personal_training_set()
     return AgencyClassifier(registry=registry).fit(texts, labels)
@@ -403,7 +470,7 @@ def test_no_nik_or_phone_in_vocabulary(personal_classifier):
 
 
 def test_no_email_fragment_in_vocabulary(personal_classifier, registry):
-    from routing_model.classifier import registry_document
+    from routing_model.model.fit.classifier import registry_document
 
     registry_text = " ".join(clean(registry_document(a)) for a in registry.agencies)
     assert not [f for f in EMAIL_FRAGMENTS if f in registry_text]  # the check below is about the complaints

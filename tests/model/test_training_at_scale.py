@@ -4,6 +4,7 @@ The held-out fit and the final fit share one reading. A reading (``AgencyClassif
 of its rows must still obey the vocabulary rule for the rows it learns from (a term only one of
 its complaints uses stays out), and must give the model a fit on those texts alone gives.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,10 +14,10 @@ from model_helpers import DEMO_CSV, vocabularies
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from routing_model import RoutingModel
-from routing_model.classifier import AgencyClassifier
-from routing_model import features
-from routing_model.features import PrunedTfidf
-from routing_model.vectorize import term_counts
+from routing_model.model.fit import features
+from routing_model.model.fit.classifier import AgencyClassifier
+from routing_model.model.fit.features import PrunedTfidf
+from routing_model.model.predict.vectorize import term_counts
 
 MARKER = "zqxwarung"  # a made-up word: in no registry or function document
 UNCAPPED = {"char_max_features": 10**7, "word_max_features": None}  # vocabularies then depend on the rule only
@@ -24,7 +25,11 @@ UNCAPPED = {"char_max_features": 10**7, "word_max_features": None}  # vocabulari
 
 @pytest.fixture(scope="module")
 def demo_rows() -> pd.DataFrame:
-    return pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False).sort_values("date", kind="stable").reset_index(drop=True)
+    return (
+        pd.read_csv(DEMO_CSV, dtype=str, keep_default_na=False)
+        .sort_values("date", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _terms(model) -> set[str]:
@@ -32,7 +37,11 @@ def _terms(model) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "analyzer, params", [("char_wb", {"ngram_range": (2, 5)}), ("word", {"ngram_range": (1, 2), "token_pattern": r"\S+", "lowercase": False})]
+    "analyzer, params",
+    [
+        ("char_wb", {"ngram_range": (2, 5)}),
+        ("word", {"ngram_range": (1, 2), "token_pattern": r"\S+", "lowercase": False}),
+    ],
 )
 def test_term_counts_equal_countvectorizer_across_chunks(demo_rows, analyzer, params):
     docs = demo_rows["text"].tolist()[:50] + ["", "  ", MARKER]
@@ -81,12 +90,16 @@ def test_held_out_and_final_fits_keep_the_vocabulary_rule(registry, demo_rows, m
     frame.loc[5, "text"] += " qzvlonely"
     fitted = []
     original = AgencyClassifier.fit
-    monkeypatch.setattr(AgencyClassifier, "fit", lambda self, *a, **k: fitted.append(original(self, *a, **k)) or fitted[-1])
+    monkeypatch.setattr(
+        AgencyClassifier, "fit", lambda self, *a, **k: fitted.append(original(self, *a, **k)) or fitted[-1]
+    )
     model = RoutingModel(registry, {}).fit(frame["text"].tolist(), frame["agency"].tolist(), frame["date"].tolist())
     *held_out, final = fitted  # one model per rolling held-out block, then the final one
     assert held_out and final is model.classifier_
     assert MARKER in vocabularies(final)["words"]
-    for clf in held_out:  # each learns from rows older than its block: the marker's second complaint is never among them
+    for (
+        clf
+    ) in held_out:  # each learns from rows older than its block: the marker's second complaint is never among them
         assert not any(MARKER in term or "zqx" in term for term in _terms(clf))
         assert not any("qzv" in term for term in _terms(clf))
     assert not any("qzv" in term for term in _terms(final))

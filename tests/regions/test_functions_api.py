@@ -1,4 +1,5 @@
 """The shared-function catalogue and the region lookup: the API the model and `registry init` build on."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from routing_model.errors import DisposisiError
-from routing_model.functions import DEFAULT_FUNCTIONS, Function, FunctionCatalogue, FunctionsError
-from routing_model.regions import Region, RegionError, all_regions, find_region, name_variants, region_places
+from routing_model.places.regions import Region, RegionError, all_regions, find_region, name_variants, region_places
+from routing_model.registry.functions import DEFAULT_FUNCTIONS, Function, FunctionCatalogue, FunctionsError
 
 
 def test_catalogue_loads_and_looks_up():
@@ -122,7 +123,13 @@ def test_catalogue_has_every_urusan_and_supporting_unit():
         assert listed and listed <= set(catalogue.codes), listed - set(catalogue.codes)
     for code in URUSAN:
         assert catalogue.get(code).cluster in "abcdefg" and catalogue.get(code).cluster, code
-    for group, example in [("wilayah", "W.02"), ("layanan", "L.01"), ("bumd", "B.01"), ("vertikal", "V.01"), ("provinsi", "R.02")]:
+    for group, example in [
+        ("wilayah", "W.02"),
+        ("layanan", "L.01"),
+        ("bumd", "B.01"),
+        ("vertikal", "V.01"),
+        ("provinsi", "R.02"),
+    ]:
         assert catalogue.get(example).group == group
 
 
@@ -138,7 +145,7 @@ def test_descriptions_are_citizen_documents():
 
 
 def test_iter_places_covers_the_country():
-    from routing_model.regions import iter_places
+    from routing_model.places.regions import iter_places
 
     rows = list(iter_places())
     assert len(rows) == 82503

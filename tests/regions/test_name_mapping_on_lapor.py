@@ -3,9 +3,10 @@
 The hand-written Bandung registry says which functions each agency holds; mapping the raw
 *Instansi Terdisposisi* labels by name alone must agree with it, and never contradict it.
 """
+
 from __future__ import annotations
 
-from routing_model.functions import FunctionCatalogue
+from routing_model.registry.functions import FunctionCatalogue
 
 
 def test_lapor_labels_map_to_the_registry_functions(lapor_frame, registry):

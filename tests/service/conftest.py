@@ -1,5 +1,6 @@
 """Fixtures for the service tests: an app on a temp SQLite store with the demo model, and a real
 `disposisi serve` of the demo model on loopback."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,15 +15,17 @@ def app(demo_model, demo_model_dir, tmp_path):
     from service.db import default_sqlite_url, upgrade
 
     upgrade(default_sqlite_url(tmp_path / "var"))  # creating an app never migrates
-    app = create_app({
-        "MODEL": demo_model,
-        "MODEL_DIR": str(demo_model_dir),
-        "DATA_DIR": str(tmp_path / "var"),
-        "ADMIN_TOKENS": ADMIN_TOKEN,
-        "ADMIN_TOKEN_HASHES": hashlib.sha256(HASHED_TOKEN.encode()).hexdigest(),
-        "MAX_CONTENT_LENGTH": 256 * 1024,
-        "MAX_BATCH": 50,
-    })
+    app = create_app(
+        {
+            "MODEL": demo_model,
+            "MODEL_DIR": str(demo_model_dir),
+            "DATA_DIR": str(tmp_path / "var"),
+            "ADMIN_TOKENS": ADMIN_TOKEN,
+            "ADMIN_TOKEN_HASHES": hashlib.sha256(HASHED_TOKEN.encode()).hexdigest(),
+            "MAX_CONTENT_LENGTH": 256 * 1024,
+            "MAX_BATCH": 50,
+        }
+    )
     yield app
     app.extensions["disposisi"].close()
 
@@ -35,7 +38,9 @@ def client(app):
 @pytest.fixture()
 def demo_server(demo_model_dir, tmp_path):
     """A real `disposisi serve --model <demo model>` (two workers), ready; stopped afterwards."""
-    srv = Server(["--model", str(demo_model_dir)], {"DISPOSISI_DATA_DIR": str(tmp_path / "var")}, tmp_path / "server.log")
+    srv = Server(
+        ["--model", str(demo_model_dir)], {"DISPOSISI_DATA_DIR": str(tmp_path / "var")}, tmp_path / "server.log"
+    )
     try:
         srv.wait_ready()
         yield srv

@@ -1,4 +1,5 @@
 """Helpers shared by the service tests (constants, a real `disposisi serve` process, free ports)."""
+
 from __future__ import annotations
 
 import shutil
@@ -16,7 +17,7 @@ def copy_model(src: Path, dst: Path, version: str | None = None) -> Path:
     """A copy of a model directory, optionally with another version in its card (the model file is unchanged)."""
     shutil.copytree(src, dst)
     if version:
-        from routing_model.persistence import read_card, write_card
+        from routing_model.artifact.persistence import read_card, write_card
 
         card = read_card(dst)
         card["version"] = version
@@ -26,7 +27,7 @@ def copy_model(src: Path, dst: Path, version: str | None = None) -> Path:
 
 def two_versions(demo_model_dir: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
     """A models directory holding the demo model as "version-a" (current) and "version-b"."""
-    from routing_model.model_store import point
+    from routing_model.artifact.store import point
 
     models = tmp_path / "models"
     models.mkdir()

@@ -1,9 +1,10 @@
 """`/v1/stats`, the managers' report and docs/learning.md mean the same thing by "accepted".
 
 An acceptance is an ``accepted``/``corrected`` decision for the top suggestion; a
-``not_our_authority`` is never one, even when it names the top suggestion (routing_model/feedback_schema.py).
+``not_our_authority`` is never one, even when it names the top suggestion (routing_model/io/feedback_schema.py).
 The feedback schema is also checked to be the one the store and the migration use.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from svc_helpers import AUTH
 
-from routing_model import feedback_schema as schema
+from routing_model.io import feedback_schema as schema
 
 ROOT = Path(__file__).resolve().parents[2]
 ROAD = "Jalan di Desa Jelekong rusak parah dan berlubang, mohon segera diperbaiki oleh dinas terkait"
@@ -29,15 +30,23 @@ def _post_all(client) -> list[str]:
         ("archived", names[0]),  # decides nothing: not in the denominator
     ]
     for i, (action, chosen) in enumerate(decisions):
-        body = {"complaint_id": f"C-{i}", "text": ROAD, "suggested": names, "chosen_agency": chosen, "action": action,
-                "admin": "ani", "model_version": top["model_version"], "idempotency_key": f"acc-{i}"}
+        body = {
+            "complaint_id": f"C-{i}",
+            "text": ROAD,
+            "suggested": names,
+            "chosen_agency": chosen,
+            "action": action,
+            "admin": "ani",
+            "model_version": top["model_version"],
+            "idempotency_key": f"acc-{i}",
+        }
         assert client.post("/v1/feedback", json=body, headers=AUTH).status_code == 201
     return names
 
 
 def test_stats_and_report_agree_on_accepted(client, app):
-    from learning.feedback import read_feedback_frame
-    from learning.report import report_tables
+    from training.learning.feedback import read_feedback_frame
+    from training.learning.report import report_tables
 
     names = _post_all(client)
     total = client.get("/v1/stats").get_json()["total"]
@@ -56,8 +65,15 @@ def test_stats_and_report_agree_on_accepted(client, app):
 
 def test_api_refuses_an_empty_chosen_agency_as_the_docs_say(client):
     top = client.post("/v1/suggest", json={"text": ROAD}).get_json()
-    body = {"complaint_id": "C-x", "text": ROAD, "suggested": [s["agency"] for s in top["suggestions"]],
-            "chosen_agency": "", "action": "not_our_authority", "admin": "ani", "model_version": top["model_version"]}
+    body = {
+        "complaint_id": "C-x",
+        "text": ROAD,
+        "suggested": [s["agency"] for s in top["suggestions"]],
+        "chosen_agency": "",
+        "action": "not_our_authority",
+        "admin": "ani",
+        "model_version": top["model_version"],
+    }
     r = client.post("/v1/feedback", json=body, headers=AUTH)
     assert r.status_code in (400, 422)
     docs = " ".join((ROOT / "docs" / "learning.md").read_text(encoding="utf-8").split())
@@ -66,22 +82,25 @@ def test_api_refuses_an_empty_chosen_agency_as_the_docs_say(client):
     assert "if empty, the top suggestion): that" not in docs  # the old, wrong promise
 
 
-@pytest.mark.parametrize("action,suggested,chosen,expected", [
-    ("accepted", ["A", "B"], "A", True),
-    ("corrected", ["A", "B"], "A", True),
-    ("corrected", ["A", "B"], "B", False),
-    ("not_our_authority", ["A", "B"], "A", False),
-    ("archived", ["A"], "A", False),
-    ("accepted", [], "A", False),
-])
+@pytest.mark.parametrize(
+    "action,suggested,chosen,expected",
+    [
+        ("accepted", ["A", "B"], "A", True),
+        ("corrected", ["A", "B"], "A", True),
+        ("corrected", ["A", "B"], "B", False),
+        ("not_our_authority", ["A", "B"], "A", False),
+        ("archived", ["A"], "A", False),
+        ("accepted", [], "A", False),
+    ],
+)
 def test_accepted_as_suggested(action, suggested, chosen, expected):
     assert schema.accepted_as_suggested(action, suggested, chosen) is expected
 
 
 def test_store_migration_and_learning_share_one_schema(tmp_path):
-    from learning import feedback as learning_feedback
     from service import store
     from service.db import upgrade
+    from training.learning import feedback as learning_feedback
 
     assert store.feedback is schema.feedback
     assert learning_feedback.REQUIRED_COLUMNS == schema.REQUIRED_COLUMNS

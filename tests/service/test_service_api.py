@@ -1,4 +1,5 @@
 """The HTTP API through Flask's test client: answers, the error shape, auth, idempotent feedback."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import os
 import re
 
 import pytest
-
 from svc_helpers import ADMIN_TOKEN, AUTH, HASHED_TOKEN
 
 ROAD = "Jalan di Desa Jelekong rusak parah dan berlubang, mohon segera diperbaiki oleh dinas terkait"
@@ -28,9 +28,15 @@ def assert_error(resp, status: int, code: str | None = None) -> dict:
 def feedback_body(client, **over) -> dict:
     top = client.post("/v1/suggest", json={"text": ROAD}).get_json()
     body = {
-        "complaint_id": "LAPOR-1", "text": ROAD, "suggested": [s["agency"] for s in top["suggestions"]],
-        "chosen_agency": top["suggestions"][0]["agency"], "action": "accepted", "admin": "ani",
-        "model_version": top["model_version"], "needs_review": top["needs_review"], "idempotency_key": "key-1",
+        "complaint_id": "LAPOR-1",
+        "text": ROAD,
+        "suggested": [s["agency"] for s in top["suggestions"]],
+        "chosen_agency": top["suggestions"][0]["agency"],
+        "action": "accepted",
+        "admin": "ani",
+        "model_version": top["model_version"],
+        "needs_review": top["needs_review"],
+        "idempotency_key": "key-1",
     }
     body.update(over)
     return body
@@ -58,19 +64,22 @@ def test_suggest_matches_the_model(client, demo_model):
     assert body["id"] is None
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({}, "missing_text"),
-    ({"text": ""}, "empty_text"),
-    ({"text": "   \n "}, "empty_text"),
-    ({"text": 42}, "not_text"),
-    ({"text": ["a"]}, "not_text"),
-    ({"text": "x" * 20_001}, "text_too_long"),
-    ({"text": ROAD, "k": "3"}, None),
-    ({"text": ROAD, "k": 0}, None),
-    ({"text": ROAD, "k": True}, None),
-    ({"text": ROAD, "id": {"a": 1}}, None),
-    (["not", "an", "object"], None),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({}, "missing_text"),
+        ({"text": ""}, "empty_text"),
+        ({"text": "   \n "}, "empty_text"),
+        ({"text": 42}, "not_text"),
+        ({"text": ["a"]}, "not_text"),
+        ({"text": "x" * 20_001}, "text_too_long"),
+        ({"text": ROAD, "k": "3"}, None),
+        ({"text": ROAD, "k": 0}, None),
+        ({"text": ROAD, "k": True}, None),
+        ({"text": ROAD, "id": {"a": 1}}, None),
+        (["not", "an", "object"], None),
+    ],
+)
 def test_suggest_rejects_bad_fields_with_422(client, payload, code):
     assert_error(client.post("/v1/suggest", json=payload), 422, code)
 
@@ -109,7 +118,9 @@ def test_wrong_content_type_is_415(client, path):
 
 @pytest.mark.parametrize("path", POSTS)
 def test_invalid_json_is_400(client, path):
-    assert_error(client.post(path, data='{"text": "jalan', content_type="application/json", headers=AUTH), 400, "invalid_json")
+    assert_error(
+        client.post(path, data='{"text": "jalan', content_type="application/json", headers=AUTH), 400, "invalid_json"
+    )
     assert_error(client.post(path, data=b"\xff\xfe{}", content_type="application/json", headers=AUTH), 400)
 
 
@@ -124,7 +135,9 @@ def test_body_that_is_not_an_object_is_422(client, path):
     assert_error(client.post(path, json="just a string", headers=AUTH), 422)
 
 
-@pytest.mark.parametrize("method, path", [("get", "/v1/suggest"), ("post", "/v1/agencies"), ("delete", "/v1/feedback"), ("post", "/healthz")])
+@pytest.mark.parametrize(
+    "method, path", [("get", "/v1/suggest"), ("post", "/v1/agencies"), ("delete", "/v1/feedback"), ("post", "/healthz")]
+)
 def test_wrong_method_is_405(client, method, path):
     assert_error(getattr(client, method)(path), 405, "method_not_allowed")
 
@@ -142,7 +155,9 @@ def test_feedback_requires_a_token(client):
     assert_error(client.post("/v1/feedback", json=body, headers={"Authorization": f"Bearer {ADMIN_TOKEN}x"}), 403)
     assert client.get("/v1/stats").get_json()["total"]["n"] == 0
     # a token configured by its sha256 works as well as a plain one
-    assert client.post("/v1/feedback", json=body, headers={"Authorization": f"Bearer {HASHED_TOKEN}"}).status_code == 201
+    assert (
+        client.post("/v1/feedback", json=body, headers={"Authorization": f"Bearer {HASHED_TOKEN}"}).status_code == 201
+    )
 
 
 def test_feedback_is_stored_masked_and_replay_is_not_counted_twice(client, app):
@@ -181,19 +196,39 @@ def test_confidential_feedback_keeps_no_text(client, app):
 
 def test_feedback_resolves_aliases_and_rejects_unknown_agency(client, demo_model):
     agency = next(a for a in demo_model.registry.agencies if a.aliases and a.active)
-    r = client.post("/v1/feedback", json=feedback_body(client, chosen_agency=agency.aliases[0], action="corrected"), headers=AUTH)
+    r = client.post(
+        "/v1/feedback", json=feedback_body(client, chosen_agency=agency.aliases[0], action="corrected"), headers=AUTH
+    )
     assert r.status_code == 201 and r.get_json()["feedback"]["chosen_agency"] == agency.name
     bad = feedback_body(client, chosen_agency="Dinas Urusan Naga Kab. Bandung", idempotency_key="key-2")
     assert_error(client.post("/v1/feedback", json=bad, headers=AUTH), 422, "unknown_agency")
 
 
-@pytest.mark.parametrize("change", [
-    {"complaint_id": None}, {"text": None}, {"suggested": None}, {"chosen_agency": None}, {"action": None},
-    {"admin": None}, {"model_version": None},
-    {"text": ""}, {"text": 3}, {"suggested": "Dinas"}, {"suggested": [1, 2]}, {"action": "deleted"},
-    {"admin": ""}, {"admin": 7}, {"confidential": "yes"}, {"needs_review": "no"}, {"note": 5},
-    {"complaint_id": True}, {"idempotency_key": ""}, {"idempotency_key": 12},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"complaint_id": None},
+        {"text": None},
+        {"suggested": None},
+        {"chosen_agency": None},
+        {"action": None},
+        {"admin": None},
+        {"model_version": None},
+        {"text": ""},
+        {"text": 3},
+        {"suggested": "Dinas"},
+        {"suggested": [1, 2]},
+        {"action": "deleted"},
+        {"admin": ""},
+        {"admin": 7},
+        {"confidential": "yes"},
+        {"needs_review": "no"},
+        {"note": 5},
+        {"complaint_id": True},
+        {"idempotency_key": ""},
+        {"idempotency_key": 12},
+    ],
+)
 def test_feedback_rejects_missing_and_mistyped_fields(client, change):
     body = {k: v for k, v in {**feedback_body(client), **change}.items() if v is not None}
     assert_error(client.post("/v1/feedback", json=body, headers=AUTH), 422)
@@ -202,7 +237,9 @@ def test_feedback_rejects_missing_and_mistyped_fields(client, change):
 
 def test_feedback_accepts_suggestion_objects(client):
     top = client.post("/v1/suggest", json={"text": TRASH}).get_json()
-    body = feedback_body(client, suggested=top["suggestions"], chosen_agency=top["suggestions"][1]["agency"], action="corrected")
+    body = feedback_body(
+        client, suggested=top["suggestions"], chosen_agency=top["suggestions"][1]["agency"], action="corrected"
+    )
     rec = client.post("/v1/feedback", json=body, headers=AUTH).get_json()["feedback"]
     assert rec["suggested"] == [s["agency"] for s in top["suggestions"]]
 
@@ -215,7 +252,9 @@ def test_stats_per_agency_and_version(client):
         dict(chosen_agency=names[1], action="corrected", needs_review=True),
         dict(chosen_agency=names[0], action="accepted", needs_review=None, model_version="old"),
     ]
-    outside = next(a.name for a in client.application.extensions["disposisi"].model.registry.active if a.name not in names)
+    outside = next(
+        a.name for a in client.application.extensions["disposisi"].model.registry.active if a.name not in names
+    )
     posts.append(dict(chosen_agency=outside, action="not_our_authority", needs_review=True, model_version="old"))
     for i, p in enumerate(posts):
         body = feedback_body(client, suggested=names, idempotency_key=f"s-{i}", complaint_id=f"c{i}", **p)
@@ -249,12 +288,26 @@ def test_agencies_model_and_openapi(client, demo_model):
     assert client.get("/v1/model").get_json()["version"] == demo_model.version
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/v1/suggest", "/v1/suggest/batch", "/v1/feedback", "/v1/agencies", "/v1/model", "/v1/stats",
-                 "/healthz", "/readyz", "/ping", "/invocations", "/openapi.json"):
+    for path in (
+        "/v1/suggest",
+        "/v1/suggest/batch",
+        "/v1/feedback",
+        "/v1/agencies",
+        "/v1/model",
+        "/v1/stats",
+        "/healthz",
+        "/readyz",
+        "/ping",
+        "/invocations",
+        "/openapi.json",
+    ):
         assert path in spec["paths"], path
     # every API route the app serves is documented (the desk's HTML pages are in docs/desk.md)
-    served = {re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", r.rule) for r in client.application.url_map.iter_rules()
-              if r.endpoint != "static" and not r.endpoint.startswith("desk.") and r.rule != "/"}
+    served = {
+        re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", r.rule)
+        for r in client.application.url_map.iter_rules()
+        if r.endpoint != "static" and not r.endpoint.startswith("desk.") and r.rule != "/"
+    }
     assert served <= set(spec["paths"]), served - set(spec["paths"])
 
 
@@ -268,12 +321,15 @@ def test_health_and_readiness(client, app):
     assert client.get("/healthz").status_code == 200
 
 
-@pytest.mark.parametrize("payload", [
-    {"instances": [ROAD, {"text": TRASH}]},
-    {"inputs": [ROAD, {"text": TRASH}]},
-    {"dataframe_records": [{"text": ROAD}, {"text": TRASH}]},
-    {"dataframe_split": {"columns": ["id", "text"], "data": [[1, ROAD], [2, TRASH]]}},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"instances": [ROAD, {"text": TRASH}]},
+        {"inputs": [ROAD, {"text": TRASH}]},
+        {"dataframe_records": [{"text": ROAD}, {"text": TRASH}]},
+        {"dataframe_split": {"columns": ["id", "text"], "data": [[1, ROAD], [2, TRASH]]}},
+    ],
+)
 def test_invocations_returns_probabilities(client, payload):
     assert client.get("/ping").status_code == 200
     r = client.post("/invocations", json=payload)
@@ -292,7 +348,9 @@ def test_invocations_bad_input(client):
     assert_error(client.post("/invocations", json={"instances": {"text": ROAD}}), 422)
     assert_error(client.post("/invocations", json={"dataframe_records": [ROAD]}), 422)
     preds = client.post("/invocations", json={"instances": [ROAD, "", 5]}).get_json()["predictions"]
-    assert "agency_1" in preds[0] and preds[1]["error"]["code"] == "empty_text" and preds[2]["error"]["code"] == "not_text"
+    assert (
+        "agency_1" in preds[0] and preds[1]["error"]["code"] == "empty_text" and preds[2]["error"]["code"] == "not_text"
+    )
 
 
 def test_app_state_lives_in_extensions_not_globals(app):
@@ -321,7 +379,8 @@ def test_unexpected_failure_is_a_500_without_details(app, monkeypatch):
 def test_config_from_environment(monkeypatch, tmp_path):
     import hashlib
 
-    from service.config import ConfigError, load_config as read_config
+    from service.config import ConfigError
+    from service.config import load_config as read_config
 
     def load_config(overrides=None, environ=None):  # the DISPOSISI_* variables are read from os.environ
         for name in [n for n in os.environ if n.startswith("DISPOSISI_")]:
@@ -330,16 +389,31 @@ def test_config_from_environment(monkeypatch, tmp_path):
             monkeypatch.setenv(name, value)
         return read_config(overrides)
 
-    env = {"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_DATA_DIR": str(tmp_path), "DISPOSISI_ADMIN_TOKENS": "a, b",
-           "DISPOSISI_ADMIN_TOKEN_HASHES": "A" * 64, "DISPOSISI_MAX_BATCH": "10"}
+    env = {
+        "DISPOSISI_MODEL_DIR": "m",
+        "DISPOSISI_DATA_DIR": str(tmp_path),
+        "DISPOSISI_ADMIN_TOKENS": "a, b",
+        "DISPOSISI_ADMIN_TOKEN_HASHES": "A" * 64,
+        "DISPOSISI_MAX_BATCH": "10",
+    }
     cfg = load_config(environ=env)
     assert cfg["MAX_BATCH"] == 10 and cfg["MAX_TEXT_CHARS"] == 20_000 and cfg["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
     assert cfg["DATABASE_URL"] == f"sqlite:///{tmp_path.resolve() / 'disposisi.sqlite3'}"
-    assert set(cfg["ADMIN_TOKEN_HASHES"]) == {"a" * 64, hashlib.sha256(b"a").hexdigest(), hashlib.sha256(b"b").hexdigest()}
+    assert set(cfg["ADMIN_TOKEN_HASHES"]) == {
+        "a" * 64,
+        hashlib.sha256(b"a").hexdigest(),
+        hashlib.sha256(b"b").hexdigest(),
+    }
     assert cfg["ADMIN_TOKENS"] is None
-    assert load_config({"DATABASE_URL": "postgresql+psycopg://u@h/db"}, environ=env)["DATABASE_URL"].startswith("postgresql")
-    for bad in ({"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_MAX_BATCH": "many"}, {"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_ADMIN_TOKEN_HASHES": "xyz"},
-                {}, {"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_MODELS_DIR": "n"}):
+    assert load_config({"DATABASE_URL": "postgresql+psycopg://u@h/db"}, environ=env)["DATABASE_URL"].startswith(
+        "postgresql"
+    )
+    for bad in (
+        {"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_MAX_BATCH": "many"},
+        {"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_ADMIN_TOKEN_HASHES": "xyz"},
+        {},
+        {"DISPOSISI_MODEL_DIR": "m", "DISPOSISI_MODELS_DIR": "n"},
+    ):
         with pytest.raises(ConfigError):
             load_config(environ=bad)
 

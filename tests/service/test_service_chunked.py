@@ -1,4 +1,5 @@
 """A real `disposisi serve` answers a malformed chunked body with 400 and the JSON error shape, never 5xx."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-HEAD = (b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+HEAD = (
+    b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+)
 
 
 def _send(port: int, body: bytes) -> tuple[int, dict]:
@@ -23,10 +26,13 @@ def _send(port: int, body: bytes) -> tuple[int, dict]:
     return status, json.loads(payload) if payload.strip().startswith(b"{") else {}
 
 
-@pytest.mark.parametrize("body", [
-    b"zz\r\n{}\r\n0\r\n\r\n",  # a chunk size that is not hexadecimal (gunicorn: InvalidChunkSize)
-    b"5\r\n{\"te\"XX0\r\n\r\n",  # a chunk without its CRLF terminator
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"zz\r\n{}\r\n0\r\n\r\n",  # a chunk size that is not hexadecimal (gunicorn: InvalidChunkSize)
+        b'5\r\n{"te"XX0\r\n\r\n',  # a chunk without its CRLF terminator
+    ],
+)
 def test_malformed_chunked_body_is_400(demo_server, body):
     status, answer = _send(demo_server.port, body)
     assert status == 400, answer

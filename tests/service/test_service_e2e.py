@@ -1,6 +1,8 @@
 """`disposisi serve` as a real process on a loopback port: real HTTP, then a model switch under load."""
+
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 
@@ -8,7 +10,7 @@ import pytest
 import requests
 from svc_helpers import ADMIN_TOKEN, WORKERS, Server, copy_model, free_port, two_versions
 
-from routing_model.model_store import point
+from routing_model.artifact.store import point
 
 pytestmark = pytest.mark.slow
 
@@ -18,8 +20,11 @@ ROAD = "Jalan di Desa Jelekong rusak parah dan berlubang, mohon segera diperbaik
 @pytest.fixture()
 def served(demo_model_dir, tmp_path):
     models, _, b = two_versions(demo_model_dir, tmp_path)
-    env = {"DISPOSISI_DATA_DIR": str(tmp_path / "var"), "DISPOSISI_ADMIN_TOKENS": ADMIN_TOKEN,
-           "DISPOSISI_RELOAD_INTERVAL": "0.5"}
+    env = {
+        "DISPOSISI_DATA_DIR": str(tmp_path / "var"),
+        "DISPOSISI_ADMIN_TOKENS": ADMIN_TOKEN,
+        "DISPOSISI_RELOAD_INTERVAL": "0.5",
+    }
     server = Server(["--models-dir", str(models)], env, tmp_path / "server.log")
     try:
         server.wait_ready()
@@ -43,10 +48,19 @@ def test_real_server_end_to_end_and_hot_reload(served, tmp_path):
     # errors keep their JSON shape through gunicorn too
     r = s.post(base + "/v1/suggest", data="not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
-    r = s.post(base + "/v1/suggest", data=b"{" + b" " * (3 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"})
+    r = s.post(
+        base + "/v1/suggest", data=b"{" + b" " * (3 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
-    fb = {"complaint_id": "e2e-1", "text": ROAD, "suggested": top["suggestions"], "chosen_agency": top["suggestions"][0]["agency"],
-          "action": "accepted", "admin": "ani", "model_version": top["model_version"]}
+    fb = {
+        "complaint_id": "e2e-1",
+        "text": ROAD,
+        "suggested": top["suggestions"],
+        "chosen_agency": top["suggestions"][0]["agency"],
+        "action": "accepted",
+        "admin": "ani",
+        "model_version": top["model_version"],
+    }
     assert s.post(base + "/v1/feedback", json=fb).status_code == 401
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Idempotency-Key": "e2e-key"}
     assert s.post(base + "/v1/feedback", json=fb, headers=headers).status_code == 201
@@ -97,13 +111,16 @@ def test_real_server_end_to_end_and_hot_reload(served, tmp_path):
     assert "Traceback" not in log
 
 
-def _serve(tmp_path, *args) -> "subprocess.CompletedProcess":
-    import subprocess
-
+def _serve(tmp_path, *args) -> subprocess.CompletedProcess:
     from svc_helpers import disposisi_cmd
 
-    return subprocess.run([*disposisi_cmd(), "serve", *args, "--port", str(free_port())], capture_output=True, text=True,
-                          timeout=120, env={"DISPOSISI_DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [*disposisi_cmd(), "serve", *args, "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"DISPOSISI_DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_serve_refuses_a_missing_model(tmp_path):

@@ -4,6 +4,7 @@ Every answer must be < 500; every 4xx must carry the documented ``{"error": {"co
 shape; a refused feedback must not be stored. The fuzz run is bounded (a few hundred requests
 per endpoint, well under a minute) and prints its request and status counts (``pytest -s``).
 """
+
 from __future__ import annotations
 
 import io
@@ -25,15 +26,25 @@ def assert_no_5xx(resp, where: str = "") -> None:
     assert resp.status_code < 500, f"{where}: {resp.status_code} {resp.get_data()[:300]!r}"
     if resp.status_code >= 400:
         body = resp.get_json(silent=True)
-        assert isinstance(body, dict) and set(body) >= {"error"}, f"{where}: not the error shape: {resp.get_data()[:300]!r}"
+        assert isinstance(body, dict) and set(body) >= {"error"}, (
+            f"{where}: not the error shape: {resp.get_data()[:300]!r}"
+        )
         assert isinstance(body["error"].get("code"), str) and body["error"]["code"], where
         assert isinstance(body["error"].get("message"), str) and body["error"]["message"], where
 
 
 def good_feedback(demo_model, **change) -> dict:
-    body = {"complaint_id": "C-1", "text": "jalan rusak di desa jelekong mohon segera diperbaiki",
-            "suggested": [demo_model.classes_[0]], "chosen_agency": demo_model.classes_[0], "action": "accepted",
-            "admin": "admin1", "model_version": demo_model.version, "note": "cek", "idempotency_key": "k-1"}
+    body = {
+        "complaint_id": "C-1",
+        "text": "jalan rusak di desa jelekong mohon segera diperbaiki",
+        "suggested": [demo_model.classes_[0]],
+        "chosen_agency": demo_model.classes_[0],
+        "action": "accepted",
+        "admin": "admin1",
+        "model_version": demo_model.version,
+        "note": "cek",
+        "idempotency_key": "k-1",
+    }
     body.update(change)
     return body
 
@@ -61,13 +72,16 @@ def test_lone_surrogate_in_feedback_is_400_and_nothing_is_stored(client, app, de
     assert ok.status_code == 201, ok.get_data()
 
 
-@pytest.mark.parametrize("path,body", [
-    ("/v1/suggest", {"id": "\udfff", "text": "jalan rusak di desa jelekong"}),
-    ("/v1/suggest", {"text": "jalan rusak \ud83d di desa jelekong"}),
-    ("/v1/suggest/batch", {"items": [{"id": "x\ud800", "text": "jalan rusak di desa"}]}),
-    ("/invocations", {"instances": ["jalan rusak \ud800 di desa"]}),
-    ("/v1/suggest", {"text": "jalan rusak di desa jelekong", "\ud800": 1}),
-])
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("/v1/suggest", {"id": "\udfff", "text": "jalan rusak di desa jelekong"}),
+        ("/v1/suggest", {"text": "jalan rusak \ud83d di desa jelekong"}),
+        ("/v1/suggest/batch", {"items": [{"id": "x\ud800", "text": "jalan rusak di desa"}]}),
+        ("/invocations", {"instances": ["jalan rusak \ud800 di desa"]}),
+        ("/v1/suggest", {"text": "jalan rusak di desa jelekong", "\ud800": 1}),
+    ],
+)
 def test_lone_surrogate_anywhere_is_400(client, path, body):
     resp = post_raw(client, path, json.dumps(body).encode())
     assert_no_5xx(resp, path)
@@ -79,20 +93,23 @@ def test_valid_surrogate_pair_is_an_emoji_not_an_error(client):
     assert resp.status_code == 200, resp.get_data()
 
 
-@pytest.mark.parametrize("raw,status,code", [
-    (b"[" * 1000 + b"]" * 1000, 400, "too_deep"),
-    (b'{"a":' * 1000 + b"1" + b"}" * 1000, 400, "too_deep"),
-    (b'{"text": "jalan rusak", "x": ' + b"[" * 40 + b"]" * 40 + b"}", 400, "too_deep"),
-    (b'{"text": "jalan rusak di desa", "k": ' + b"9" * 5000 + b"}", 400, "invalid_json"),
-    (b'{"text": "jalan rusak di desa", "id": -' + b"1" * 5000 + b"}", 400, "invalid_json"),
-    (b'{"text": "jalan rusak di desa", "k": 1e999}', 400, "invalid_json"),
-    (b'{"text": "jalan rusak di desa", "id": NaN}', 400, "invalid_json"),
-    (b'{"text": "jalan \xff\xfe rusak di desa"}', 400, "invalid_encoding"),
-    (b'{"text": "jalan \xed\xa0\x80 rusak"}', 400, "invalid_encoding"),  # a surrogate encoded as UTF-8 bytes
-    (b'\xef\xbb\xbf{"text": "jalan rusak di desa"}', 400, "invalid_json"),
-    (b'{"text": "jalan rusak di desa"', 400, "invalid_json"),
-    (b"", 400, "invalid_json"),
-])
+@pytest.mark.parametrize(
+    "raw,status,code",
+    [
+        (b"[" * 1000 + b"]" * 1000, 400, "too_deep"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, 400, "too_deep"),
+        (b'{"text": "jalan rusak", "x": ' + b"[" * 40 + b"]" * 40 + b"}", 400, "too_deep"),
+        (b'{"text": "jalan rusak di desa", "k": ' + b"9" * 5000 + b"}", 400, "invalid_json"),
+        (b'{"text": "jalan rusak di desa", "id": -' + b"1" * 5000 + b"}", 400, "invalid_json"),
+        (b'{"text": "jalan rusak di desa", "k": 1e999}', 400, "invalid_json"),
+        (b'{"text": "jalan rusak di desa", "id": NaN}', 400, "invalid_json"),
+        (b'{"text": "jalan \xff\xfe rusak di desa"}', 400, "invalid_encoding"),
+        (b'{"text": "jalan \xed\xa0\x80 rusak"}', 400, "invalid_encoding"),  # a surrogate encoded as UTF-8 bytes
+        (b'\xef\xbb\xbf{"text": "jalan rusak di desa"}', 400, "invalid_json"),
+        (b'{"text": "jalan rusak di desa"', 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+    ],
+)
 def test_hostile_bodies_are_4xx_with_a_code(client, raw, status, code):
     for path in ("/v1/suggest", "/v1/suggest/batch", "/invocations"):
         resp = post_raw(client, path, raw)
@@ -102,25 +119,38 @@ def test_hostile_bodies_are_4xx_with_a_code(client, raw, status, code):
     assert (resp.status_code, resp.get_json()["error"]["code"]) == (status, code)
 
 
-@pytest.mark.parametrize("content_type", [
-    "application/json; charset=punycode", "application/json; charset=utf-16", "application/json; charset=nonsense",
-    "application/json; charset=idna", "application/json; charset=rot13", "application/json; charset=latin-1",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json; charset=punycode",
+        "application/json; charset=utf-16",
+        "application/json; charset=nonsense",
+        "application/json; charset=idna",
+        "application/json; charset=rot13",
+        "application/json; charset=latin-1",
+    ],
+)
 def test_any_charset_but_utf8_is_415(client, content_type):
     resp = post_raw(client, "/v1/suggest", b'{"text": "jalan rusak di desa jelekong"}', content_type)
     assert_no_5xx(resp, content_type)
     assert resp.status_code == 415 and resp.get_json()["error"]["code"] == "unsupported_media_type"
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=UTF-8", "application/json;charset=utf8", "application/problem+json"])
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=UTF-8", "application/json;charset=utf8", "application/problem+json"]
+)
 def test_utf8_spellings_are_accepted(client, content_type):
     assert post_raw(client, "/v1/suggest", b'{"text": "jalan rusak di desa jelekong"}', content_type).status_code == 200
 
 
 def _chunked(client, path: str, raw: bytes, headers: dict | None = None):
     # what gunicorn hands the app for Transfer-Encoding: chunked: no Content-Length, a terminated stream
-    return client.post(path, input_stream=io.BytesIO(raw), environ_overrides={"wsgi.input_terminated": True},
-                       headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked", **(headers or {})})
+    return client.post(
+        path,
+        input_stream=io.BytesIO(raw),
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked", **(headers or {})},
+    )
 
 
 def test_oversize_body_is_413_chunked_or_not(client, app):
@@ -150,16 +180,39 @@ def _resolve(schema: dict) -> dict:
     return schema
 
 
-HOSTILE_STRINGS = st.sampled_from([
-    "", " ", "\x00", "\ud800", "a\udfffb", "\u202e", "\r\nX-Injected: 1", "${jndi:ldap://x}", "'; DROP TABLE feedback; --",
-    "Dinas Perhubungan", "NIK 3204123456789012 hp 081234567890", "😡" * 50, "a" * 25_000, "\ufeff", "%s%n",
-])
-LEAF = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=10**20, max_value=10**25),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40), HOSTILE_STRINGS,
+HOSTILE_STRINGS = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "\ud800",
+        "a\udfffb",
+        "\u202e",
+        "\r\nX-Injected: 1",
+        "${jndi:ldap://x}",
+        "'; DROP TABLE feedback; --",
+        "Dinas Perhubungan",
+        "NIK 3204123456789012 hp 081234567890",
+        "😡" * 50,
+        "a" * 25_000,
+        "\ufeff",
+        "%s%n",
+    ]
 )
-ANY_JSON = st.recursive(LEAF, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                        max_leaves=12)
+LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**20, max_value=10**25),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40),
+    HOSTILE_STRINGS,
+)
+ANY_JSON = st.recursive(
+    LEAF,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def from_schema(schema: dict, depth: int = 0) -> st.SearchStrategy:
@@ -173,8 +226,11 @@ def from_schema(schema: dict, depth: int = 0) -> st.SearchStrategy:
         return st.sampled_from(schema["enum"])
     kind = schema.get("type")
     if kind == "string":
-        return st.one_of(st.text(min_size=1, max_size=80), HOSTILE_STRINGS,
-                         st.just("jalan rusak berlubang di desa jelekong kecamatan baleendah mohon diperbaiki"))
+        return st.one_of(
+            st.text(min_size=1, max_size=80),
+            HOSTILE_STRINGS,
+            st.just("jalan rusak berlubang di desa jelekong kecamatan baleendah mohon diperbaiki"),
+        )
     if kind == "integer":
         return st.integers(min_value=-5, max_value=20)
     if kind == "number":
@@ -188,8 +244,10 @@ def from_schema(schema: dict, depth: int = 0) -> st.SearchStrategy:
         props = schema.get("properties", {})
         required = [k for k in schema.get("required", []) if k in props]
         optional = [k for k in props if k not in required]
-        base = st.fixed_dictionaries({k: from_schema(props[k], depth + 1) for k in required},
-                                     optional={k: from_schema(props[k], depth + 1) for k in optional})
+        base = st.fixed_dictionaries(
+            {k: from_schema(props[k], depth + 1) for k in required},
+            optional={k: from_schema(props[k], depth + 1) for k in optional},
+        )
         return base
     return ANY_JSON
 
@@ -200,7 +258,8 @@ def mutate(value: object) -> st.SearchStrategy:
         return st.one_of(st.just(value), ANY_JSON)
     keys = sorted(value)
     return st.one_of(
-        st.just(value), st.just(value),
+        st.just(value),
+        st.just(value),
         st.sampled_from(keys).map(lambda k: {x: v for x, v in value.items() if x != k}),
         st.tuples(st.sampled_from(keys), ANY_JSON).map(lambda kv: {**value, kv[0]: kv[1]}),
         st.tuples(st.text(max_size=10), ANY_JSON).map(lambda kv: {**value, kv[0]: kv[1]}),
@@ -219,7 +278,12 @@ def encode(value: object, how: str) -> bytes:
 
 
 AGENCY = OPENAPI["components"]["schemas"]["FeedbackRequest"]["properties"]["chosen_agency"]
-AGENCY_NAMES = ["Dinas Perhubungan Kab. Bandung", "Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung", "dishub", "Kecamatan Baleendah"]
+AGENCY_NAMES = [
+    "Dinas Perhubungan Kab. Bandung",
+    "Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung",
+    "dishub",
+    "Kecamatan Baleendah",
+]
 OPERATIONS = [(path, method.upper(), op) for path, ops in OPENAPI["paths"].items() for method, op in ops.items()]
 BODY_OPS = [(p, m, op) for p, m, op in OPERATIONS if "requestBody" in op]
 
@@ -232,18 +296,30 @@ def requests_for(draw, path: str, method: str, op: dict):
     content = op["requestBody"]["content"]
     if "application/json" not in content:  # an upload (multipart): hostile bytes under any content type
         body = draw(st.binary(max_size=2048))
-        content_type = draw(st.sampled_from([*content, "multipart/form-data; boundary=x", "application/json", "text/plain"]))
+        content_type = draw(
+            st.sampled_from([*content, "multipart/form-data; boundary=x", "application/json", "text/plain"])
+        )
         return method, path, body, content_type, headers
     schema = content["application/json"]["schema"]
     value = draw(from_schema(schema).flatmap(mutate))
     how = draw(st.sampled_from(["ascii", "ascii", "utf8", "truncated", "deep"]))
-    content_type = draw(st.sampled_from(["application/json"] * 6 + ["application/json; charset=latin-1", "text/plain",
-                                                                    "application/json; charset=punycode", "application/x-www-form-urlencoded"]))
+    content_type = draw(
+        st.sampled_from(
+            ["application/json"] * 6
+            + [
+                "application/json; charset=latin-1",
+                "text/plain",
+                "application/json; charset=punycode",
+                "application/x-www-form-urlencoded",
+            ]
+        )
+    )
     return method, path, encode(value, how), content_type, headers
 
 
-ALL_REQUESTS = st.one_of(*[requests_for(p, m, op) for p, m, op in OPERATIONS],
-                         *[requests_for(p, m, op) for p, m, op in BODY_OPS])  # bodies twice: they are the risk
+ALL_REQUESTS = st.one_of(
+    *[requests_for(p, m, op) for p, m, op in OPERATIONS], *[requests_for(p, m, op) for p, m, op in BODY_OPS]
+)  # bodies twice: they are the risk
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +331,9 @@ def fuzz_counts():
 
 
 @pytest.mark.slow
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(req=ALL_REQUESTS)
 def test_fuzz_every_endpoint_never_5xx(client, fuzz_counts, req):
     method, path, raw, content_type, headers = req

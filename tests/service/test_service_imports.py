@@ -1,5 +1,6 @@
 """A serving process imports neither scikit-learn, skops nor pandas (~150 MB in every worker):
 it predicts from the served form of the model, and pandas waits until someone uploads or exports."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ def traced(name, globals=None, *args, **kwargs):
 
 
 builtins.__import__ = traced
-from commands.main import build_parser
+from service.cli.main import build_parser
 from service import create_app, preload
 from service.db import default_sqlite_url, upgrade
 
@@ -46,8 +47,13 @@ print(json.dumps({"status": answer.status_code, "loaded": sorted(m for m in HEAV
 
 
 def test_a_serving_process_imports_neither_scikit_learn_skops_nor_pandas(demo_model_dir, tmp_path):
-    done = subprocess.run([sys.executable, "-c", CHECK, str(demo_model_dir), str(tmp_path / "var")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK, str(demo_model_dir), str(tmp_path / "var")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["status"] == 200, report

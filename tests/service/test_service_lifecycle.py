@@ -1,4 +1,5 @@
 """The app starts no thread when it is created; the model watcher runs from ``start()`` until ``close()``."""
+
 from __future__ import annotations
 
 import threading

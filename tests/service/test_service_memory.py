@@ -4,10 +4,11 @@ A real server on loopback (two workers), real LAPOR! complaints suggested throug
 then each worker's memory is read from /proc (``bench.procmem``). RSS is the issue's figure: it
 charges every page the worker can touch, its share with the master included. PSS charges shared
 pages in part, so the workers' PSS add up to what they really cost. Both stay under 200 MB
-because a worker predicts from the served form of the model (``routing_model.served_form``) and
+because a worker predicts from the served form of the model (``routing_model.artifact.served``) and
 never maps scikit-learn, skops or pandas, which is checked too. ``bench.bench_service`` measures
 the same on the model trained on the shared data.
 """
+
 from __future__ import annotations
 
 import csv

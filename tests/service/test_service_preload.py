@@ -3,18 +3,19 @@
 In-process; the real server (memory per worker, hot reload with preloading) is in
 test_service_memory and test_service_e2e.
 """
+
 from __future__ import annotations
 
 import gc
 
 from svc_helpers import copy_model, two_versions
 
-from routing_model.model_store import point
+from routing_model.artifact.store import point
 
 
 def test_a_worker_forked_after_a_promotion_serves_the_promoted_model_at_once(demo_model_dir, tmp_path):
     """The master's model is only a start: a worker born after `promote` must not serve the older one."""
-    from routing_model import persistence
+    from routing_model.artifact import persistence
     from service.state import ModelHolder
 
     models, a, b = two_versions(demo_model_dir, tmp_path)
@@ -25,7 +26,7 @@ def test_a_worker_forked_after_a_promotion_serves_the_promoted_model_at_once(dem
 
 
 def test_a_worker_keeps_the_preloaded_model_while_current_is_unchanged(demo_model_dir, tmp_path):
-    from routing_model import persistence
+    from routing_model.artifact import persistence
     from service.state import ModelHolder
 
     models, a, _ = two_versions(demo_model_dir, tmp_path)
@@ -49,7 +50,12 @@ def test_app_built_on_a_preloaded_model_follows_current(demo_model_dir, tmp_path
         assert state.model is preloaded.model and state.model.version == "version-a"
         point(models, "current", b)
         assert state.models.check_reload() is True and state.model.version == "version-b"
-        assert app.test_client().post("/v1/suggest", json={"text": "jalan rusak di desa jelekong"}).get_json()["model_version"] == "version-b"
+        assert (
+            app.test_client()
+            .post("/v1/suggest", json={"text": "jalan rusak di desa jelekong"})
+            .get_json()["model_version"]
+            == "version-b"
+        )
     finally:
         app.extensions["disposisi"].close()
 

@@ -1,14 +1,15 @@
 """Personal data at rest in the feedback store and in the service's log lines (issue 11)."""
+
 from __future__ import annotations
 
 import json
 import logging
 
+from svc_helpers import AUTH
 from test_service_api import assert_error, feedback_body
 
-from routing_model.registry import DEFAULT_REGISTRY, REPO_ROOT
+from routing_model.registry.agencies import DEFAULT_REGISTRY, REPO_ROOT
 from service.logsafe import escaped
-from svc_helpers import AUTH
 
 NIK, PHONE, NAME = "3204123456789012", "081234567890", "Zulkarnaen Wirabhumi"
 NOTE = f"pelapor {NAME} NIK {NIK} hp {PHONE}, sudah diteruskan ke dinas"

@@ -1,5 +1,6 @@
 """The schema has one definition (``service.db.metadata``); the Alembic history must produce exactly it.
 A database is upgraded by `disposisi db upgrade` only: an app on an older (or empty) one refuses to start."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,16 @@ def test_migrated_sqlite_matches_the_metadata(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     assert upgrade(url) == head_revision()
     assert schema_differences(url) == []
-    assert {"feedback", "complaints", "complaint_duplicates", "accounts", "account_regions", "api_tokens", "audit",
-            "desk_sessions"} <= set(metadata.tables)
+    assert {
+        "feedback",
+        "complaints",
+        "complaint_duplicates",
+        "accounts",
+        "account_regions",
+        "api_tokens",
+        "audit",
+        "desk_sessions",
+    } <= set(metadata.tables)
 
 
 def test_migrated_postgres_matches_the_metadata(postgres_url):  # noqa: F811
@@ -44,7 +53,7 @@ def test_an_app_on_a_database_not_at_head_fails_fast(demo_model, demo_model_dir,
 
 
 def test_db_upgrade_command(tmp_path, monkeypatch, capsys):
-    from commands.main import main
+    from service.cli.main import main
 
     monkeypatch.delenv("DISPOSISI_DATABASE_URL", raising=False)
     monkeypatch.setenv("DISPOSISI_DATA_DIR", str(tmp_path / "var"))

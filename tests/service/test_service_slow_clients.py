@@ -1,4 +1,5 @@
 """A real `disposisi serve` keeps answering while 50 clients connect and send nothing or half a request."""
+
 from __future__ import annotations
 
 import select
@@ -8,14 +9,16 @@ import time
 import pytest
 import requests
 
-from commands.serve import KEEPALIVE
+from service.cli.serve import KEEPALIVE
 
 pytestmark = pytest.mark.slow
 
 N_SLOW = 50
 HALF_HEAD = b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applica"
-HALF_BODY = (b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-             b"Content-Length: 1000\r\n\r\n{\"text\": \"jalan rus")
+HALF_BODY = (
+    b"POST /v1/suggest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b'Content-Length: 1000\r\n\r\n{"text": "jalan rus'
+)
 
 
 def test_fifty_idle_or_half_open_sockets_do_not_starve_healthz_or_suggest(demo_server):
@@ -33,7 +36,9 @@ def test_fifty_idle_or_half_open_sockets_do_not_starve_healthz_or_suggest(demo_s
             assert time.monotonic() - t0 < 2
         with requests.Session() as s:
             for _ in range(10):
-                resp = s.post(demo_server.base + "/v1/suggest", json={"text": "jalan rusak berlubang di desa jelekong"}, timeout=2)
+                resp = s.post(
+                    demo_server.base + "/v1/suggest", json={"text": "jalan rusak berlubang di desa jelekong"}, timeout=2
+                )
                 assert resp.status_code == 200 and resp.json()["suggestions"]
         # and an idle socket does not stay forever: the server closes it once the request head is overdue
         idle = slow[0]

@@ -1,4 +1,5 @@
 """The feedback store on SQLite and on a real PostgreSQL server; hot reload of the model pointer."""
+
 from __future__ import annotations
 
 import os
@@ -17,14 +18,36 @@ from svc_helpers import copy_model, free_port
 from service.db import upgrade
 from service.store import FeedbackInput, FeedbackStore
 
-COLUMNS = {"id", "idempotency_key", "complaint_id", "text", "text_sha256", "confidential", "suggested", "chosen_agency",
-           "action", "admin", "model_version", "needs_review", "note", "created_at"}
+COLUMNS = {
+    "id",
+    "idempotency_key",
+    "complaint_id",
+    "text",
+    "text_sha256",
+    "confidential",
+    "suggested",
+    "chosen_agency",
+    "action",
+    "admin",
+    "model_version",
+    "needs_review",
+    "note",
+    "created_at",
+}
 
 
 def item(key="k1", **over) -> FeedbackInput:
-    values = dict(idempotency_key=key, complaint_id="c1", text="jalan rusak, telp 081234567890, email a@b.co",
-                  suggested=["Dinas A", "Dinas B"], chosen_agency="Dinas A", action="accepted", admin="ani",
-                  model_version="v1", needs_review=False)
+    values = dict(
+        idempotency_key=key,
+        complaint_id="c1",
+        text="jalan rusak, telp 081234567890, email a@b.co",
+        suggested=["Dinas A", "Dinas B"],
+        chosen_agency="Dinas A",
+        action="accepted",
+        admin="ani",
+        model_version="v1",
+        needs_review=False,
+    )
     values.update(over)
     return FeedbackInput(**values)
 
@@ -37,11 +60,17 @@ def exercise_store(url: str) -> None:
         assert created and "081234567890" not in rec["text"] and "a@b.co" not in rec["text"]
         again, created = store.add(item())
         assert not created and again == rec
-        store.add(item("k2", confidential=True, chosen_agency="Dinas B", action="corrected", needs_review=None, note="n"))
+        store.add(
+            item("k2", confidential=True, chosen_agency="Dinas B", action="corrected", needs_review=None, note="n")
+        )
         rows = store.export_rows()
         assert [r["idempotency_key"] for r in rows] == ["k1", "k2"]
         assert set(rows[0]) == COLUMNS
-        assert rows[1]["text"] is None and rows[1]["confidential"] is True and rows[1]["suggested"] == ["Dinas A", "Dinas B"]
+        assert (
+            rows[1]["text"] is None
+            and rows[1]["confidential"] is True
+            and rows[1]["suggested"] == ["Dinas A", "Dinas B"]
+        )
         stats = store.stats()
         assert stats["total"]["n"] == 2 and stats["total"]["top1_accepted_share"] == 0.5
         assert stats["total"]["needs_review_known"] == 1
@@ -99,7 +128,10 @@ def test_feedback_survives_a_killed_writer(tmp_path):
 
 # -- PostgreSQL ---------------------------------------------------------------------------------
 def _pg_bin() -> Path | None:
-    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[3]) if Path(p).parts[3].isdigit() else 0)
+    found = sorted(
+        glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[3]) if Path(p).parts[3].isdigit() else 0,
+    )
     return Path(found[-1]).parent if found else None
 
 
@@ -137,7 +169,9 @@ def postgres_url():
         opts = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sock} -c fsync=off"
         r = run(bindir / "pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start")
         if r.returncode:
-            _unavailable(f"pg_ctl start failed: {r.stderr.strip()[-500:]} {log.read_text()[-500:] if log.exists() else ''}")
+            _unavailable(
+                f"pg_ctl start failed: {r.stderr.strip()[-500:]} {log.read_text()[-500:] if log.exists() else ''}"
+            )
         started = True
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -154,14 +188,27 @@ def test_postgres_behind_the_api(postgres_url, demo_model, demo_model_dir, tmp_p
     from service import create_app
 
     upgrade(postgres_url)
-    app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATABASE_URL": postgres_url,
-                      "ADMIN_TOKENS": "pg-token"})
+    app = create_app(
+        {
+            "MODEL": demo_model,
+            "MODEL_DIR": str(demo_model_dir),
+            "DATABASE_URL": postgres_url,
+            "ADMIN_TOKENS": "pg-token",
+        }
+    )
     try:
         c = app.test_client()
         assert c.get("/readyz").status_code == 200
-        body = {"complaint_id": "pg-1", "text": "jalan rusak parah", "suggested": ["Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung"],
-                "chosen_agency": "Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung", "action": "accepted", "admin": "ani",
-                "model_version": demo_model.version, "idempotency_key": "pg-key"}
+        body = {
+            "complaint_id": "pg-1",
+            "text": "jalan rusak parah",
+            "suggested": ["Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung"],
+            "chosen_agency": "Dinas Pekerjaan Umum dan Tata Ruang Kab. Bandung",
+            "action": "accepted",
+            "admin": "ani",
+            "model_version": demo_model.version,
+            "idempotency_key": "pg-key",
+        }
         auth = {"Authorization": "Bearer pg-token"}
         assert c.post("/v1/feedback", json=body, headers=auth).status_code == 201
         assert c.post("/v1/feedback", json=body, headers=auth).status_code == 200
@@ -172,8 +219,7 @@ def test_postgres_behind_the_api(postgres_url, demo_model, demo_model_dir, tmp_p
 
 # -- hot reload (in-process; the real-server version is in test_service_e2e) --------------------
 def test_models_dir_reload_switches_and_survives_a_broken_model(demo_model_dir, tmp_path):
-    from routing_model.model_store import point
-
+    from routing_model.artifact.store import point
     from service.state import ModelHolder
 
     models = tmp_path / "models"

@@ -4,6 +4,7 @@ The suite takes "today" from ``tests/clock_helpers.py`` (``DISPOSISI_TEST_NOW``)
 injected clock; neither reads the machine's date. Two far-off days prove it: an ordinary working day years
 ahead, and the second day of Idul Fitri, when no working day passes.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,14 +27,22 @@ def _idul_fitri_second_day(year: int) -> date:
     return next(d for d, name in sorted(days.items()) if "Eid al-Fitr Second Day" in name)
 
 
-@pytest.mark.parametrize("day", [date(2030, 1, 15), _idul_fitri_second_day(2030)], ids=["2030-01-15", "idul-fitri-2030"])
+@pytest.mark.parametrize(
+    "day", [date(2030, 1, 15), _idul_fitri_second_day(2030)], ids=["2030-01-15", "idul-fitri-2030"]
+)
 def test_desk_suite_passes_on_another_day(day):
     if day != date(2030, 1, 15):
         assert not sla.is_working_day(day)  # inside the holiday, as intended
     env = {**os.environ, "DISPOSISI_TEST_NOW": f"{day.isoformat()}T09:30:00+07:00"}
     env.pop("DISPOSISI_CLOCK_START", None)  # the child sets it from DISPOSISI_TEST_NOW
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/desk"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/desk"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     tail = proc.stdout[-3000:] + proc.stderr[-2000:]
     assert proc.returncode == 0, tail
     assert " passed" in proc.stdout and " failed" not in proc.stdout and " skipped" not in proc.stdout, tail

@@ -6,6 +6,7 @@ import statement, also inside functions; ``if TYPE_CHECKING:`` blocks do not run
 out), and the modules that used to be in a cycle are also imported first in a fresh interpreter.
 The graph is built by scripts/import_graph.py.
 """
+
 from __future__ import annotations
 
 import ast
@@ -34,8 +35,15 @@ def test_imports_are_classified_by_when_they_run():
         "def f():\n    if typing.TYPE_CHECKING:\n        import g\n    import h\n"
     )
     kinds = {node.names[0].name: kind for node, kind in classified_imports(tree)}
-    assert kinds == {"a": "module", "b": "type_checking", "c": "module", "d": "module", "e": "function",
-                     "g": "type_checking", "h": "function"}
+    assert kinds == {
+        "a": "module",
+        "b": "type_checking",
+        "c": "module",
+        "d": "module",
+        "e": "function",
+        "g": "type_checking",
+        "h": "function",
+    }
 
 
 def test_the_script_prints_the_graph(capsys):
@@ -46,8 +54,10 @@ def test_the_script_prints_the_graph(capsys):
 
 def test_no_cycle_among_modules():
     graph = import_graph()
-    assert "routing_model.persistence" in graph and "learning.retrain" in graph
-    assert "routing_model.classifier" in graph["routing_model.model"]  # the checker sees imports inside functions
+    assert "routing_model.artifact.persistence" in graph and "training.learning.retrain" in graph
+    assert (
+        "routing_model.model.fit.classifier" in graph["routing_model.model.routing"]
+    )  # the checker sees imports inside functions
     assert cycles(graph) == []
 
 
@@ -55,8 +65,8 @@ def test_no_cycle_even_at_type_level():
     """Annotations need no ``if TYPE_CHECKING:`` import to dodge a cycle (the artifact module imports the model,
     never the other way round)."""
     graph = import_graph(kinds=KINDS)
-    assert "routing_model.model" in graph["routing_model.persistence"]
-    assert "routing_model.persistence" not in graph["routing_model.model"]
+    assert "routing_model.model.routing" in graph["routing_model.artifact.persistence"]
+    assert "routing_model.artifact.persistence" not in graph["routing_model.model.routing"]
     assert cycles(graph) == []
 
 
@@ -68,12 +78,48 @@ def test_no_cycle_among_packages():
             if a != b:
                 packages.setdefault(a, set()).add(b)
     assert cycles(packages) == []
-    assert "commands" not in packages.get("learning", set())
+    assert "service" not in packages.get("training", set()), "training must not need the service"
     assert not packages.get("routing_model"), "the core package must not import the others"
 
 
-@pytest.mark.parametrize("module", ["routing_model.persistence", "routing_model.model", "learning.prequential",
-                                    "learning.feedback", "service.store", "commands.main"])
+def test_serving_code_never_reaches_the_fitting_code():
+    """ "No scikit-learn when serving" is a directory boundary: nothing under routing_model.model.predict, text,
+    places, registry or artifact imports routing_model.model.fit or scikit-learn, not even inside a function."""
+    graph = import_graph(kinds=KINDS)
+    serving = (
+        "routing_model.model.predict",
+        "routing_model.text",
+        "routing_model.places",
+        "routing_model.registry",
+        "routing_model.artifact.served",
+    )
+    crossing = {
+        (m, d)
+        for m, deps in graph.items()
+        if m.startswith(serving)
+        for d in deps
+        if d.startswith("routing_model.model.fit")
+    }
+    assert not crossing
+    for path in (ROOT / "routing_model" / "model" / "predict").rglob("*.py"):
+        for node, _kind in classified_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            assert not any(n.split(".")[0] in {"sklearn", "skops", "pandas"} for n in names), path
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "routing_model.artifact.persistence",
+        "routing_model.model.routing",
+        "training.learning.prequential",
+        "training.learning.feedback",
+        "service.store",
+        "service.cli.main",
+    ],
+)
 def test_imports_first_in_a_fresh_interpreter(module):
-    proc = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr

@@ -1,9 +1,10 @@
 """The progress helper: periodic lines when stderr is not a terminal, nothing when disabled, a bar on a TTY."""
+
 from __future__ import annotations
 
 import io
 
-from routing_model.progress import Progress, progress
+from routing_model.io.progress import Progress, progress
 
 
 class _Tty(io.StringIO):

@@ -4,10 +4,11 @@ Revision ID: 0001_feedback
 Revises:
 Create Date: 2026-11-23
 """
+
 from alembic import op
 
 # The columns are defined once, for the store, this migration and the learning loop.
-from routing_model.feedback_schema import FEEDBACK_INDEXES, TABLE, feedback_columns, feedback_constraints
+from routing_model.io.feedback_schema import FEEDBACK_INDEXES, TABLE, feedback_columns, feedback_constraints
 
 revision = "0001_feedback"
 down_revision = None

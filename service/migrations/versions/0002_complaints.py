@@ -4,6 +4,7 @@ Revision ID: 0002_complaints
 Revises: 0001_feedback
 Create Date: 2026-11-24
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -59,7 +60,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_complaint_duplicates_earlier", table_name="complaint_duplicates")
     op.drop_table("complaint_duplicates")
-    for name in ("ix_complaints_decided_at", "ix_complaints_received", "ix_complaints_due", "ix_complaints_agency_due",
-                 "ix_complaints_review_due", "ix_complaints_status_due"):
+    for name in (
+        "ix_complaints_decided_at",
+        "ix_complaints_received",
+        "ix_complaints_due",
+        "ix_complaints_agency_due",
+        "ix_complaints_review_due",
+        "ix_complaints_status_due",
+    ):
         op.drop_index(name, table_name="complaints")
     op.drop_table("complaints")

@@ -1,0 +1,1 @@
+"""Model directories: the sealed card, the skops file, the served form, the models directory."""

@@ -1,0 +1,1 @@
+"""The routing model: ``fit`` (scikit-learn, training only) and ``predict`` (numpy only, served)."""

@@ -1,0 +1,1 @@
+"""Fitting with scikit-learn: features, the classifier, hold-out blocks. Never imported when serving."""

@@ -1,0 +1,1 @@
+"""Prediction from fitted numbers alone (numpy/scipy): what `disposisi serve` runs."""

@@ -1,0 +1,1 @@
+"""A region's agencies (the registry), the shared government functions, starter registries."""

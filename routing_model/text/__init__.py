@@ -1,0 +1,1 @@
+"""Reading a complaint: masking personal data, cleaning, names, informal spelling, stemming, checks."""

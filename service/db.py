@@ -13,12 +13,26 @@ database that is not at the newest revision is refused with ``SchemaNotCurrent``
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from routing_model.errors import DisposisiError
 from routing_model.io.feedback_schema import feedback, metadata
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored time as aware UTC: SQLite hands back naive datetimes, PostgreSQL aware ones."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso_z(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 UTC with ``Z``, as every API answer gives times."""
+    return None if value is None else as_utc(value).isoformat().replace("+00:00", "Z")
+
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +23,7 @@ from routing_model.model.live_guard import Outcome
 
 from . import fields
 from .clock import Clock
-from .db import StoreError, check_current, create_engine, feedback
+from .db import StoreError, as_utc, check_current, create_engine, feedback, iso_z
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +67,9 @@ def sanitised(item: FeedbackInput) -> FeedbackInput:
     )
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def row_to_dict(row) -> dict:
     d = dict(row._mapping)
-    d["created_at"] = _utc(d["created_at"]).isoformat().replace("+00:00", "Z")
+    d["created_at"] = iso_z(d["created_at"])
     d["suggested"] = list(d["suggested"] or [])
     return d
 
@@ -173,7 +169,7 @@ class FeedbackStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
-            Outcome(_utc(when), str(list(suggested)[0]), accepted_as_suggested(action, suggested, chosen))
+            Outcome(as_utc(when), str(list(suggested)[0]), accepted_as_suggested(action, suggested, chosen))
             for when, suggested, chosen, action in rows
             if suggested
         ]

@@ -430,6 +430,7 @@ def test_the_audit_log_is_for_supervisors_and_operators(client, accounts):
     assert "audit-link" in client.get("/desk/").text and client.get("/desk/audit.xlsx").status_code == 200
 
 
+@pytest.mark.slow
 def test_accounts_on_postgres(postgres_url, demo_model, demo_model_dir, clock):  # noqa: F811
     from service import create_app
     from service.db import upgrade
@@ -461,6 +462,7 @@ def test_accounts_on_postgres(postgres_url, demo_model, demo_model_dir, clock): 
 
 
 # -- a real server --------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_accounts_in_a_real_server(demo_model_dir, tmp_path, monkeypatch, capsys):
     """Created by the command, used over HTTP by a `disposisi serve` with two workers: the token's role holds and the
     sign-in throttle, kept in the database, holds across the workers."""

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from routing_model.artifact.served import SERVED_FILE, read_served, write_served
 from routing_model.errors import DisposisiError
-from routing_model.model.learned import CARD, MODEL_STATE, PREDICTOR_STATE, skops_types
+from routing_model.model.predict.learned import CARD, MODEL_STATE, PREDICTOR_STATE, skops_types
 from routing_model.model.routing import RoutingModel
 
 MODEL_CLASS = f"{RoutingModel.__module__}.{RoutingModel.__qualname__}"

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from routing_model.model.learned import (
+from routing_model.model.predict.learned import (
     FLOATS,
     GROUPS,
     JSON,

@@ -22,9 +22,9 @@ from routing_model.model.fit.holdout import (
     LARGE_HOLDOUT_SHARE,
     latest_blocks,
 )
-from routing_model.model.learned import MODEL_STATE, SERVED_KINDS, field_names
 from routing_model.model.live_guard import is_withdrawn
 from routing_model.model.metrics import coverage_at_threshold, expected_calibration_error, review_thresholds
+from routing_model.model.predict.learned import MODEL_STATE, SERVED_KINDS, field_names
 from routing_model.model.predict.predictor import AgencyPredictor
 from routing_model.model.predict.suggestion import Suggestion
 from routing_model.registry.agencies import Registry

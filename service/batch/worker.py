@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from routing_model.errors import DisposisiError
-from routing_model.io.output import neutralise_formula, suggestion_columns, suggestion_row
+from service.batch.columns import neutralise_formula, suggestion_columns, suggestion_row
 
 REJECT_COLUMNS = ["row", "id", "reason", "detail", "raw"]
 

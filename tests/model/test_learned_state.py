@@ -1,4 +1,4 @@
-"""The learned state is declared once (``routing_model.model.learned``): fitting sets nothing undeclared, and the served
+"""The learned state is declared once (``routing_model.model.predict.learned``): fitting sets nothing undeclared, and the served
 form's round trip restores every declared field, so a new learned table cannot be forgotten by one artifact."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from model_helpers import DEMO_CSV
 from routing_model import RoutingModel
 from routing_model.artifact import persistence
 from routing_model.artifact.served import served_arrays
-from routing_model.model.learned import MODEL_STATE, PREDICTOR, PREDICTOR_STATE, TRAINING, field_names
+from routing_model.model.predict.learned import MODEL_STATE, PREDICTOR, PREDICTOR_STATE, TRAINING, field_names
 
 OPTIONAL = {"base_", "card_"}  # set by adapt, and by save/load
 

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 # the one implementation of the graph: `python scripts/import_graph.py` prints it with cycles and sizes
-from import_graph import KINDS, classified_imports, cycles, import_graph, main
+from import_graph import KINDS, classified_imports, cycles, import_graph, main, modules
 
 
 def test_the_checker_finds_a_cycle():
@@ -80,6 +80,20 @@ def test_no_cycle_among_packages():
     assert cycles(packages) == []
     assert "service" not in packages.get("training", set()), "training must not need the service"
     assert not packages.get("routing_model"), "the core package must not import the others"
+
+
+def test_no_cycle_among_sub_packages():
+    """The folders are layers: text, places, registry, io below model/{predict, fit} below artifact; service and
+    training on top. (A cycle through imports inside functions, ``service`` <-> ``service.desk``, remains.)"""
+    folder = {mod: ".".join(path.parent.relative_to(ROOT).parts) for mod, path in modules().items()}
+    packages: dict[str, set[str]] = {}
+    for mod, deps in import_graph(kinds=("module",)).items():
+        for dep in deps:
+            a, b = folder[mod], folder[dep]
+            if a != b:
+                packages.setdefault(a, set()).add(b)
+    assert cycles(packages) == []
+    assert "routing_model.model.fit" not in packages.get("routing_model.model.predict", set())
 
 
 def test_serving_code_never_reaches_the_fitting_code():

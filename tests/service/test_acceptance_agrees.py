@@ -111,7 +111,7 @@ def test_store_migration_and_learning_share_one_schema(tmp_path):
     try:
         inspector = sa.inspect(engine)
         assert [c["name"] for c in inspector.get_columns("feedback")] == list(schema.COLUMNS)
-        assert {i["name"] for i in inspector.get_indexes("feedback")} == {n for n, _ in schema.FEEDBACK_INDEXES}
+        assert {i["name"] for i in inspector.get_indexes("feedback")} == {i.name for i in schema.feedback.indexes}
     finally:
         engine.dispose()
     migration = (ROOT / "service" / "migrations" / "versions" / "0001_feedback.py").read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from svc_helpers import copy_model, free_port
 
-from service.db import upgrade
+from service.db import head_revision, upgrade
 from service.store import FeedbackInput, FeedbackStore
 
 COLUMNS = {
@@ -33,6 +33,7 @@ COLUMNS = {
     "needs_review",
     "note",
     "created_at",
+    "region_slug",
 }
 
 
@@ -66,6 +67,7 @@ def exercise_store(url: str) -> None:
         rows = store.export_rows()
         assert [r["idempotency_key"] for r in rows] == ["k1", "k2"]
         assert set(rows[0]) == COLUMNS
+        assert rows[0]["region_slug"] == ""  # the deployment's own region (serve --model DIR)
         assert (
             rows[1]["text"] is None
             and rows[1]["confidential"] is True
@@ -86,7 +88,7 @@ def exercise_store(url: str) -> None:
         cols = {c["name"] for c in sa.inspect(conn).get_columns("feedback")}
         revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
-    assert cols == COLUMNS and revision == "0003_accounts"  # head: accounts, tokens, desk sessions, audit
+    assert cols == COLUMNS and revision == head_revision()
 
 
 def upgrade_url(url: str) -> str:

@@ -24,7 +24,7 @@ class AdaptError(DisposisiError, ValueError):
 def adapt_model(
     base: RoutingModel, registry: Registry, data: LabeledData | None = None, random_state: int = 0, progress=None
 ) -> RoutingModel:
-    if registry.region is None:
+    if registry.region is None and not registry.is_inbox:
         raise AdaptError(
             f"{registry.source or 'the registry'} names no region; give its pemerintah_daerah row the place "
             "'Province/Kabupaten or Kota' (or write one with `disposisi registry init`)"

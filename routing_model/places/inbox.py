@@ -4,7 +4,8 @@ An inbox (the province's or the national LAPOR! admin's own account) receives co
 name no instance. Its regional instances are chosen by place, with the evidence rules of
 ``elsewhere.outside_region``:
 - a kecamatan or desa/kelurahan right after its marker ("kecamatan baleendah", "desa jelekong")
-  counts for the regions it names, shared among them;
+  counts for the regions it names, shared among them (after "kecamatan", the regions that have a
+  kecamatan of that name, when any does);
 - a region's own name ("samarinda", "kabupaten luwu timur") counts; a Kabupaten and a Kota of one
   name ("bandung") share it equally; "kab. bandung" or "kota bandung" leans a little (``W_KIND_LEAN``)
   to the one it says, but a kecamatan or desa of the other outweighs the lean: citizens write "kota"
@@ -134,7 +135,10 @@ class InboxPlaceIndex(DerivedTables):
 
         for phrase, ids, kind in gazetteer.mentions(tokens):
             if kind == "place":
-                credit(ids, W_PLACE_MARKED, phrase)
+                marker, _, name = phrase.partition(" ")
+                kecamatan_of = _bare_kecamatan().get(name.replace(" ", ""), ()) if marker in KEC_MARKERS else ()
+                # "kecamatan tembalang" means the kecamatan, not a desa of that name elsewhere
+                credit([r for r in ids if r in kecamatan_of] or ids, W_PLACE_MARKED, phrase)
             else:
                 marker = phrase.split(" ", 1)[0]
                 credit(ids, W_NAME_MARKED if marker in REGION_MARKERS else W_NAME_BARE, phrase)

@@ -6,7 +6,8 @@ A base model is trained on the shared Kabupaten Bandung complaints of 2021-2022,
 no labels to three inbox registries (``registry init --inbox national`` / ``--inbox-province``):
 - the shared complaints of 2023 (all filed with Pemerintah Kabupaten Bandung) with the Jawa Barat
   and the national inbox: the right instance is "Pemerintah Kabupaten Bandung"; also shown without
-  the rows where ``outside_region`` finds another region named (there the gold is doubtful);
+  the rows where ``outside_region`` finds another region named (there the gold is doubtful), and
+  on the rows that name any place of the inbox (without one, no instance can be told from the text);
 - the team-written complaints of ``tests/regions/data/inbox_complaints.csv`` (places in many
   regions, national bodies) with the national inbox (every row) and the Jawa Tengah inbox (the rows
   whose instance it lists).
@@ -72,6 +73,12 @@ def main(argv=None) -> None:
         out[f"shared 2023, {scope} inbox"] = rank_figures(models[scope], texts, [BANDUNG] * len(texts))
         out[f"shared 2023 naming no other region, {scope} inbox"] = rank_figures(
             models[scope], named_ours, [BANDUNG] * len(named_ours)
+        )
+    for scope in ("Jawa Barat", "national"):
+        index = models[scope].classifier_.place_index_
+        placed = [t for t in texts if index.find(t)]
+        out[f"shared 2023 naming a place of the inbox, {scope} inbox"] = rank_figures(
+            models[scope], placed, [BANDUNG] * len(placed)
         )
     rows = fixture_rows()
     out["team-written, national inbox"] = rank_figures(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 from model_helpers import run_cli
@@ -68,6 +69,10 @@ def test_adapt_and_classify_with_an_inbox_registry(demo_model_dir, tmp_path):
     model = tmp_path / "inbox_model"
     proc = run_cli("adapt", "--model", demo_model_dir, "--registry", registry, "--out", model)
     assert proc.returncode == 0, proc.stderr
+    assert "for the inbox of Jawa Tengah" in proc.stdout
+    card = json.loads((model / "card.json").read_text(encoding="utf-8"))
+    assert card["inbox"] == {"scope": "Jawa Tengah", "governments": 36, "national_bodies": 67}
+    assert card["region"] is None
     backlog = tmp_path / "backlog.csv"
     backlog.write_text(
         "id,text\n1,Jalan di Kecamatan Tembalang Kota Semarang rusak parah dan berlubang\n"
@@ -80,3 +85,13 @@ def test_adapt_and_classify_with_an_inbox_registry(demo_model_dir, tmp_path):
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["agency_1"] for r in rows] == ["Pemerintah Kota Semarang", "BPJS Ketenagakerjaan"]
     assert all(r["outside_region"] == "" for r in rows)
+
+
+def test_national_bodies_are_named_by_three_letters_regional_agencies_are_not(jateng, demo_model):
+    text = "Saya diteror debt collector, mohon OJK dan BPN menindak"
+    assert jateng.classifier_.mentions_.spans(text) == [("ojk", "Otoritas Jasa Keuangan"), ("bpn", _BPN)]
+    regional = [phrase for phrase in demo_model.classifier_.mentions_.phrases if len(phrase) < 4]
+    assert regional == []
+
+
+_BPN = "Kementerian Agraria dan Tata Ruang/Badan Pertanahan Nasional"

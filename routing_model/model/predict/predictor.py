@@ -102,7 +102,8 @@ def build_mention_index(registry: Registry) -> MentionIndex:
             continue
         for label in (agency.name, *agency.aliases):
             key = " ".join(tokenize(clean(label)))
-            if len(key) >= 4:
+            # a national body is named by three letters as often as not (PLN, KAI, OJK, BPN)
+            if len(key) >= 4 or (agency.kind == "nasional" and len(key) == 3):
                 phrases.setdefault(key, agency.name)
     return MentionIndex(phrases)
 

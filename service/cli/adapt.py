@@ -40,8 +40,9 @@ def run(args) -> int:
             args.date_column,
             progress=stage_done,
         )
-    region = card.get("region") or {}
-    print(f"model {card['version']} for {region.get('name')} ({region.get('province')}) written to {args.out}")
+    region, inbox = card.get("region") or {}, card.get("inbox")
+    where = f"the inbox of {inbox['scope']}" if inbox else f"{region.get('name')} ({region.get('province')})"
+    print(f"model {card['version']} for {where} written to {args.out}")
     print(f"  base model {card['base_model']['version']} ({(card['base_model'].get('region') or {}).get('name')})")
     report = (card.get("training_data") or {}).get("report")
     if report:

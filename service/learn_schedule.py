@@ -55,7 +55,7 @@ class LearnSchedule:
         except ValueError:
             raise ScheduleError(f"DISPOSISI_LEARN_NIGHTLY_AT must be a time such as 02:00, got {raw!r}") from None
         try:
-            after = int(config.get("LEARN_AFTER_DECISIONS") or AFTER_DECISIONS)
+            after = int(config.get("LEARN_AFTER_DECISIONS", AFTER_DECISIONS))
         except ValueError:
             raise ScheduleError("DISPOSISI_LEARN_AFTER_DECISIONS must be a whole number") from None
         if after < 1:

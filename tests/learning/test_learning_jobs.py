@@ -220,3 +220,53 @@ def test_a_region_removed_while_its_job_runs_promotes_nothing(tmp_path, base_mod
     finally:
         store.close()
         engine.dispose()
+
+
+def test_serve_schedules_each_region_once_in_the_master_and_workers_follow_the_promotion(tmp_path, base_model_dir):
+    import json
+    import urllib.request
+
+    from routing_model.artifact.persistence import read_card, write_card
+    from service.launch import ServeProcess
+
+    var, models = tmp_path / "var", tmp_path / "models"
+    url = default_sqlite_url(var)
+    upgrade(url)
+    assert _run("promote", base_model_dir, "--models-dir", models).returncode == 0
+    champion = current_model_dir(models)
+    clock = Clock.starting_at(TEST_NOW)
+    card = read_card(champion)
+    card["created_at"] = (clock.now() - __import__("datetime").timedelta(days=1)).isoformat(timespec="seconds")
+    write_card(champion, card)  # trained the day before the tests' day: today's decisions are new
+    _decisions(url, "", clock)
+    env = {
+        "DISPOSISI_DATA_DIR": str(var),
+        "DISPOSISI_PROGRESS": "0",
+        "DISPOSISI_CLOCK_START": TEST_NOW,
+        "DISPOSISI_LEARN_NIGHTLY_AT": "23:59",  # only the decisions' threshold fires
+        "DISPOSISI_LEARN_AFTER_DECISIONS": "20",
+        "DISPOSISI_LEARN_CHECK_SECONDS": "0.5",
+    }
+    with ServeProcess(["--models-dir", str(models), "--workers", "2"], tmp_path / "serve.log", env) as server:
+        server.wait_ready()
+        deadline = time.monotonic() + 600
+        while not any(j["state"] in ("passed", "refused", "failed") for j in _job_rows(url)):
+            assert time.monotonic() < deadline and server.proc.poll() is None, server.log()
+            time.sleep(0.5)
+        time.sleep(2)  # a second scheduler (a worker's) would have asked again by now
+        rows = _job_rows(url)
+        assert len(rows) == 1, rows
+        (job,) = rows
+        assert job["state"] == "passed" and job["requested_by"] == "schedule:decisions", job
+        assert job["worker"].endswith(f":{server.proc.pid}")  # the gunicorn master ran it, no worker did
+        new = current_model_dir(models)
+        assert new != champion
+        versions = set()
+        while len(versions) < 6 and time.monotonic() < deadline:  # both workers reload the promoted model
+            with urllib.request.urlopen(server.base + "/readyz", timeout=10) as answer:
+                body = json.load(answer)
+            versions.add((body["worker_pid"], body["model_version"]))
+            if {v for _, v in versions} == {new.name} or len(versions) > 3:
+                break
+            time.sleep(0.3)
+        assert any(v == new.name for _, v in versions), versions

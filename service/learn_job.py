@@ -117,22 +117,26 @@ def run_learn(context: JobContext, job: dict, report: Callable[[dict], None]) ->
 
 def _train_judge_promote(engine, context, job, champion, models_dir, registry, out, data_out, report) -> JobOutcome:
     from training.learning.promotion import PromotionError, gate, gate_figures, promote
+    from training.learning.readapt import is_adapted, readapt
     from training.learning.retrain import retrain
 
     slug = job["region_slug"]
     promoted = False
     try:
-        card = retrain(
-            champion,
-            out,
-            (),
-            context.database_url,
-            registry,
-            skip_unknown=True,
-            training_data_out=data_out,
-            feedback_region=slug,
-            log=log.info,
-        )
+        if is_adapted(read_card(champion)):  # a region adapted from a base: adapt again, with its decisions
+            card = readapt(champion, out, context.database_url, registry, slug, data_out)
+        else:
+            card = retrain(
+                champion,
+                out,
+                (),
+                context.database_url,
+                registry,
+                skip_unknown=True,
+                training_data_out=data_out,
+                feedback_region=slug,
+                log=log.info,
+            )
         report({"stage": "gate", "challenger": card["version"]})
         check_region(engine, slug, " while its job ran")
         decision = gate(card["champion_challenger"], read_card(champion))

@@ -177,16 +177,17 @@ def test_kill_9_leaves_the_champion_serving_and_the_job_rerunnable(single, stage
     assert not (models / CANDIDATES).exists()  # what the killed job left was cleared
 
 
-def test_a_region_removed_while_its_job_runs_promotes_nothing(tmp_path, base_model_dir):
-    var = tmp_path / "var"
+def _bandung(var: Path, champion_dir: Path) -> tuple[str, Path, Clock]:
+    """DATA_DIR with Kabupaten Bandung set up (registry, models with ``champion_dir`` current, an active row)
+    and its admins' decisions; the deployment's own region has decisions too, never read for Bandung."""
     url = default_sqlite_url(var)
     upgrade(url)
     clock = Clock.starting_at(TEST_NOW)
     region_dir = var / "regions" / BANDUNG
     region_dir.mkdir(parents=True)
     shutil.copy(REGISTRY_CSV, region_dir / "registry.csv")
-    assert _run("promote", base_model_dir, "--models-dir", region_dir / "models").returncode == 0
-    champion = current_model_dir(region_dir / "models")
+    promoted = _run("promote", champion_dir, "--models-dir", region_dir / "models", "--registry", REGISTRY_CSV)
+    assert promoted.returncode == 0, promoted.stderr
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -194,8 +195,35 @@ def test_a_region_removed_while_its_job_runs_promotes_nothing(tmp_path, base_mod
                 slug=BANDUNG, name="Kabupaten Bandung", status="active", created_at=clock.now(), updated_at=clock.now()
             )
         )
+    engine.dispose()
     _decisions(url, BANDUNG, clock)
-    _decisions(url, "", clock, gone=0)  # the deployment's own region: never read for Bandung
+    _decisions(url, "", clock, gone=0)
+    return url, region_dir / "models", clock
+
+
+def test_a_region_adapted_from_a_base_learns_by_adapting_again_with_its_decisions(tmp_path, base_model_dir):
+    adapted = tmp_path / "adapted"
+    made = _run("adapt", "--model", base_model_dir, "--registry", REGISTRY_CSV, "--out", adapted)
+    assert made.returncode == 0, made.stderr
+    var = tmp_path / "var"
+    url, models, _ = _bandung(var, adapted)
+    champion = current_model_dir(models)
+    done = _run("learn", "--region", "Kabupaten Bandung", var=var)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASSED" in done.stdout and "skipped: 3 naming agencies" in done.stdout
+    new = current_model_dir(models)
+    card = persistence.read_card(new)
+    assert new != champion and card["base_model"]["path"] == str(base_model_dir)  # still on the same base
+    assert card["training_data"]["sources"] == {"feedback": card["training_data"]["rows"]}  # Bandung's only
+    assert persistence.load_served(new).version == new.name
+
+
+def test_a_region_removed_while_its_job_runs_promotes_nothing(tmp_path, base_model_dir):
+    var = tmp_path / "var"
+    url, models, clock = _bandung(var, base_model_dir)
+    region_dir = models.parent
+    champion = current_model_dir(models)
+    engine = sa.create_engine(url)
 
     def remove_at_gate(context, job, report):
         def watch(progress):

@@ -10,8 +10,9 @@ side registers its own kinds (``adapt``) in the same table of handlers.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,13 +72,15 @@ def execute_job(context: JobContext, job_id: int, handler: Handler) -> JobOutcom
 
 
 class JobRunner:
-    """Submits jobs to a one-thread executor (one job at a time in this process) or to Dask."""
+    """Runs jobs in daemon threads of this process, one at a time, or on Dask."""
 
     def __init__(self, context: JobContext, handlers: dict[str, Handler], dask_scheduler: str | None = None):
         self.context = context
         self.handlers = dict(handlers)
         self.dask_scheduler = dask_scheduler
-        self._executor: ThreadPoolExecutor | None = None
+        self._one_at_a_time = threading.Lock()
+        self._futures: list[Future] = []
+        self._closed = False
         self._client = None
 
     def register(self, kind: str, handler: Handler) -> None:
@@ -95,19 +98,44 @@ class JobRunner:
 
                 self._client, _ = dask_client(self.dask_scheduler)
             return self._client.submit(execute_job, self.context, job["id"], handler, pure=False)
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="disposisi-job")
-        return self._executor.submit(execute_job, self.context, job["id"], handler)
+        return self._local(job["id"], handler)
+
+    def _local(self, job_id: int, handler: Handler) -> Future:
+        """A daemon thread per job, one running at a time: a stopping server does not wait for a long
+        training (the interrupted job is marked on the next start)."""
+        future: Future = Future()
+
+        def work() -> None:
+            with self._one_at_a_time:
+                if self._closed:
+                    future.cancel()  # the job stays queued: resumed on the next start
+                if not future.set_running_or_notify_cancel():
+                    return
+                try:
+                    future.set_result(execute_job(self.context, job_id, handler))
+                except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                    future.set_exception(exc)
+
+        threading.Thread(target=work, name=f"disposisi-job-{job_id}", daemon=True).start()
+        self._futures = [f for f in self._futures if not f.done()] + [future]
+        return future
 
     def run(self, job: dict) -> JobOutcome | None:
         """Submit the job and wait for its outcome (``disposisi learn``)."""
         return self.submit(job).result()
 
     def close(self, wait: bool = False) -> None:
-        """Stop taking work; a running local job finishes (``wait``) or is left to recovery."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=wait, cancel_futures=True)
-            self._executor = None
+        """Stop taking work: jobs not started are cancelled; a running local job finishes (``wait``) or is
+        left to recovery."""
+        if wait:
+            for future in self._futures:
+                if not future.cancelled():
+                    future.exception()  # waits; the outcome is in the jobs table
+        else:
+            self._closed = True
+            for future in self._futures:
+                future.cancel()
+        self._futures = [f for f in self._futures if not f.done()]
         if self._client is not None:
             self._client.close()
             self._client = None

@@ -258,3 +258,28 @@ def test_schedule_settings_are_checked():
         LearnSchedule.from_config({"LEARN_NIGHTLY_AT": "2 am"})
     with pytest.raises(ScheduleError, match="at least 1"):
         LearnSchedule.from_config({"LEARN_AFTER_DECISIONS": "0"})
+
+
+@pytest.mark.slow
+def test_jobs_run_on_dask_when_a_scheduler_is_set(sqlite_url):
+    """DISPOSISI_DASK_SCHEDULER: the job runs in a Dask worker process, which claims and records it itself."""
+    import os
+
+    from distributed import LocalCluster
+
+    from service.learn_job import run_learn
+
+    store = _store(sqlite_url)
+    context = JobContext(sqlite_url, "/nonexistent", clock=store.clock)
+    job = store.enqueue("kota-nowhere", "learn")
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    runner = JobRunner(context, {"learn": run_learn}, dask_scheduler=cluster.scheduler_address)
+    try:
+        outcome = runner.run(job)
+    finally:
+        runner.close()
+        cluster.close()
+    assert outcome.state == "failed" and outcome.reason == "region kota-nowhere is not set up in this deployment"
+    row = store.get(job["id"])
+    assert row["state"] == "failed" and not row["worker"].endswith(f":{os.getpid()}")  # another process ran it
+    store.close()

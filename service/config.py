@@ -39,8 +39,22 @@ DEFAULTS: dict = {
     "SESSION_MINUTES": 480,  # a desk sign-in lasts one working day
     "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,  # complaint uploads (xlsx/CSV); JSON bodies keep MAX_CONTENT_LENGTH
     "CLOCK_START": None,  # ISO time the service's clock reads at start-up (tests, training sessions); default: real time
+    # the learning loop (service/learning.py, docs/learning.md)
+    "REGISTRY": None,  # the registry of a single-region deployment's own models (default: the packaged one)
+    "LEARN_SCHEDULE": "1",  # 0: serve never retrains on its own (disposisi learn still does)
+    "LEARN_NIGHTLY_AT": "02:00",  # WIB: each region with new decisions learns once a night after this time
+    "LEARN_AFTER_DECISIONS": 50,  # ... and as soon as this many new decisions came in
+    "LEARN_CHECK_SECONDS": 60.0,  # how often the master looks for due regions
+    "DASK_SCHEDULER": None,  # jobs run on this Dask scheduler (as classify --engine dask) instead of a local thread
 }
-_INTS = ("MAX_TEXT_CHARS", "MAX_CONTENT_LENGTH", "MAX_BATCH", "SESSION_MINUTES", "MAX_UPLOAD_BYTES")
+_INTS = (
+    "MAX_TEXT_CHARS",
+    "MAX_CONTENT_LENGTH",
+    "MAX_BATCH",
+    "SESSION_MINUTES",
+    "MAX_UPLOAD_BYTES",
+    "LEARN_AFTER_DECISIONS",
+)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -75,7 +89,7 @@ def _check(cfg: Config, need_model: bool) -> None:
             raise ConfigError(f"{PREFIX}{key} must be an integer, got {cfg[key]!r}") from None
         if cfg[key] <= 0:
             raise ConfigError(f"{PREFIX}{key} must be positive, got {cfg[key]}")
-    for key in ("RELOAD_INTERVAL", "LIVE_GUARD_REFRESH"):
+    for key in ("RELOAD_INTERVAL", "LIVE_GUARD_REFRESH", "LEARN_CHECK_SECONDS"):
         try:
             cfg[key] = float(cfg[key])
         except (TypeError, ValueError):

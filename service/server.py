@@ -13,11 +13,14 @@ class GunicornApp(BaseApplication):
     def __init__(self, overrides: dict, options: dict, preloaded: PreloadedModel):
         self.overrides = overrides
         self.preloaded = preloaded
+        self.learning = None  # the learning schedule, in the master only (start_learning)
         self.options = {
             **options,
             "pre_fork": freeze_pre_fork,
             "post_worker_init": start_worker_app,
             "worker_exit": close_worker_app,
+            "when_ready": start_learning,
+            "on_exit": stop_learning,
         }
         super().__init__()
 
@@ -71,3 +74,32 @@ def close_worker_app(server, worker) -> None:
     state = _worker_state(worker)
     if state is not None:
         state.close()
+
+
+def start_learning(server) -> None:
+    """gunicorn ``when_ready`` hook, in the master, once: recover interrupted jobs and start the learning
+    schedule (service/learn_schedule.py). Never in a worker, so a deployment schedules each job once."""
+    import logging
+
+    from .config import load_config
+    from .learning import start_schedule
+
+    app = server.app
+    if getattr(app, "learning", None) is not None:  # already running (a reload keeps it)
+        return
+    cfg = load_config(app.overrides)
+    if str(cfg["LEARN_SCHEDULE"]).strip().lower() in {"0", "false", "no", "off"}:
+        return
+    try:
+        app.learning = start_schedule(cfg)
+    except Exception:  # noqa: BLE001 - serving goes on without the schedule; the log says why
+        logging.getLogger(__name__).exception("learning schedule not started")
+
+
+def stop_learning(server) -> None:
+    """gunicorn ``on_exit`` hook, in the master: stop the schedule (a running job is marked interrupted on the
+    next start)."""
+    learning = getattr(server.app, "learning", None)
+    if learning is not None:
+        learning.stop()
+        server.app.learning = None

@@ -88,18 +88,23 @@ def _run_processes(spec, chunks, jobs: int):
                 f.cancel()
 
 
-def _run_dask(spec, chunks, jobs: int, scheduler: str | None, verbose: bool):
+def dask_client(scheduler: str | None, jobs: int = 1, verbose: bool = False):
+    """``(client, cluster)``: a client of the Dask scheduler at ``scheduler``, else of a new LocalCluster of
+    ``jobs`` worker processes (``cluster`` is then that cluster, to close after the client; else None).
+    Shared by ``classify --engine dask`` and the background jobs (service/job_runner.py)."""
     from distributed import Client, LocalCluster
 
     if not verbose:
         for name in ("distributed", "bokeh", "tornado"):
             logging.getLogger(name).setLevel(logging.ERROR)
-    cluster = None
     if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
+        return Client(scheduler), None
+    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def _run_dask(spec, chunks, jobs: int, scheduler: str | None, verbose: bool):
+    client, cluster = dask_client(scheduler, jobs, verbose)
     try:
         client.run(init_worker, spec.model_dir)  # load the model once on every worker, fail early
         nworkers = max(1, len(client.scheduler_info().get("workers", {})))

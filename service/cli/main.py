@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "service.cli.account",
     "service.cli.retrain",
     "service.cli.promote",
+    "service.cli.learn",
     "service.cli.report",
     "service.cli.registry",
 ]

@@ -41,17 +41,22 @@ def is_database_url(source: str) -> bool:
     return "://" in str(source) and not Path(str(source)).exists()
 
 
-def read_feedback_frame(source: str) -> pd.DataFrame:
-    """All feedback rows as a DataFrame with at least the required columns (oldest first)."""
+def read_feedback_frame(source: str, region: str | None = None) -> pd.DataFrame:
+    """All feedback rows as a DataFrame with at least the required columns (oldest first).
+
+    ``region``: only the decisions of that region (``region_slug``; ``""`` is a single-region
+    deployment's own), so one region's decisions never train another region's model."""
     source = str(source)
     if is_database_url(source):
-        frame = _read_database(source)
+        frame = _read_database(source, region)
         where = "feedback table"
     else:
         frame = read_table(source)
         rows = source_rows(frame)
         frame = frame.reset_index(drop=True)  # positions from here on; row numbers for messages below
         frame.attrs.update(first_data_row=rows[0] if rows else 2, row_index=False)
+        if region is not None and "region_slug" in frame.columns:  # an export of a single-region deployment has none
+            frame = frame[frame["region_slug"].fillna("").astype(str) == region].reset_index(drop=True)
         where = source
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -102,7 +107,7 @@ def _rowno(frame: pd.DataFrame, i: int) -> int:
     )
 
 
-def _read_database(url: str) -> pd.DataFrame:
+def _read_database(url: str, region: str | None = None) -> pd.DataFrame:
     import sqlalchemy as sa
 
     table = schema.feedback
@@ -111,7 +116,10 @@ def _read_database(url: str) -> pd.DataFrame:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table(schema.TABLE):
                 raise FeedbackError("the feedback database has no 'feedback' table")
-            rows = conn.execute(sa.select(table).order_by(table.c.id)).mappings().all()
+            query = sa.select(table).order_by(table.c.id)
+            if region is not None:
+                query = query.where(table.c.region_slug == region)
+            rows = conn.execute(query).mappings().all()
             columns = [c.name for c in table.columns]
     except FeedbackError:
         raise
@@ -271,8 +279,12 @@ def feedback_labels(
     return FeedbackLabels(labels, negatives, counts, conflicts, unknown)
 
 
-def load_feedback(source: str, registry: Registry, skip_unknown: bool = False) -> FeedbackLabels:
-    return feedback_labels(read_feedback_frame(source), registry, skip_unknown, source=_safe_source(source))
+def load_feedback(
+    source: str, registry: Registry, skip_unknown: bool = False, region: str | None = None
+) -> FeedbackLabels:
+    """Labels from the feedback at ``source``; ``region``: only that region's decisions."""
+    frame = read_feedback_frame(source, region)
+    return feedback_labels(frame, registry, skip_unknown, source=_safe_source(source))
 
 
 def _safe_source(source: str) -> str:

@@ -329,14 +329,15 @@ def _promote_locked(
         "force_requested": bool(force),
         "reason": reason,
         "decision": decision["why"],
-        "figures": _figures(card, decision),
+        "figures": gate_figures(card, decision),
     }
     _log(models_dir, entry)
     done("switch")
     return entry
 
 
-def _figures(card: dict, decision: dict) -> dict:
+def gate_figures(card: dict, decision: dict) -> dict:
+    """What the gate compared and decided, without row fingerprints (for logs, jobs and pages)."""
     cc = card.get("champion_challenger") or {}
     out = {
         "slice": {k: v for k, v in (cc.get("slice") or {}).items() if k in ("from", "to", "n", "rule")},

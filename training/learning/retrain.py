@@ -297,11 +297,13 @@ def retrain(
     skip_unknown: bool = False,
     log=print,
     training_data_out: str | Path | None = None,
+    feedback_region: str | None = None,
 ) -> dict:
     """The `disposisi retrain` job; returns the new model's card. Writes nothing unless it succeeds.
 
     Writes the model to ``out_dir`` and the combined, masked training set to
     ``training_data_out`` (default ``default_training_data_path(out_dir)``), outside the model.
+    ``feedback_region``: learn only from that region's decisions (the learn job of one region).
     """
     out_dir = Path(out_dir)
     data_out = Path(training_data_out) if training_data_out else default_training_data_path(out_dir)
@@ -315,7 +317,9 @@ def retrain(
     for path in data_paths:
         rows, new_reports[str(path)] = read_new_data(path, registry)
         parts.append(rows)
-    fb: FeedbackLabels | None = load_feedback(feedback, registry, skip_unknown=skip_unknown) if feedback else None
+    fb: FeedbackLabels | None = (
+        load_feedback(feedback, registry, skip_unknown=skip_unknown, region=feedback_region) if feedback else None
+    )
     if fb is not None and len(fb.labels):
         parts.append(fb.labels[["text", "agency", "date"]].assign(source="feedback"))
 

@@ -1,0 +1,123 @@
+"""Retrain a region's model that was *adapted* from a base (``disposisi adapt``), from its admins' decisions.
+
+``retrain`` refits a whole model on the champion's training data; an adapted model has a base and
+perhaps no training data of its own (a new region with no labels). Here the challenger is adapted
+again from the same base (its card's ``base_model.path``), with the region's labeled complaints
+(if it had any) plus its decisions as local labels. The comparison is the one ``retrain``
+records: the newest slice of those rows is held out, a challenger adapted without it is scored
+against the champion on it, and the final challenger is adapted on everything. The card carries
+the same ``champion_challenger`` block, so the gate of ``disposisi promote`` judges it unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from routing_model import Registry
+from routing_model.artifact.persistence import load
+from routing_model.text.cleaning import mask_personal_data
+from training.adapt import adapt_model
+from training.fingerprints import fingerprints, pack
+
+from .feedback import load_feedback
+from .retrain import (
+    RetrainError,
+    _as_training_frame,
+    _check_outputs,
+    _comparison,
+    _write_atomically,
+    combine,
+    default_training_data_path,
+    holdout_mask,
+)
+
+
+def is_adapted(card: dict) -> bool:
+    """The model was made by ``disposisi adapt`` (it names its base)."""
+    return bool((card.get("base_model") or {}).get("path"))
+
+
+def _own_rows(card: dict) -> pd.DataFrame | None:
+    """The region's labeled complaints the champion was adapted with, if it had any."""
+    path = (card.get("training_data") or {}).get("path")
+    if not path or not Path(path).is_file():
+        return None
+    from routing_model.io.tabular import read_table
+
+    return _as_training_frame(read_table(path), path, "base")
+
+
+def readapt(
+    model_dir,
+    out_dir,
+    feedback: str,
+    registry_path,
+    feedback_region: str | None = None,
+    training_data_out=None,
+    seed: int = 0,
+) -> dict:
+    """A challenger adapted again from the champion's base with the region's decisions; returns its card."""
+    out_dir = Path(out_dir)
+    data_out = Path(training_data_out) if training_data_out else default_training_data_path(out_dir)
+    _check_outputs(out_dir, data_out)
+    champion = load(model_dir)
+    card = champion.card_
+    base_path = card["base_model"]["path"]
+    if not Path(base_path).is_dir():
+        raise RetrainError(f"the base {base_path} that {model_dir} was adapted from is missing; restore it")
+    base = load(base_path)
+    registry = Registry.load(registry_path)
+    fb = load_feedback(feedback, registry, skip_unknown=True, region=feedback_region)
+    parts = [p for p in (_own_rows(card),) if p is not None]
+    if len(fb.labels):
+        parts.append(fb.labels[["text", "agency", "date"]].assign(source="feedback"))
+    if not parts:
+        raise RetrainError("no labeled complaints and no decisions to learn from")
+    data, sources, excluded = combine(parts, registry, fb.negatives)
+    if len(data.frame) == 0:
+        raise RetrainError("no usable labeled complaints to learn from")
+    mask, cut, rule = holdout_mask(data.frame, None)
+    train_cmp, slice_ = data.frame[~mask], data.frame[mask]
+    started = time.perf_counter()
+    challenger_cmp = adapt_model(base, registry, _subset(data, ~mask), random_state=seed)
+    own_texts = parts[0]["text"] if parts[0]["source"].iloc[0] == "base" else pd.Series([], dtype=object)
+    comparison = _comparison(champion, card, challenger_cmp, train_cmp, slice_, rule, cut, own_texts, seed)
+    final = adapt_model(base, registry, data, random_state=seed)
+    seconds = time.perf_counter() - started
+    dates = sorted(d for d in data.frame["date"] if d)
+    texts = [mask_personal_data(str(t)) for t in data.frame["text"]]
+    table = pd.DataFrame({"text": texts, "agency": data.frame["label"], "date": data.frame["date"], "source": sources})
+    card_extra = {
+        "training_data": {
+            "path": str(data_out.resolve()),
+            "file_sha256": None,
+            "rows_sha256": data.sha256(),
+            "rows": len(data.frame),
+            "date_range": [dates[0], dates[-1]] if dates else None,
+            "report": data.report(),
+            "columns": {"text": "text", "label": "agency", "date": "date"},
+            "sources": {k: int(v) for k, v in sources.value_counts().to_dict().items()},
+            "feedback": fb.report(),
+            "excluded_not_our_authority": excluded,
+        },
+        "training_fingerprints": pack(fingerprints(data.texts)),
+        "parent": {"version": card.get("version"), "path": str(Path(model_dir).resolve())},
+        "base_model": dict(card["base_model"]),
+        "champion_challenger": comparison,
+        "training_seconds": round(seconds, 2),
+        "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
+        "evaluation": {"held_out": final.calibration_},
+    }
+    return _write_atomically(final, card_extra, table, out_dir, data_out)
+
+
+def _subset(data, keep):
+    """The LabeledData of the rows ``keep`` (the comparison challenger's)."""
+    import copy
+
+    part = copy.copy(data)
+    part.frame = data.frame[keep].reset_index(drop=True)
+    return part

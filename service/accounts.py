@@ -129,10 +129,14 @@ def write_audit(
     subject: str | None = None,
     details: dict | None = None,
     address: str | None = None,
+    region: str | None = None,
 ) -> None:
-    """One audit row, in the caller's transaction (a decision and its audit row are written together)."""
+    """One audit row, in the caller's transaction (a decision and its audit row are written together); ``region``:
+    the slug of the region acted in ("" the deployment's own region of a one-model service, None the deployment)."""
     conn.execute(
-        audit.insert().values(at=at, account=account, action=action, subject=subject, address=address, details=details)
+        audit.insert().values(
+            at=at, account=account, action=action, subject=subject, address=address, details=details, region=region
+        )
     )
 
 
@@ -426,6 +430,7 @@ class AccountStore:
                 "subject": r.subject,
                 "address": r.address,
                 "details": r.details,
+                "region": r.region,
             }
             for r in rows
         ]

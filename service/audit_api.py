@@ -10,22 +10,18 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, request
 
 from . import sla
-from .auth import Caller, bearer_role
+from .auth import Caller
 from .errors import ApiError
+from .scope import READS_AUDIT, scoped
 from .state import current_state
 
 audit_v1 = Blueprint("audit_v1", __name__, url_prefix="/v1")
-READERS = ("supervisor", "operator")
+READERS = tuple(sorted(READS_AUDIT))
 MAX_PER_PAGE, XLSX_ROWS = 500, 100_000
 
 
 def may_read_audit(who: Caller) -> bool:
     return who.account is not None and who.account.role in READERS
-
-
-def _reader() -> None:
-    if not may_read_audit(bearer_role("viewer")):
-        raise ApiError(403, "forbidden", "the audit log is for supervisor and operator accounts")
 
 
 def _int(name: str, default: int, hi: int) -> int:
@@ -39,15 +35,15 @@ def _int(name: str, default: int, hi: int) -> int:
 
 
 @audit_v1.get("/audit")
+@scoped("supervise")
 def audit_log():
-    _reader()
     page = current_state().accounts.audit_page(_int("page", 1, 1_000_000), _int("per_page", 100, MAX_PER_PAGE))
     return jsonify(page)
 
 
 @audit_v1.get("/audit.xlsx")
+@scoped("supervise")
 def audit_export():
-    _reader()
     return audit_xlsx_response()
 
 

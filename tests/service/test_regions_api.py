@@ -158,26 +158,46 @@ def test_forward_to_a_region_that_does_not_exist_is_400_and_changes_nothing(c, d
     assert item["status"] == "open" and item["forwards"] == []
 
 
+def race(app, complaint_id: str, token: str = ENV_ADMIN) -> list[int]:
+    """A forward to Samarinda and an acceptance of the same Bandung complaint, released together; their statuses."""
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+    path = f"/v1/regions/{BANDUNG}/complaints/{complaint_id}/decision"
+    bodies = ({"action": "not_our_authority", "destination": SAMARINDA}, {"action": "accepted"})
+
+    def send(body: dict) -> None:
+        client = app.test_client()
+        barrier.wait()
+        results.append(client.post(path, json=body, headers=auth(token)).status_code)
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return sorted(results)
+
+
 def test_concurrent_forward_and_decision_one_wins_on_sqlite(deployment_app, deployment):
     _, tokens = deployment
     c = deployment_app.test_client()
     c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 4), headers=auth(tokens["adm-bandung"]))
     for i in range(4):
-        results: list[int] = []
-        barrier = threading.Barrier(2)
+        assert race(deployment_app, f"B-{i}") == [201, 409]
+    moved = c.get(f"/v1/regions/{SAMARINDA}/queue", headers=auth(ENV_ADMIN)).json["total"]
+    decided = c.get(f"/v1/regions/{BANDUNG}/queue?status=decided", headers=auth(ENV_ADMIN)).json["total"]
+    assert moved + decided == 4  # each complaint forwarded or decided, never both, never neither
 
-        def forward(cid=f"B-{i}"):
-            barrier.wait()
-            results.append(_forward(deployment_app.test_client(), BANDUNG, cid, SAMARINDA, ENV_ADMIN).status_code)
 
-        def decide(cid=f"B-{i}"):
-            barrier.wait()
-            r = deployment_app.test_client().post(
-                f"/v1/regions/{BANDUNG}/complaints/{cid}/decision", json={"action": "accepted"}, headers=auth(ENV_ADMIN)
-            )
-            results.append(r.status_code)
-
-        threads = [threading.Thread(target=forward), threading.Thread(target=decide)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-        assert sorted(results) == [201, 409], results
+def test_near_duplicates_are_linked_within_the_region_only(c, deployment):
+    _, tokens = deployment
+    token = tokens["opa"]
+    assert (
+        c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 3), headers=auth(token)).json[
+            "duplicates_found"
+        ]
+        == 2
+    )
+    # a fourth near-copy links to the stored ones (the stored ones' own links are not written twice)
+    again = c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 1, "B2"), headers=auth(token))
+    assert again.status_code == 201 and again.json["duplicates_found"] == 1
+    elsewhere = c.post(f"/v1/regions/{SAMARINDA}/complaints", json=items(BANDUNG, 1, "S2"), headers=auth(token))
+    assert elsewhere.status_code == 201 and elsewhere.json["duplicates_found"] == 0  # Bandung's are not Samarinda's

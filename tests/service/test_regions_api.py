@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from region_helpers import BANDUNG, ENV_ADMIN, SAMARINDA, auth, items
+from test_service_store import postgres_url  # noqa: F401  (the suite's one PostgreSQL fixture)
 
 
 @pytest.fixture()
@@ -201,3 +202,60 @@ def test_near_duplicates_are_linked_within_the_region_only(c, deployment):
     assert again.status_code == 201 and again.json["duplicates_found"] == 1
     elsewhere = c.post(f"/v1/regions/{SAMARINDA}/complaints", json=items(BANDUNG, 1, "S2"), headers=auth(token))
     assert elsewhere.status_code == 201 and elsewhere.json["duplicates_found"] == 0  # Bandung's are not Samarinda's
+
+
+def test_forward_and_decide_race_on_postgres(postgres_url, deployment):  # noqa: F811
+    """Two apps (two connection pools, as two workers) on one PostgreSQL: each complaint is forwarded or decided
+    exactly once, the loser gets 409."""
+    from clock_helpers import test_clock
+
+    from service import create_app
+    from service.db import upgrade
+    from service.regions import RegionStore, resolve
+    from service.store import FeedbackStore
+
+    data_dir, _ = deployment
+    upgrade(postgres_url)
+    store = FeedbackStore(postgres_url, clock=test_clock())
+    regions = RegionStore(store)
+    for name in ("Kabupaten Bandung", "Kota Samarinda"):
+        regions.add(resolve(name), base_digest="demo")
+    store.close()
+    config = {"DEPLOYMENT": True, "DATA_DIR": str(data_dir), "DATABASE_URL": postgres_url, "ADMIN_TOKENS": ENV_ADMIN}
+    first, second = create_app(config), create_app(config)
+    try:
+        c = first.test_client()
+        assert (
+            c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 6), headers=auth(ENV_ADMIN)).json["added"]
+            == 6
+        )
+        for i in range(6):
+            results: list[int] = []
+            barrier = threading.Barrier(2)
+            path = f"/v1/regions/{BANDUNG}/complaints/B-{i}/decision"
+            jobs = (
+                (first, {"action": "not_our_authority", "destination": "Kota Samarinda"}),
+                (second, {"action": "accepted"}),
+            )
+
+            def send(app, body, results=results, barrier=barrier, path=path):
+                client = app.test_client()
+                barrier.wait()
+                results.append(client.post(path, json=body, headers=auth(ENV_ADMIN)).status_code)
+
+            threads = [threading.Thread(target=send, args=job) for job in jobs]
+            [t.start() for t in threads]
+            [t.join() for t in threads]
+            assert sorted(results) == [201, 409], results
+        with first.extensions["disposisi"].store.engine.connect() as conn:
+            forwards = conn.execute(sa.text("SELECT count(*) FROM forwards WHERE state='moved'")).scalar_one()
+            decided = conn.execute(
+                sa.text("SELECT count(*) FROM complaints WHERE status='decided' AND region_slug=:r"), {"r": BANDUNG}
+            ).scalar_one()
+            moved = conn.execute(
+                sa.text("SELECT count(*) FROM complaints WHERE status='open' AND region_slug=:r"), {"r": SAMARINDA}
+            ).scalar_one()
+        assert forwards == moved and forwards + decided == 6
+    finally:
+        first.extensions["disposisi"].close()
+        second.extensions["disposisi"].close()

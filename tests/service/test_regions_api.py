@@ -259,3 +259,41 @@ def test_forward_and_decide_race_on_postgres(postgres_url, deployment):  # noqa:
     finally:
         first.extensions["disposisi"].close()
         second.extensions["disposisi"].close()
+
+
+def test_a_one_region_deployment_serves_the_old_routes_and_a_removed_region_is_gone(deployment_app, deployment):
+    from service.regions import RegionStore
+
+    _, tokens = deployment
+    st = deployment_app.extensions["disposisi"]
+    RegionStore(st.store).remove(SAMARINDA)
+    c = deployment_app.test_client()
+    assert c.get("/v1/regions", headers=auth(tokens["opa"])).json["default"] == BANDUNG
+    r = c.post("/v1/suggest", json={"text": "jalan rusak parah di desa kami mohon segera diperbaiki"})
+    assert r.status_code == 200 and r.json["model_version"] == st.model_for(BANDUNG).version
+    assert c.post("/v1/complaints", json=items(BANDUNG, 2), headers=auth(tokens["adm-bandung"])).status_code == 201
+    assert c.get(f"/v1/regions/{BANDUNG}/queue", headers=auth(tokens["adm-bandung"])).json["total"] == 2
+    assert c.get("/v1/queue", headers=auth(tokens["adm-bandung"])).json["total"] == 2
+    assert c.post(f"/v1/regions/{SAMARINDA}/suggest", json={"text": "jalan rusak parah"}).status_code == 404
+    r = _forward(c, BANDUNG, "B-0", "Kota Samarinda", tokens["adm-bandung"])  # no longer served: for LAPOR!
+    assert r.status_code == 201 and r.json["forwards"][0]["state"] == "lapor_pending"
+
+
+def test_the_desk_of_a_regions_admin_and_a_forward_from_it(deployment_app, deployment):
+    from region_helpers import PASSWORD
+
+    _, tokens = deployment
+    deployment_app.config["WTF_CSRF_ENABLED"] = False  # CSRF is tested in tests/desk
+    api = deployment_app.test_client()
+    api.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 2), headers=auth(tokens["opa"]))
+    api.post(f"/v1/regions/{SAMARINDA}/complaints", json=items(SAMARINDA, 1), headers=auth(tokens["opa"]))
+    desk = deployment_app.test_client()
+    assert desk.post("/desk/masuk", data={"username": "adm-bandung", "password": PASSWORD}).status_code == 303
+    page = desk.get("/desk/")
+    assert page.status_code == 200 and "B-0" in page.text and "S-0" not in page.text  # its one region's queue
+    assert desk.get("/desk/pengaduan/S-0").status_code == 404
+    r = desk.post("/desk/pengaduan/B-0/keputusan", data={"action": "not_our_authority", "destination": SAMARINDA})
+    assert r.status_code == 303
+    assert "diteruskan ke Kota Samarinda" in desk.get(r.headers["Location"]).text
+    moved = api.get(f"/v1/regions/{SAMARINDA}/complaints/B-0", headers=auth(tokens["adm-samarinda"]))
+    assert moved.status_code == 200 and moved.json["forwards"][0]["by"] == "adm-bandung"

@@ -141,9 +141,9 @@ class RegionStore:
             r = conn.execute(sa.select(regions).where(regions.c.slug == region_slug)).first()
         return None if r is None else _row(r)
 
-    def list(self, province: str | None = None, status: str | None = None) -> list[RegionRow]:
+    def list(self, province: str | None = None, status: str | None = None, limit: int | None = None) -> list[RegionRow]:
         """The regions (of one province, given as a name or slug), by name; every status unless ``status``."""
-        query = sa.select(regions).order_by(regions.c.name, regions.c.slug)
+        query = sa.select(regions).order_by(regions.c.name, regions.c.slug).limit(limit)
         if province:
             query = query.where(regions.c.province == slug(province))
         if status:

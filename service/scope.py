@@ -170,7 +170,7 @@ def enforce(rule: Rule, slug: str | None):
         slug = _default_slug(st, who)
         if slug is None:
             _not_found(None)
-    row = next((r for r in st.served_regions() if r.slug == slug), None)
+    row = st.served_region(slug)
     if row is None or (who is not None and rule.need in ("read", "decide") and not may_see(who, row)):
         _not_found(slug)
     if rule.need == "decide" and not may_decide(who, row):

@@ -254,6 +254,13 @@ class ServiceState:
         except (ModelLoadError, ModelStoreError):
             return None
 
+    def served_region(self, region: str) -> RegionRow | None:
+        """The served region with this slug (one row read, not the whole list), or None."""
+        if self.models is not None:
+            return self.served_regions()[0] if region == "" else None
+        row = self.regions.get(region)
+        return row if row is not None and row.status == "active" else None
+
     def served(self) -> dict[str, str]:
         """slug -> name of the regions a complaint may be moved to (none for ``serve --model``: it has one)."""
         return {} if self.models is not None else {r.slug: r.name for r in self.regions.active()}
@@ -263,7 +270,7 @@ class ServiceState:
         one-region deployment; None when the deployment serves several (or none)."""
         if self.models is not None:
             return ""
-        active = self.regions.active()
+        active = self.regions.list(status="active", limit=2)
         return active[0].slug if len(active) == 1 else None
 
     def start(self) -> None:

@@ -549,6 +549,7 @@ class ComplaintStore:
             raise DeskError(f"'action' must be one of {', '.join(DECISIONS)}", "invalid_action")
         item = self.get(complaint_id, region)
         if item is None:
+            self._moved_away(complaint_id, region)
             raise DeskError(f"pengaduan {complaint_id!r} tidak ada (no such complaint)", "not_found", 404)
         if item["status"] != "open":
             d = item["decision"]
@@ -665,6 +666,27 @@ class ComplaintStore:
                 record_forward(conn, complaint_id, region, Target(None, destination), LAPOR_PENDING, admin, now)
         log.info("desk decision complaint=%s action=%s feedback=%s", complaint_id, action, record["id"])
         return self.get(complaint_id, region)
+
+    def _moved_away(self, complaint_id: str, region: str) -> None:
+        """409 when the complaint was just forwarded out of ``region`` (its admins see their own forwards): the
+        admin who decided it at the same moment lost, as against a concurrent decision."""
+        with self.engine.connect() as conn:
+            gone = conn.execute(
+                sa.select(forwards.c.destination, forwards.c.by)
+                .where(
+                    forwards.c.complaint_id == complaint_id,
+                    forwards.c.from_region == region,
+                    forwards.c.state == "moved",
+                )
+                .order_by(forwards.c.at.desc(), forwards.c.id.desc())
+                .limit(1)
+            ).first()
+        if gone is not None:
+            raise DeskError(
+                f"pengaduan {complaint_id} baru saja diteruskan ke {gone.destination} oleh {gone.by}",
+                "already_forwarded",
+                409,
+            )
 
     def _forward_feedback(self, item: dict, region: str, admin: str, target: Target) -> None:
         """What the region's model learns from a move: its suggestion was not this region's authority."""

@@ -297,3 +297,18 @@ def test_the_desk_of_a_regions_admin_and_a_forward_from_it(deployment_app, deplo
     assert "diteruskan ke Kota Samarinda" in desk.get(r.headers["Location"]).text
     moved = api.get(f"/v1/regions/{SAMARINDA}/complaints/B-0", headers=auth(tokens["adm-samarinda"]))
     assert moved.status_code == 200 and moved.json["forwards"][0]["by"] == "adm-bandung"
+
+
+def test_deciding_a_complaint_just_forwarded_away_is_409_naming_the_forward(c, deployment):
+    _, tokens = deployment
+    token = tokens["adm-bandung"]
+    c.post(f"/v1/regions/{BANDUNG}/complaints", json=items(BANDUNG, 1), headers=auth(token))
+    assert _forward(c, BANDUNG, "B-0", SAMARINDA, token).status_code == 201
+    late = c.post(f"/v1/regions/{BANDUNG}/complaints/B-0/decision", json={"action": "accepted"}, headers=auth(token))
+    assert late.status_code == 409 and late.json["error"]["code"] == "already_forwarded"
+    assert "Kota Samarinda" in late.json["error"]["message"] and "adm-bandung" in late.json["error"]["message"]
+    # Samarinda's admin, who never saw it in Bandung, learns nothing about Bandung's complaints this way
+    other = c.post(
+        f"/v1/regions/{SAMARINDA}/complaints/B-9/decision", json={"action": "accepted"}, headers=auth(ENV_ADMIN)
+    )
+    assert other.status_code == 404

@@ -312,3 +312,23 @@ def test_deciding_a_complaint_just_forwarded_away_is_409_naming_the_forward(c, d
         f"/v1/regions/{SAMARINDA}/complaints/B-9/decision", json={"action": "accepted"}, headers=auth(ENV_ADMIN)
     )
     assert other.status_code == 404
+
+
+def test_a_provinces_supervisor_reads_the_audit_rows_of_its_regions(c, deployment):
+    _, tokens = deployment
+    for slug, admin in ((BANDUNG, "adm-bandung"), (SAMARINDA, "adm-samarinda")):
+        c.post(f"/v1/regions/{slug}/complaints", json=items(slug, 1), headers=auth(tokens[admin]))
+        cid = "B-0" if slug == BANDUNG else "S-0"
+        r = c.post(
+            f"/v1/regions/{slug}/complaints/{cid}/decision", json={"action": "accepted"}, headers=auth(tokens[admin])
+        )
+        assert r.status_code == 201
+    regions_of = {
+        who: {i["region"] for i in c.get("/v1/audit", headers=auth(tokens[who])).json["items"]}
+        for who in ("opa", "sup-jabar", "sup-kaltim")
+    }
+    assert regions_of["sup-jabar"] == {BANDUNG} and regions_of["sup-kaltim"] == {SAMARINDA}
+    assert {BANDUNG, SAMARINDA, None} <= regions_of["opa"]  # the operator: every row, the deployment's too
+    xlsx = c.get("/v1/audit.xlsx", headers=auth(tokens["sup-kaltim"]))
+    frame = pd.read_excel(io.BytesIO(xlsx.data))
+    assert list(frame["Subjek"]) == ["S-0"]

@@ -35,6 +35,7 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     from .complaints_api import complaints_v1
     from .desk import init_desk
     from .errors import register_error_handlers
+    from .region_api import region_v1
     from .state import ServiceState
 
     app = Flask(__name__)
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     app.register_blueprint(mlflow)
     app.register_blueprint(complaints_v1)
     app.register_blueprint(audit_v1)
+    app.register_blueprint(region_v1)
     # the JSON API authenticates by bearer token, not cookie
-    init_desk(app, exempt=[v1, health, mlflow, complaints_v1, audit_v1])
+    init_desk(app, exempt=[v1, health, mlflow, complaints_v1, audit_v1, region_v1])
     return app

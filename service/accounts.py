@@ -129,10 +129,14 @@ def write_audit(
     subject: str | None = None,
     details: dict | None = None,
     address: str | None = None,
+    region: str | None = None,
 ) -> None:
-    """One audit row, in the caller's transaction (a decision and its audit row are written together)."""
+    """One audit row, in the caller's transaction (a decision and its audit row are written together); ``region``:
+    the slug of the region acted in ("" the deployment's own region of a one-model service, None the deployment)."""
     conn.execute(
-        audit.insert().values(at=at, account=account, action=action, subject=subject, address=address, details=details)
+        audit.insert().values(
+            at=at, account=account, action=action, subject=subject, address=address, details=details, region=region
+        )
     )
 
 
@@ -410,12 +414,14 @@ class AccountStore:
         with self.engine.begin() as conn:
             write_audit(conn, self.clock.now(), account, action, subject, details, address)
 
-    def audit_page(self, page: int = 1, per_page: int = 100) -> dict:
-        """The audit log, newest first (in the order written: worker clocks need not agree to the millisecond)."""
+    def audit_page(self, page: int = 1, per_page: int = 100, regions: list[str] | None = None) -> dict:
+        """The audit log, newest first (in the order written: worker clocks need not agree to the millisecond);
+        only the rows of ``regions`` (slugs) when given: a province's supervisor reads its regions' rows."""
+        where = [] if regions is None else [audit.c.region.in_(regions)]
         with self.engine.connect() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(audit)).scalar_one()
+            total = conn.execute(sa.select(sa.func.count()).select_from(audit).where(*where)).scalar_one()
             rows = conn.execute(
-                sa.select(audit).order_by(audit.c.id.desc()).limit(per_page).offset((page - 1) * per_page)
+                sa.select(audit).where(*where).order_by(audit.c.id.desc()).limit(per_page).offset((page - 1) * per_page)
             ).all()
         items = [
             {
@@ -426,6 +432,7 @@ class AccountStore:
                 "subject": r.subject,
                 "address": r.address,
                 "details": r.details,
+                "region": r.region,
             }
             for r in rows
         ]

@@ -12,12 +12,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from routing_model import ComplaintTextError, RoutingModel, validate_text
 from routing_model.model.live_guard import WINDOW_DAYS
 
-from .auth import bearer_role
 from .errors import ApiError
 from .fields import FieldError
 from .json_body import read_json
 from .logsafe import escaped
 from .public_card import public_card
+from .scope import current_caller, current_region, may_see, scoped
 from .state import current_state
 from .store import ACTIONS, FeedbackInput, sanitised
 
@@ -102,7 +102,7 @@ def _text_error(exc: ComplaintTextError) -> ApiError:
 
 def _suggest_many(model: RoutingModel, texts: list[str], k: int) -> list[dict]:
     out = []
-    for s in model.suggest(texts, k=k, withdrawn=current_state().withdrawn()):
+    for s in model.suggest(texts, k=k, withdrawn=current_state().withdrawn(current_region().slug)):
         d = s.to_dict()
         d["model_version"] = model.version
         out.append(d)
@@ -111,9 +111,10 @@ def _suggest_many(model: RoutingModel, texts: list[str], k: int) -> list[dict]:
 
 # -- v1 -----------------------------------------------------------------------------------------
 @v1.post("/suggest")
+@scoped("public", region=True)
 def suggest():
     body = _object(read_json())
-    model = current_state().model  # one reference for the whole request (hot reload swaps the holder's)
+    model = current_region().model  # one reference for the whole request (hot reload swaps the holder's)
     item_id = _optional_id(body.get("id"))
     k = _k(body, model)
     try:
@@ -125,10 +126,11 @@ def suggest():
 
 
 @v1.post("/suggest/batch")
+@scoped("public", region=True)
 def suggest_batch():
     cfg = current_app.config
     body = _object(read_json())
-    model = current_state().model
+    model = current_region().model
     items = body.get("items")
     if items is None:
         raise _invalid("'items' is required", "missing_field")
@@ -162,11 +164,12 @@ def suggest_batch():
 
 
 @v1.post("/feedback")
+@scoped("decide", region=True)
 def post_feedback():
-    who = bearer_role("admin")
+    who = current_caller()
     body = _object(read_json())  # read_json refuses lone surrogates anywhere in the body
     st = current_state()
-    model = st.model
+    model = current_region().model
 
     complaint_id = _optional_id(body.get("complaint_id"), "complaint_id")
     if complaint_id is None or not complaint_id.strip():
@@ -224,6 +227,7 @@ def post_feedback():
                 confidential=confidential,
                 needs_review=needs_review,
                 note=note,
+                region_slug=current_region().slug,
             )
         )
     except FieldError as exc:
@@ -249,41 +253,70 @@ def post_feedback():
 
 
 @v1.get("/agencies")
+@scoped("public", region=True)
 def agencies():
-    registry = current_state().model.registry
+    registry = current_region().model.registry
     return jsonify({"agencies": [a.as_dict() for a in registry.agencies], "n": len(registry.agencies)})
 
 
 @v1.get("/model")
+@scoped("public", region=True)
 def model_card():
-    return jsonify(public_card(current_state().model.card_))
+    return jsonify(public_card(current_region().model.card_))
 
 
 @v1.get("/stats")
+@scoped("public", region=True)
 def stats():
     st = current_state()
-    return jsonify({**st.store.stats(), "live_guard": {"window_days": WINDOW_DAYS, "withdrawn": st.withdrawn()}})
+    region = current_region().slug
+    figures = st.store.stats(region=None if st.models is not None else region)
+    return jsonify({**figures, "live_guard": {"window_days": WINDOW_DAYS, "withdrawn": st.withdrawn(region)}})
+
+
+@v1.get("/regions")
+@scoped("signed_in")
+def list_regions():
+    """The regions the caller may see, with the version of the model each serves."""
+    st = current_state()
+    who = current_caller()
+    items = [
+        {
+            "name": r.name,
+            "slug": r.slug,
+            "province": r.province,
+            "status": r.status,
+            "model_version": st.model_version(r.slug),
+        }
+        for r in st.served_regions()
+        if may_see(who, r)
+    ]
+    return jsonify({"regions": items, "n": len(items), "default": st.default_region()})
 
 
 # -- health -------------------------------------------------------------------------------------
 @health.get("/healthz")
+@scoped("public")
 def healthz():
     return jsonify({"status": "ok"})
 
 
 @health.get("/readyz")
+@scoped("public")
 def readyz():
     st = current_state()
-    model_ok = st.models.model is not None
+    model_ok = st.models.model is not None if st.models is not None else st.region_models is not None
     db_ok = st.store.ping()
     body = {
         "status": "ready" if model_ok and db_ok else "not_ready",
         "model": model_ok,
         "database": db_ok,
-        "model_version": st.model.version if model_ok else None,
+        "model_version": st.models.model.version if st.models is not None and model_ok else None,
         "worker_pid": os.getpid(),
     }  # each worker starts on the preloaded model and reloads on its own
-    if st.models.last_error:
+    if st.models is None:
+        body["regions_loaded"] = sorted(st.region_models.loaded())
+    elif st.models.last_error:
         body["model_reload_error"] = st.models.last_error
     if not (model_ok and db_ok):
         return jsonify(
@@ -293,6 +326,7 @@ def readyz():
 
 
 @health.get("/openapi.json")
+@scoped("public")
 def openapi():
     path = Path(__file__).resolve().parent / "openapi.json"
     return Response(path.read_bytes(), mimetype="application/json")
@@ -300,6 +334,7 @@ def openapi():
 
 # -- MLflow scoring-server conventions ---------------------------------------------------------
 @mlflow.get("/ping")
+@scoped("public")
 def ping():
     return Response("\n", mimetype="application/json")
 
@@ -336,10 +371,11 @@ def _mlflow_texts(body) -> list:
 
 
 @mlflow.post("/invocations")
+@scoped("public", region=True)
 def invocations():
     cfg = current_app.config
     body = read_json()
-    model = current_state().model
+    model = current_region().model
     texts = _mlflow_texts(body)
     if len(texts) > cfg["MAX_BATCH"]:
         raise _invalid(f"{len(texts)} inputs; the limit is {cfg['MAX_BATCH']}", "too_many_items")
@@ -352,7 +388,8 @@ def invocations():
             good_idx.append(i)
         except ComplaintTextError as exc:
             predictions[i] = {"error": {"code": exc.code, "message": str(exc)}}
-    for i, s in zip(good_idx, model.suggest(good, k=k, withdrawn=current_state().withdrawn()) if good else []):
+    withdrawn = current_state().withdrawn(current_region().slug)
+    for i, s in zip(good_idx, model.suggest(good, k=k, withdrawn=withdrawn) if good else []):
         row: dict = {}
         for j, (agency, p) in enumerate(s.agencies, start=1):
             row[f"agency_{j}"] = agency

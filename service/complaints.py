@@ -22,14 +22,15 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from routing_model.errors import DisposisiError
 from routing_model.io.tabular import LAPOR_COLUMNS, TableError, column_name
 from routing_model.text.cleaning import mask_personal_data
 
 from . import sla
 from .accounts import write_audit
-from .db import as_utc, complaints, duplicates, feedback, iso_z
+from .complaint_errors import DeskError
+from .db import as_utc, complaints, duplicates, feedback, forwards, iso_z
 from .duplicates import WINDOW_DAYS, Doc, find_duplicates
+from .forwards import LAPOR_PENDING, Destinations, Target, forwards_of, move, record_forward, resolve_destination
 from .store import FeedbackInput, FeedbackStore
 
 if TYPE_CHECKING:  # imported where dates are parsed or a table is written: a serving worker should not
@@ -50,14 +51,6 @@ MAX_ID_CHARS = 200
 MAX_IMPORT_ROWS = 50_000
 PAGE_SIZE = 50
 _DATE_COLUMNS = {"id", "date", "Waktu Laporan Masuk", "received"}  # kept for confidential complaints
-
-
-class DeskError(DisposisiError, ValueError):
-    """Something an admin or an integration asked for cannot be done; ``status``/``code`` for HTTP."""
-
-    def __init__(self, message: str, code: str = "invalid_request", status: int = 422):
-        super().__init__(message)
-        self.code, self.status = code, status
 
 
 @dataclass
@@ -276,12 +269,13 @@ class ComplaintStore:
 
     # -- import ---------------------------------------------------------------------------
     def import_complaints(
-        self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None
+        self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None, region: str = ""
     ) -> ImportResult:
-        """Suggest each new complaint once, with ``model`` (and the live guard's ``withdrawn``),
-        and store them all in one transaction.
+        """Suggest each new complaint once, with ``model`` (the model of ``region``, and the live guard's
+        ``withdrawn``), and store them all in one transaction into the queue of ``region``.
 
-        Complaints whose Tracking ID is already stored (or repeated in ``items``) are skipped.
+        Complaints whose Tracking ID is already stored (or repeated in ``items``) are skipped; near-duplicates are
+        looked for within the region only.
         """
         seen, fresh, repeated = set(), [], 0
         for item in items:
@@ -310,7 +304,7 @@ class ComplaintStore:
             suggestions[i] = s.to_dict()
         dups = find_duplicates(
             [Doc(c.id, c.received_at.date(), t) for c, t in zip(fresh, masked) if not c.confidential],
-            self._window_docs(fresh),
+            self._window_docs(fresh, region),
         )
         now = self.clock.now()
         rows = []
@@ -337,6 +331,7 @@ class ComplaintStore:
                     "agency": sug["suggestions"][0]["agency"] if sug["suggestions"] else "",
                     "status": "open",
                     "imported_at": now,
+                    "region_slug": region,
                 }
             )
         dup_rows = [
@@ -355,23 +350,30 @@ class ComplaintStore:
         )
         return ImportResult(len(rows), len(existing), repeated, len(dups), [r["id"] for r in rows])
 
-    def _window_docs(self, fresh: list[NewComplaint]) -> list[Doc]:
+    def _window_docs(self, fresh: list[NewComplaint], region: str) -> list[Doc]:
         lo = min(c.received_at for c in fresh) - timedelta(days=WINDOW_DAYS)
         hi = max(c.received_at for c in fresh) + timedelta(days=1)
         q = sa.select(complaints.c.id, complaints.c.received_at, complaints.c.text).where(
-            complaints.c.received_at >= lo, complaints.c.received_at < hi, complaints.c.text.is_not(None)
+            complaints.c.region_slug == region,
+            complaints.c.received_at >= lo,
+            complaints.c.received_at < hi,
+            complaints.c.text.is_not(None),
         )
         with self.engine.connect() as conn:
             return [Doc(i, r.date(), t) for i, r, t in conn.execute(q)]
 
     # -- reads ----------------------------------------------------------------------------
-    def get(self, complaint_id: str) -> dict | None:
+    def get(self, complaint_id: str, region: str = "") -> dict | None:
+        """The complaint in the queue of ``region``; None when it is not there (missing, or another region's)."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(complaints).where(complaints.c.id == complaint_id)).first()
+            row = conn.execute(
+                sa.select(complaints).where(complaints.c.id == complaint_id, complaints.c.region_slug == region)
+            ).first()
             if row is None:
                 return None
             item = self._item(row, today=self.clock.today())
             item["duplicates"] = self._duplicates(conn, [complaint_id]).get(complaint_id, [])
+            item["forwards"] = forwards_of(conn, complaint_id)
             later = (
                 conn.execute(
                     sa.select(duplicates.c.complaint_id)
@@ -384,9 +386,12 @@ class ComplaintStore:
             item["repeated_by"] = list(later)
         return item
 
-    def exists(self, complaint_id: str) -> bool:
+    def exists(self, complaint_id: str, region: str = "") -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(complaints.c.id).where(complaints.c.id == complaint_id)).first() is not None
+            found = sa.select(complaints.c.id).where(
+                complaints.c.id == complaint_id, complaints.c.region_slug == region
+            )
+            return conn.execute(found).first() is not None
 
     def queue(
         self,
@@ -398,14 +403,15 @@ class ComplaintStore:
         page: int = 1,
         per_page: int = PAGE_SIZE,
         today: date | None = None,
+        region: str = "",
     ) -> dict:
-        """One page of the queue, newest deadline first; filters combine with AND."""
+        """One page of the queue of ``region``, newest deadline first; filters combine with AND."""
         if status not in STATUSES:
             raise DeskError(f"'status' must be one of {', '.join(STATUSES)}")
         if page < 1 or not 1 <= per_page <= 200:
             raise DeskError("'page' must be at least 1 and 'per_page' between 1 and 200")
         today = today or self.clock.today()
-        where = []
+        where = [complaints.c.region_slug == region]
         if status != "all":
             where.append(complaints.c.status == status)
         if overdue:
@@ -438,18 +444,20 @@ class ComplaintStore:
         pages = max(1, math.ceil(total / per_page))
         return {"items": items, "total": int(total), "page": page, "pages": pages, "per_page": per_page}
 
-    def neighbours(self, complaint_id: str) -> tuple[str | None, str | None]:
-        """(previous, next) open complaint around this one in queue order (newest deadline first): for j/k."""
+    def neighbours(self, complaint_id: str, region: str = "") -> tuple[str | None, str | None]:
+        """(previous, next) open complaint of ``region`` around this one in queue order (newest deadline first)."""
         with self.engine.connect() as conn:
             cur = conn.execute(
-                sa.select(complaints.c.due, complaints.c.id).where(complaints.c.id == complaint_id)
+                sa.select(complaints.c.due, complaints.c.id).where(
+                    complaints.c.id == complaint_id, complaints.c.region_slug == region
+                )
             ).first()
             if cur is None:
                 return None, None
             due, cid = cur
             c = complaints.c
-            after = sa.or_(c.due < due, sa.and_(c.due == due, c.id < cid))
-            before = sa.or_(c.due > due, sa.and_(c.due == due, c.id > cid))
+            after = sa.and_(c.region_slug == region, sa.or_(c.due < due, sa.and_(c.due == due, c.id < cid)))
+            before = sa.and_(c.region_slug == region, sa.or_(c.due > due, sa.and_(c.due == due, c.id > cid)))
             nxt = conn.execute(
                 sa.select(c.id).where(c.status == "open", after).order_by(c.due.desc(), c.id.desc()).limit(1)
             ).scalar()
@@ -458,13 +466,15 @@ class ComplaintStore:
             ).scalar()
         return prev, nxt
 
-    def agencies_in_queue(self) -> list[str]:
+    def agencies_in_queue(self, region: str = "") -> list[str]:
+        query = (
+            sa.select(complaints.c.agency)
+            .where(complaints.c.region_slug == region)
+            .distinct()
+            .order_by(complaints.c.agency)
+        )
         with self.engine.connect() as conn:
-            return [
-                a
-                for a in conn.execute(sa.select(complaints.c.agency).distinct().order_by(complaints.c.agency)).scalars()
-                if a
-            ]
+            return [a for a in conn.execute(query).scalars() if a]
 
     @staticmethod
     def _duplicates(conn, ids: list[str]) -> dict[str, list[dict]]:
@@ -527,12 +537,19 @@ class ComplaintStore:
         agency: str | None = None,
         destination: str | None = None,
         duplicate_of: str | None = None,
+        region: str = "",
+        destinations: Destinations | None = None,
     ) -> dict:
-        """Record an admin's decision: the complaint row and a feedback record, or nothing at all."""
+        """Record an admin's decision in ``region``: the complaint row and a feedback record, or nothing at all.
+
+        "Not our authority" to a region the deployment serves (``destinations``) moves the complaint there instead
+        (``service.forwards.move``) and answers the forward (``{"id", "forward"}``); to anywhere else it is decided and
+        recorded for forwarding in LAPOR!."""
         if action not in DECISIONS:
             raise DeskError(f"'action' must be one of {', '.join(DECISIONS)}", "invalid_action")
-        item = self.get(complaint_id)
+        item = self.get(complaint_id, region)
         if item is None:
+            self._moved_away(complaint_id, region)
             raise DeskError(f"pengaduan {complaint_id!r} tidak ada (no such complaint)", "not_found", 404)
         if item["status"] != "open":
             d = item["decision"]
@@ -566,6 +583,15 @@ class ComplaintStore:
                 raise DeskError("tulis ke mana pengaduan ini harus diteruskan (destination)", "missing_field")
             if len(destination) > 300:
                 raise DeskError("tujuan terlalu panjang (at most 300 characters)")
+            served = destinations.served() if destinations is not None else {}
+            target = resolve_destination(destination, served) if served else Target(None, destination)
+            if target.slug == region and served:
+                raise DeskError("pengaduan ini sudah di wilayah tersebut; pilih tujuan lain", "same_region", 400)
+            if target.slug is not None:
+                forward = move(self, item, region, target, admin, destinations)
+                self._forward_feedback(item, region, admin, target)
+                return {"id": complaint_id, "status": "forwarded", "forward": forward}
+            destination = target.name
             chosen, note = top, f"bukan wewenang; teruskan ke: {destination}"
         else:  # duplicate
             duplicate_of = (duplicate_of or "").strip()
@@ -573,7 +599,7 @@ class ComplaintStore:
                 raise DeskError("sebutkan pengaduan yang diduplikasi (duplicate_of)", "missing_field")
             if duplicate_of == complaint_id:
                 raise DeskError("pengaduan tidak bisa menjadi duplikat dirinya sendiri")
-            if not self.exists(duplicate_of):
+            if not self.exists(duplicate_of, region):
                 raise DeskError(f"pengaduan {duplicate_of!r} tidak ada (no such complaint)", "unknown_complaint")
             chosen, note = top, f"duplikat dari {duplicate_of}"
 
@@ -582,7 +608,9 @@ class ComplaintStore:
         with self.engine.begin() as conn:
             claimed = conn.execute(
                 complaints.update()
-                .where(complaints.c.id == complaint_id, complaints.c.status == "open")
+                .where(
+                    complaints.c.id == complaint_id, complaints.c.status == "open", complaints.c.region_slug == region
+                )
                 .values(
                     status="decided",
                     action=action,
@@ -611,6 +639,7 @@ class ComplaintStore:
                     confidential=item["confidential"] or text is None,
                     needs_review=item["needs_review"],
                     note=note,
+                    region_slug=region,
                 )
             )
         except Exception:
@@ -631,9 +660,56 @@ class ComplaintStore:
                     "duplicate_of": duplicate_of if action == "duplicate" else None,
                     "feedback_id": record["id"],
                 },
+                region=region,
             )
+            if action == "not_our_authority":
+                record_forward(conn, complaint_id, region, Target(None, destination), LAPOR_PENDING, admin, now)
         log.info("desk decision complaint=%s action=%s feedback=%s", complaint_id, action, record["id"])
-        return self.get(complaint_id)
+        return self.get(complaint_id, region)
+
+    def _moved_away(self, complaint_id: str, region: str) -> None:
+        """409 when the complaint was just forwarded out of ``region`` (its admins see their own forwards): the
+        admin who decided it at the same moment lost, as against a concurrent decision."""
+        with self.engine.connect() as conn:
+            gone = conn.execute(
+                sa.select(forwards.c.destination, forwards.c.by)
+                .where(
+                    forwards.c.complaint_id == complaint_id,
+                    forwards.c.from_region == region,
+                    forwards.c.state == "moved",
+                )
+                .order_by(forwards.c.at.desc(), forwards.c.id.desc())
+                .limit(1)
+            ).first()
+        if gone is not None:
+            raise DeskError(
+                f"pengaduan {complaint_id} baru saja diteruskan ke {gone.destination} oleh {gone.by}",
+                "already_forwarded",
+                409,
+            )
+
+    def _forward_feedback(self, item: dict, region: str, admin: str, target: Target) -> None:
+        """What the region's model learns from a move: its suggestion was not this region's authority."""
+        suggested = [s["agency"] for s in item["suggestions"]]
+        try:
+            self.store.add(
+                FeedbackInput(
+                    idempotency_key=f"forward:{item['id']}:{region}:{self.clock.now().isoformat()}",
+                    complaint_id=item["id"],
+                    text=item.get("text") or "",
+                    suggested=suggested,
+                    chosen_agency=suggested[0] if suggested else (item["agency"] or "-"),
+                    action="not_our_authority",
+                    admin=admin,
+                    model_version=item["model_version"],
+                    confidential=item["confidential"] or not item.get("text"),
+                    needs_review=item["needs_review"],
+                    note=f"bukan wewenang; diteruskan ke: {target.name}",
+                    region_slug=region,
+                )
+            )
+        except Exception:  # noqa: BLE001 - the move is done; a lost learning row must not undo it
+            log.exception("forward of %s: feedback record not written", item["id"])
 
     def _reopen(self, complaint_id: str, agency: str, conn=None) -> None:
         values = dict(
@@ -646,17 +722,18 @@ class ComplaintStore:
             feedback_id=None,
             agency=agency,
         )
-        stmt = complaints.update().where(complaints.c.id == complaint_id).values(**values)
+        stmt = complaints.update().where(complaints.c.id == complaint_id).values(**values)  # the row was claimed
         if conn is not None:
             conn.execute(stmt)
             return
         with self.engine.begin() as c:
             c.execute(stmt)
 
-    def undo(self, complaint_id: str, today: date | None = None, by: str | None = None) -> dict:
-        """Take back today's decision: the complaint is open again and its feedback record is gone; audited
-        as done ``by`` (a username, or the name a token decision is recorded under)."""
-        item = self.get(complaint_id)
+    def undo(self, complaint_id: str, today: date | None = None, by: str | None = None, region: str = "") -> dict:
+        """Take back today's decision in ``region``: the complaint is open again, its feedback record (and a
+        pending LAPOR! forward) gone; audited as done ``by`` (a username, or the name a token decision is recorded
+        under)."""
+        item = self.get(complaint_id, region)
         if item is None:
             raise DeskError(f"pengaduan {complaint_id!r} tidak ada (no such complaint)", "not_found", 404)
         if item["status"] != "decided":
@@ -674,23 +751,43 @@ class ComplaintStore:
             if item["decision"]["feedback_id"] is not None:
                 conn.execute(feedback.delete().where(feedback.c.id == item["decision"]["feedback_id"]))
             self._reopen(complaint_id, top, conn)
-            write_audit(conn, self.clock.now(), by, "undo", complaint_id, {"action": item["decision"]["action"]})
+            conn.execute(
+                forwards.delete().where(
+                    forwards.c.complaint_id == complaint_id,
+                    forwards.c.from_region == region,
+                    forwards.c.state == LAPOR_PENDING,
+                )
+            )
+            write_audit(
+                conn,
+                self.clock.now(),
+                by,
+                "undo",
+                complaint_id,
+                {"action": item["decision"]["action"]},
+                region=region,
+            )
         log.info("desk undo complaint=%s", complaint_id)
-        return self.get(complaint_id)
+        return self.get(complaint_id, region)
 
     # -- the day's decisions ------------------------------------------------------------------
-    def decided_on(self, day: date) -> list[dict]:
+    def decided_on(self, day: date, region: str = "") -> list[dict]:
         start, end = _local_day_bounds(day)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(complaints)
-                .where(complaints.c.decided_at >= start, complaints.c.decided_at < end)
+                .where(
+                    complaints.c.region_slug == region,
+                    complaints.c.decided_at >= start,
+                    complaints.c.decided_at < end,
+                )
                 .order_by(complaints.c.decided_at, complaints.c.id)
             ).all()
         return [self._item(r, day) for r in rows]
 
-    def export_day(self, day: date) -> bytes:
-        """The day's decisions as .xlsx: the import's original columns, then the decision columns."""
+    def export_day(self, day: date, region: str = "") -> bytes:
+        """The day's decisions of ``region`` as .xlsx: the import's original columns, then the decision columns
+        (a complaint not ours says where to forward it in LAPOR!)."""
         labels = {
             "accepted": "Diterima",
             "corrected": "Dikoreksi",
@@ -698,7 +795,7 @@ class ComplaintStore:
             "duplicate": "Duplikat",
         }
         records, columns = [], []
-        for item in self.decided_on(day):
+        for item in self.decided_on(day, region):
             row = {}
             for col, value in item["source"]:
                 if col not in row:
@@ -711,6 +808,9 @@ class ComplaintStore:
                     "Keputusan": labels.get(d["action"], d["action"]),
                     "Instansi Tujuan": d["agency"] if d["action"] in ("accepted", "corrected") else "",
                     "Diteruskan ke": d["destination"] or "",
+                    "Teruskan di LAPOR!": f"teruskan di LAPOR! ke {d['destination']}"
+                    if d["action"] == "not_our_authority" and d["destination"]
+                    else "",
                     "Duplikat dari": d["duplicate_of"] or "",
                     "Diputuskan oleh": d["decided_by"],
                     "Waktu Keputusan": datetime.fromisoformat(d["decided_at"].replace("Z", "+00:00"))
@@ -725,6 +825,7 @@ class ComplaintStore:
             "Keputusan",
             "Instansi Tujuan",
             "Diteruskan ke",
+            "Teruskan di LAPOR!",
             "Duplikat dari",
             "Diputuskan oleh",
             "Waktu Keputusan",
@@ -740,22 +841,24 @@ class ComplaintStore:
         return buf.getvalue()
 
     # -- the head of unit's overview ---------------------------------------------------------------
-    def overview(self, today: date | None = None, weeks: int = 8) -> dict:
-        """Figures for the overview page: per agency per week, acceptance per model version, review, overdue, time to decide."""
+    def overview(self, today: date | None = None, weeks: int = 8, region: str = "") -> dict:
+        """Figures for the overview page of ``region``: per agency per week, acceptance per model version, review,
+        overdue, time to decide."""
         today = today or self.clock.today()
+        mine = complaints.c.region_slug == region
         with self.engine.connect() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(complaints)).scalar_one()
-            latest = conn.execute(sa.select(sa.func.max(complaints.c.received_at))).scalar()
+            total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(mine)).scalar_one()
+            latest = conn.execute(sa.select(sa.func.max(complaints.c.received_at)).where(mine)).scalar()
             overdue = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(complaints)
-                .where(complaints.c.status == "open", complaints.c.due < today)
+                .where(mine, complaints.c.status == "open", complaints.c.due < today)
             ).scalar_one()
             open_n = conn.execute(
-                sa.select(sa.func.count()).select_from(complaints).where(complaints.c.status == "open")
+                sa.select(sa.func.count()).select_from(complaints).where(mine, complaints.c.status == "open")
             ).scalar_one()
             review = conn.execute(
-                sa.select(sa.func.count()).select_from(complaints).where(complaints.c.needs_review.is_(True))
+                sa.select(sa.func.count()).select_from(complaints).where(mine, complaints.c.needs_review.is_(True))
             ).scalar_one()
             per_week: dict[str, dict[date, int]] = {}
             week_starts: list[date] = []
@@ -764,7 +867,7 @@ class ComplaintStore:
                 week_starts = [last_week - timedelta(weeks=w) for w in range(weeks - 1, -1, -1)]
                 rows = conn.execute(
                     sa.select(complaints.c.agency, complaints.c.received_at).where(
-                        complaints.c.received_at >= datetime.combine(week_starts[0], time.min)
+                        mine, complaints.c.received_at >= datetime.combine(week_starts[0], time.min)
                     )
                 )
                 for agency, received in rows:
@@ -774,7 +877,7 @@ class ComplaintStore:
             decided = conn.execute(
                 sa.select(
                     complaints.c.received_at, complaints.c.decided_at, complaints.c.action, complaints.c.model_version
-                ).where(complaints.c.status == "decided")
+                ).where(mine, complaints.c.status == "decided")
             ).all()
         by_version: dict[str, list[int]] = {}
         days_to_decide = []

@@ -21,6 +21,7 @@ PREFIX = "DISPOSISI_"
 
 DEFAULTS: dict = {
     "MODEL_DIR": None,  # one model directory, never reloaded
+    "DEPLOYMENT": False,  # no model named: serve the regions of DATA_DIR (`disposisi serve` without --model)
     "MODELS_DIR": None,  # a models directory whose `current` link is followed (hot reload)
     "DATA_DIR": "./var",
     "DATABASE_URL": None,  # default: sqlite file DATA_DIR/disposisi.sqlite3
@@ -95,8 +96,15 @@ def _check(cfg: Config, need_model: bool) -> None:
         except (TypeError, ValueError):
             raise ConfigError(f"{PREFIX}{key} must be a number, got {cfg[key]!r}") from None
 
-    if need_model and not cfg.get("MODEL") and not cfg["MODEL_DIR"] and not cfg["MODELS_DIR"]:
-        raise ConfigError(f"set {PREFIX}MODEL_DIR (one model) or {PREFIX}MODELS_DIR (follow its 'current' link)")
+    if isinstance(cfg["DEPLOYMENT"], str):
+        cfg["DEPLOYMENT"] = cfg["DEPLOYMENT"].strip().lower() in ("1", "true", "yes")
+    if need_model and not cfg.get("MODEL") and not cfg["MODEL_DIR"] and not cfg["MODELS_DIR"] and not cfg["DEPLOYMENT"]:
+        raise ConfigError(
+            f"set {PREFIX}MODEL_DIR (one model) or {PREFIX}MODELS_DIR (follow its 'current' link), "
+            f"or serve the regions of {PREFIX}DATA_DIR (`disposisi serve` without --model)"
+        )
+    if cfg["DEPLOYMENT"] and (cfg.get("MODEL") or cfg["MODEL_DIR"] or cfg["MODELS_DIR"]):
+        cfg["DEPLOYMENT"] = False  # a model named explicitly is served alone, as before regions
     if cfg["MODEL_DIR"] and cfg["MODELS_DIR"]:
         raise ConfigError(f"set only one of {PREFIX}MODEL_DIR and {PREFIX}MODELS_DIR")
 

@@ -88,7 +88,7 @@ def find_duplicates(
     out: dict[str, list[tuple[str, float]]] = {}
     step = 2000
     for lo in range(0, len(new), step):
-        block = matrix[lo : lo + step]
+        block = matrix[lo : min(lo + step, len(new))]  # rows of new complaints only: the pool is looked in
         sims = (block @ matrix.T).tocsr()
         for r in range(block.shape[0]):
             i = lo + r

@@ -46,7 +46,7 @@ def serving_dir(cfg: dict) -> Path:
 
 def import_app_modules() -> None:
     """Import what ``create_app`` imports (Flask, the blueprints, the desk), once for all workers."""
-    from . import api, complaints_api, desk, errors, state  # noqa: F401
+    from . import api, complaints_api, desk, errors, region_api, state  # noqa: F401
 
 
 def warm_up(model: RoutingModel) -> None:
@@ -65,14 +65,18 @@ class PreloadedModel:
 
     def __init__(self, cfg: dict) -> None:
         self.models_dir = cfg.get("MODELS_DIR")
-        self.model_dir = serving_dir(cfg)
-        self.model = persistence.load_served(self.model_dir)
+        self.model_dir: Path | None = None
+        self.model: RoutingModel | None = None  # None: a deployment of regions, each loaded by a worker when used
+        if cfg.get("MODEL_DIR") or self.models_dir:
+            self.model_dir = serving_dir(cfg)
+            self.model = persistence.load_served(self.model_dir)
         import_app_modules()
-        warm_up(self.model)
+        if self.model is not None:
+            warm_up(self.model)
 
     def app_config(self) -> dict:
         """``create_app`` keys that hand this model to a worker's app (which still follows ``current``)."""
-        return {"MODEL": self.model, "MODEL_FROM": str(self.model_dir)}
+        return {} if self.model is None else {"MODEL": self.model, "MODEL_FROM": str(self.model_dir)}
 
     def refresh(self) -> bool:
         """Load ``current`` if it moved since; True if switched. A model that fails to load is

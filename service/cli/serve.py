@@ -44,7 +44,11 @@ def default_workers() -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser("serve", help="serve suggestions and collect admins' feedback over HTTP (gunicorn)")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--model", help="model directory to serve (default: $DISPOSISI_MODEL_DIR)")
+    src.add_argument(
+        "--model",
+        help="model directory to serve (default: $DISPOSISI_MODEL_DIR); without it or --models-dir, serve every "
+        "region of the deployment in $DISPOSISI_DATA_DIR (`disposisi region add`)",
+    )
     src.add_argument(
         "--models-dir",
         help="models directory; serve its 'current' model and follow it when it is repointed "
@@ -78,7 +82,7 @@ def run(args) -> int:
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise UserError("--workers must be at least 1")
-    overrides = {}
+    overrides: dict = {"DEPLOYMENT": True}  # unless a model is named, here or in DISPOSISI_MODEL(S)_DIR
     if args.model:
         overrides.update(MODEL_DIR=args.model, MODELS_DIR=None)
     elif args.models_dir:
@@ -88,8 +92,9 @@ def run(args) -> int:
         cfg, preloaded = _prepare(overrides)
     except (ConfigError, ModelStoreError, ModelLoadError, StoreError) as exc:
         raise UserError(str(exc)) from exc
+    what = f"model {preloaded.model.version}" if preloaded.model is not None else _deployment(cfg)
     print(
-        f"disposisi serve: model {preloaded.model.version} on http://{args.host}:{args.port} "
+        f"disposisi serve: {what} on http://{args.host}:{args.port} "
         f"({workers} {args.worker_class} workers, feedback in {_safe(cfg['DATABASE_URL'])})",
         flush=True,
     )
@@ -123,6 +128,19 @@ def _prepare(overrides: dict) -> tuple[dict, PreloadedModel]:
     preloaded = PreloadedModel(cfg)
     upgrade(cfg["DATABASE_URL"])  # once, here: workers refuse a database that is not at the newest revision
     return cfg, preloaded
+
+
+def _deployment(cfg: dict) -> str:
+    """What a `serve` without --model serves: the active regions of DATA_DIR's deployment."""
+    from service.regions import RegionStore
+    from service.store import FeedbackStore
+
+    store = FeedbackStore(cfg["DATABASE_URL"], clock=cfg.get("CLOCK"))
+    try:
+        slugs = [r.slug for r in RegionStore(store).active()]
+    finally:
+        store.close()
+    return f"the deployment in {cfg['DATA_DIR']} ({len(slugs)} regions: {', '.join(slugs) or 'none yet'})"
 
 
 def _safe(url: str) -> str:

@@ -19,6 +19,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from ..scope import scoped
 from .i18n import compiled_translations, select_locale
 
 CSP = (
@@ -94,6 +95,7 @@ def init_desk(app: Flask, exempt: list) -> None:
     app.register_blueprint(desk)
 
     @app.get("/")
+    @scoped("public")
     def _root():
         return redirect(url_for("desk.queue"))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -26,6 +25,7 @@ from ..audit_api import audit_xlsx_response, may_read_audit
 from ..auth import Caller, caller, role_for, token_hash
 from ..complaints import PAGE_SIZE, DeskError
 from ..complaints_api import xlsx_response
+from ..scope import current_region, scoped
 from ..state import current_state
 from ..uploads import complaints_from_upload
 from . import charts
@@ -104,24 +104,9 @@ def _require_sign_in():
     return None
 
 
-def admin_only(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.user["role"] != "admin":
-            flash(_("Akun atau token Anda hanya untuk melihat: Anda tidak bisa mengimpor atau memutuskan."), "error")
-            return redirect(request.referrer if _same_site(request.referrer) else url_for("desk.queue")), 303
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def _recorded_as() -> str:
     """The signed-in account's username; for a token session the typed name, else the token's fingerprint."""
     return g.user["caller"].recorded_as(session.get("name"))
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and urlsplit(url).netloc == request.host and urlsplit(url).path.startswith("/desk")
 
 
 @desk.app_template_global()
@@ -222,6 +207,7 @@ def _start_session(account, digest: str | None = None, name: str = ""):
 
 
 @desk.route("/masuk", methods=["GET", "POST"])
+@scoped("public")
 def sign_in():
     if request.method == "GET":
         return _sign_in_page()
@@ -259,6 +245,7 @@ def sign_in():
 
 
 @desk.post("/keluar")
+@scoped("signed_in")
 def sign_out():
     if session.get("sid"):
         current_state().accounts.end_session(session["sid"])
@@ -271,6 +258,7 @@ def sign_out():
 
 
 @desk.get("/bahasa/<lang>")
+@scoped("public")
 def language(lang: str):
     if lang not in LANGUAGES:
         abort(404)
@@ -299,10 +287,12 @@ def _queue_args() -> dict:
 
 
 @desk.get("/")
+@scoped("read", region=True)
 def queue():
     args = _queue_args()
     store = current_state().complaints
-    page = store.queue(**args, per_page=PAGE_SIZE)
+    region = current_region().slug
+    page = store.queue(**args, per_page=PAGE_SIZE, region=region)
     statuses = [("open", _("Terbuka")), ("decided", _("Sudah diputuskan")), ("all", _("Semua"))]
     link_args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
@@ -310,7 +300,7 @@ def queue():
         page=page,
         args=args,
         statuses=statuses,
-        agencies=store.agencies_in_queue(),
+        agencies=store.agencies_in_queue(region),
         upload=UploadForm(),
         link_args=link_args,
         today=store.clock.today(),
@@ -318,13 +308,13 @@ def queue():
 
 
 @desk.post("/impor")
-@admin_only
+@scoped("decide", region=True)
 def upload():
     form = UploadForm()
-    st = current_state()
+    st, region = current_state(), current_region()
     try:
         items = complaints_from_upload(request.files.get(form.file.name))
-        result = st.complaints.import_complaints(items, st.model, st.withdrawn())
+        result = st.complaints.import_complaints(items, region.model, st.withdrawn(region.slug), region=region.slug)
     except TableError as exc:
         flash(_("Impor gagal, tidak ada yang disimpan: %(why)s", why=str(exc)), "error")
         return redirect(url_for("desk.queue"), 303)
@@ -382,18 +372,19 @@ def _missing(complaint_id: str):
 
 
 @desk.get("/pengaduan/<complaint_id>")
+@scoped("read", region=True)
 def complaint(complaint_id: str):
-    st = current_state()
-    item = st.complaints.get(complaint_id)
+    st, region = current_state(), current_region()
+    item = st.complaints.get(complaint_id, region.slug)
     if item is None:
         _missing(complaint_id)
-    prev_id, next_id = st.complaints.neighbours(complaint_id)
+    prev_id, next_id = st.complaints.neighbours(complaint_id, region.slug)
     can_undo = (
         item["status"] == "decided"
         and item["decision"]["decided_at"]
         and _decided_today(item, st.complaints.clock.today())
     )
-    registry = st.model.registry
+    registry = region.model.registry
     return render_template(
         "desk/complaint.html",
         item=item,
@@ -418,10 +409,10 @@ def _decided_today(item: dict, today: date) -> bool:
 
 
 @desk.post("/pengaduan/<complaint_id>/keputusan")
-@admin_only
+@scoped("decide", region=True)
 def decide(complaint_id: str):
     form = DecisionForm()
-    st = current_state()
+    st, region = current_state(), current_region()
     if not form.validate():
         flash(_("Isian tidak sah: %(why)s", why="; ".join(e for errs in form.errors.values() for e in errs)), "error")
         return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
@@ -430,16 +421,22 @@ def decide(complaint_id: str):
             complaint_id,
             form.action.data or "",
             _recorded_as(),
-            st.model.registry,
+            region.model.registry,
             agency=form.agency.data,
             destination=form.destination.data,
             duplicate_of=form.duplicate_of.data,
+            region=region.slug,
+            destinations=st,
         )
     except DeskError as exc:
         if exc.status == 404:
             _missing(complaint_id)
         flash(_("Keputusan tidak disimpan: %(why)s", why=str(exc)), "error")
         return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
+    if item.get("forward"):
+        where = item["forward"]["destination"]
+        flash(_("Pengaduan %(id)s diteruskan ke %(where)s.", id=complaint_id, where=where), "ok")
+        return redirect(url_for("desk.queue"), 303)
     d = item["decision"]
     what = action_label(d["action"]) + (
         f": {d['agency']}"
@@ -458,18 +455,18 @@ def decide(complaint_id: str):
         },
         "ok",
     )
-    next_id = st.complaints.neighbours(complaint_id)[1]
+    next_id = st.complaints.neighbours(complaint_id, region.slug)[1]
     if next_id:
         return redirect(url_for("desk.complaint", complaint_id=next_id), 303)
     return redirect(url_for("desk.queue"), 303)
 
 
 @desk.post("/pengaduan/<complaint_id>/batal")
-@admin_only
+@scoped("decide", region=True)
 def undo(complaint_id: str):
     EmptyForm()
     try:
-        current_state().complaints.undo(complaint_id, by=_recorded_as())
+        current_state().complaints.undo(complaint_id, by=_recorded_as(), region=current_region().slug)
     except DeskError as exc:
         if exc.status == 404:
             _missing(complaint_id)
@@ -480,23 +477,24 @@ def undo(complaint_id: str):
 
 
 @desk.get("/ekspor")
+@scoped("read", region=True)
 def export():
     store = current_state().complaints
     day = store.clock.today()
-    return xlsx_response(store.export_day(day), day)
+    return xlsx_response(store.export_day(day, current_region().slug), day)
 
 
 @desk.get("/audit.xlsx")
+@scoped("supervise")
 def audit_export():
-    if not may_read_audit(g.user["caller"]):
-        abort(404)
     return audit_xlsx_response()
 
 
 # -- overview for the head of unit ---------------------------------------------------------------------
 @desk.get("/ringkasan")
+@scoped("read", region=True)
 def overview():
-    data = current_state().complaints.overview()
+    data = current_state().complaints.overview(region=current_region().slug)
     per = data["per_agency_week"]
     totals = sorted(((a, sum(w.values())) for a, w in per.items()), key=lambda t: (-t[1], t[0]))
     agency_chart = charts.hbar(

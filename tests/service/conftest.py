@@ -46,3 +46,44 @@ def demo_server(demo_model_dir, tmp_path):
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def deployment_template(demo_model_dir, tmp_path_factory):
+    """(data dir, account -> token): a deployment of Kabupaten Bandung and Kota Samarinda on the demo model, built
+    once per session; tests copy it (``deployment``)."""
+    from region_helpers import build_deployment
+
+    data_dir = tmp_path_factory.mktemp("deployment") / "var"
+    tokens = build_deployment(demo_model_dir, data_dir)
+    return data_dir, tokens
+
+
+@pytest.fixture()
+def deployment(deployment_template, tmp_path):
+    """A private copy of the two-region deployment: (data dir, account -> token)."""
+    from region_helpers import copy_deployment
+
+    template, tokens = deployment_template
+    return copy_deployment(template, tmp_path / "var"), tokens
+
+
+@pytest.fixture()
+def deployment_app(deployment):
+    """The app serving the two-region deployment (``serve`` without --model), environment tokens as bootstrap."""
+    from region_helpers import ENV_ADMIN, ENV_VIEWER
+
+    from service import create_app
+
+    data_dir, _ = deployment
+    app = create_app(
+        {
+            "DEPLOYMENT": True,
+            "DATA_DIR": str(data_dir),
+            "ADMIN_TOKENS": ENV_ADMIN,
+            "VIEWER_TOKENS": ENV_VIEWER,
+            "SECRET_KEY": "regions-test",
+        }
+    )
+    yield app
+    app.extensions["disposisi"].close()

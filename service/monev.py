@@ -475,8 +475,7 @@ def sort_rows(rows: list[dict], key: str | None, descending: bool) -> list[dict]
     key = key if key in SORTABLE else "name"
     present = [r for r in rows if r.get(key) is not None]
     missing = [r for r in rows if r.get(key) is None]
-    if key == "name":
-        present.sort(key=lambda r: (r["name"].lower(), r["slug"]), reverse=descending)
-    else:
-        present.sort(key=lambda r: (r[key], r["name"].lower()), reverse=descending)
+    present.sort(key=lambda r: (r["name"].lower(), r["slug"]), reverse=descending and key == "name")
+    if key != "name":  # stable: equal figures stay in name order, whichever way
+        present.sort(key=lambda r: r[key], reverse=descending)
     return present + sorted(missing, key=lambda r: r["name"].lower())

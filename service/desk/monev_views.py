@@ -23,7 +23,7 @@ from .views import _session_user, _sign_in_redirect
 monev_pages = Blueprint("monev", __name__, template_folder="templates")
 # (figure, column header): the regions table, in order; every one sorts (``?sort=figure&dir=asc|desc``)
 COLUMNS = (
-    ("received", _l("Masuk")),
+    ("received", _l("Pengaduan masuk")),
     ("open", _l("Terbuka")),
     ("overdue", _l("Lewat batas")),
     ("overdue_now", _l("Lewat batas saat ini")),

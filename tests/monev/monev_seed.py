@@ -179,3 +179,26 @@ def count(url: str, table: sa.Table) -> int:
             return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     finally:
         engine.dispose()
+
+
+PASSWORD = "Kopi-tubruk-pagi-7"
+# (username, role, regions, province)
+ACCOUNTS = [
+    ("sulsel", "supervisor", (), "Sulawesi Selatan"),
+    ("kaltim", "supervisor", (), "Kalimantan Timur"),
+    ("nasional", "supervisor", (), None),
+    ("operator", "operator", (), None),
+    ("lihat.gowa", "viewer", ("Kabupaten Gowa",), None),
+    ("admin.makassar", "admin", ("Kota Makassar",), None),
+]
+
+
+def add_accounts(store) -> None:
+    """The accounts of ``ACCOUNTS`` (password ``PASSWORD``) in an ``AccountStore``."""
+    for username, role, region_names, province in ACCOUNTS:
+        store.create(username, PASSWORD, role, region_names, province)
+
+
+def shift_for(today: date) -> int:
+    """The whole weeks that move ``ANCHOR`` to ``today`` or the six days before it (weekdays kept)."""
+    return (today - ANCHOR).days // 7

@@ -306,17 +306,59 @@ def _count_if(condition):
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
-def _cohort(conn, slugs: list[str], period: Period, today: date, dialect: str) -> list:
-    """Complaints received in the period, grouped by region, day received, day decided, open and overdue."""
+def _week_of(column, dialect: str):
+    """The Monday of the ISO week of a stored WIB time (``complaints.received_at``)."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.date_trunc("week", column), sa.Date)
+    return sa.func.date(column, "weekday 0", "-6 days")  # on or after: the Sunday ending the week, then its Monday
+
+
+def _calendar(index: dict[date, int]):
+    """The working-day index as a VALUES table (day, n), so the database turns two days into working days."""
+    return (
+        sa.values(sa.column("day", sa.Date), sa.column("n", sa.Integer), name="calendar")
+        .data(sorted(index.items()))
+        .cte("calendar")  # WITH calendar(day, n) AS (VALUES ...): SQLite has no column list on a VALUES alias
+    )
+
+
+def _working_days(index: dict[date, int], first: date, dialect: str):
+    """day expression -> its number in the working-day index: an array subscript on PostgreSQL (no join to sort),
+    a join to a VALUES table on SQLite (``_cohort`` builds it)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+        from sqlalchemy.sql.elements import Grouping
+
+        values = sa.bindparam("working_days", [index[d] for d in sorted(index)], type_=ARRAY(sa.Integer))
+        numbers = sa.type_coerce(Grouping(values), ARRAY(sa.Integer))  # (array)[i]: a bare cast cannot be indexed
+        start = sa.literal(first, sa.Date)
+        return lambda day: numbers[sa.type_coerce(day - start, sa.Integer) + 1]
+    return None
+
+
+def _cohort(conn, slugs: list[str], period: Period, today: date, index: dict[date, int], dialect: str) -> list:
+    """Complaints received in the period by region, week of arrival, open, overdue, and working days to decision
+    (NULL when open): at most regions x weeks x a few lags rows, whatever the number of complaints."""
     lo, hi = period.local_bounds()
+    arrived_day, decided_day = sa.func.date(complaints.c.received_at), _local_day(complaints.c.decided_at, dialect)
+    source = complaints
+    lookup = _working_days(index, period.start, dialect)
+    if lookup is not None:
+        days = lookup(decided_day) - lookup(arrived_day)
+    else:
+        calendar = _calendar(index)
+        arrived, decided = calendar.alias("arrived"), calendar.alias("decided")
+        source = complaints.join(arrived, arrived.c.day == arrived_day).outerjoin(decided, decided.c.day == decided_day)
+        days = decided.c.n - arrived.c.n
     is_open = sa.case((complaints.c.status == "open", 1), else_=0)
     late = sa.case((sa.and_(complaints.c.status == "open", complaints.c.due < today), 1), else_=0)
-    received = sa.func.date(complaints.c.received_at)
-    decided = _local_day(complaints.c.decided_at, dialect)
+    week = _week_of(complaints.c.received_at, dialect)
+    lag = sa.case((complaints.c.status == "open", None), else_=days)
     return conn.execute(
-        sa.select(complaints.c.region_slug, received, decided, is_open, late, sa.func.count())
+        sa.select(complaints.c.region_slug, week, is_open, late, lag, sa.func.count())
+        .select_from(source)
         .where(complaints.c.region_slug.in_(slugs), complaints.c.received_at >= lo, complaints.c.received_at < hi)
-        .group_by(complaints.c.region_slug, received, decided, is_open, late)
+        .group_by(complaints.c.region_slug, week, is_open, late, lag)
     ).all()
 
 
@@ -411,22 +453,20 @@ def monev(engine: sa.engine.Engine, region_rows: list[dict], period: Period, tod
     dialect = engine.dialect.name
     corrections: dict = {}
     if slugs:
+        # decisions come after arrival and by today (a day past the index, if any, counts as not decided yet)
+        index = working_day_index(period.start, max(today, period.end))
         with engine.connect() as conn:
-            cohort = _cohort(conn, slugs, period, today, dialect)
+            cohort = _cohort(conn, slugs, period, today, index, dialect)
             backlog = _overdue_now(conn, slugs, today)
             decisions = _decisions(conn, slugs, period, dialect)
             corrections = _corrections(conn, slugs, period)
             out, into = _forwards(conn, slugs, period, dialect)
-        cohort = [(s, _day(r), _day(d), int(o), int(late), int(n)) for s, r, d, o, late, n in cohort]
-        decided_days = [d for *_, d, _o, _l, _n in cohort if d is not None]
-        index = working_day_index(period.start, max([today, period.end, *decided_days])) if cohort else {}
-        for slug_, received, decided, open_, late, n in cohort:
-            b.add(slug_, received, received=n, open=open_ * n, overdue=late * n)
-            if decided is not None and not open_:
-                lag = max(0, index.get(decided, 0) - index[received])
-                b.add(slug_, received, decided=n)
-                for tally in b.tallies(slug_, received):
-                    tally.lags[lag] += n
+        for slug_, week, open_, late, lag, n in cohort:
+            week, open_, n = _day(week), int(open_), int(n)
+            b.add(slug_, week, received=n, open=open_ * n, overdue=int(late) * n, decided=(1 - open_) * n)
+            if not open_ and lag is not None:
+                for tally in b.tallies(slug_, week):
+                    tally.lags[max(0, int(lag))] += n
         for slug_, n in backlog:
             b.add(slug_, None, overdue_now=int(n))
         for slug_, day, n, top1, top3, corrected in decisions:

@@ -74,7 +74,7 @@ def weekly(weeks: list[tuple[str, list[float]]], series: list[str], axis_label: 
     order of ``series`` (the legend's names; each gets a ``s0``, ``s1``, ... class for its colour)."""
     height, top_pad, left, right = 300, 16, 56, 16
     plot_h = height - top_pad
-    ticks = nice_ticks(max((sum(v) for _, v in weeks), default=0))
+    ticks = nice_ticks(max(5, max((sum(v) for _, v in weeks), default=0)))  # counts: whole-number ticks
     top = ticks[-1] or 1
     slot = (WIDTH - left - right) / max(len(weeks), 1)
     bar_w = max(6.0, min(48.0, slot * 0.6))

@@ -91,5 +91,6 @@ def test_supervisor_reads_monev_in_a_real_browser(served, tmp_path):
             page.click("#regions tbody a:has-text('Kabupaten Luwu Timur')")
         assert page.inner_text("h1") == "Kabupaten Luwu Timur" and page.locator("#weeks tbody tr").count() == weeks
         assert "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Luwu Timur" in page.inner_text("#corrections")
+        page.screenshot(path=str(shot.with_name("monev-region.png")), full_page=True)
         page.goto(served.base + "/monev/kota-samarinda")
         assert "Tidak ditemukan" in page.inner_text("main")

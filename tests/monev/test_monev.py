@@ -192,3 +192,15 @@ def test_sort_rows_puts_missing_figures_last():
     assert [r["slug"] for r in monev.sort_rows(rows, "median_days", False)] == ["c", "a", "b"]
     assert [r["slug"] for r in monev.sort_rows(rows, "median_days", True)] == ["a", "c", "b"]
     assert [r["slug"] for r in monev.sort_rows(rows, "drop table", True)] == ["c", "b", "a"]  # unknown: by name
+
+
+def test_the_weekly_chart_stacks_each_week_on_whole_number_ticks():
+    from service.desk import charts
+
+    chart = charts.weekly([("W01", [2, 1, 1]), ("W02", [0, 0, 0])], ["decided", "open", "overdue"])
+    assert [t["text"] for t in chart["ticks"]] == ["0", "1", "2", "3", "4", "5"]
+    first, empty = chart["columns"]
+    assert [p["k"] for p in first["parts"]] == [0, 1, 2] and first["total"] == "4" and empty["parts"] == []
+    # stacked bottom up: each part starts where the one below it ends, and 4 of 5 fill 4/5 of the plot
+    assert all(abs(a["y"] - (b["y"] + b["h"])) < 0.2 for a, b in zip(first["parts"], first["parts"][1:], strict=False))
+    assert abs(sum(p["h"] for p in first["parts"]) - (chart["bottom"] - 16) * 4 / 5) < 0.5

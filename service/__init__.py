@@ -34,7 +34,9 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     from .audit_api import audit_v1
     from .complaints_api import complaints_v1
     from .desk import init_desk
+    from .desk.monev_views import monev_pages
     from .errors import register_error_handlers
+    from .monev_api import monev_v1
     from .region_api import region_v1
     from .state import ServiceState
 
@@ -54,6 +56,8 @@ def create_app(config: dict | None = None, store=None) -> Flask:
     app.register_blueprint(complaints_v1)
     app.register_blueprint(audit_v1)
     app.register_blueprint(region_v1)
+    app.register_blueprint(monev_v1)
     # the JSON API authenticates by bearer token, not cookie
-    init_desk(app, exempt=[v1, health, mlflow, complaints_v1, audit_v1, region_v1])
+    init_desk(app, exempt=[v1, health, mlflow, complaints_v1, audit_v1, region_v1, monev_v1])
+    app.register_blueprint(monev_pages)
     return app

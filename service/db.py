@@ -95,6 +95,15 @@ complaints = sa.Table(
     sa.Index("ix_complaints_decided_at", "decided_at"),
     sa.Index("ix_complaints_region_status_due", "region_slug", "status", "due", "id"),
     sa.Index("ix_complaints_region_received", "region_slug", "received_at"),
+    # Monev reads a period's complaints from this index alone (0005_monev; service/monev.py)
+    sa.Index("ix_complaints_region_received_monev", "region_slug", "received_at", "status", "due", "decided_at"),
+)
+# ... and a period's decisions (PostgreSQL: INCLUDE; SQLite has none, so there the key alone)
+sa.Index(
+    "ix_feedback_region_created_monev",
+    feedback.c.region_slug,
+    feedback.c.created_at,
+    postgresql_include=["action", "chosen_agency", "suggested"],
 )
 duplicates = sa.Table(
     "complaint_duplicates",

@@ -101,8 +101,11 @@ def current_caller() -> Caller:
     return g.caller
 
 
+SESSION_BLUEPRINTS = frozenset({"desk", "monev"})  # pages signed in by a desk session, not a bearer token
+
+
 def _in_desk() -> bool:
-    return request.blueprint == "desk"
+    return request.blueprint in SESSION_BLUEPRINTS
 
 
 def _bearer() -> Caller:

@@ -67,3 +67,45 @@ def heat_level(count: int, top: int) -> int:
     if count <= 0 or top <= 0:
         return 0
     return max(1, min(5, math.ceil(5 * count / top)))
+
+
+def weekly(weeks: list[tuple[str, list[float]]], series: list[str], axis_label: str = "") -> dict:
+    """Vertical stacked bars, one per week: ``weeks`` is (label, one value per series), stacked bottom up in the
+    order of ``series`` (the legend's names; each gets a ``s0``, ``s1``, ... class for its colour)."""
+    height, top_pad, left, right = 300, 16, 56, 16
+    plot_h = height - top_pad
+    ticks = nice_ticks(max(5, max((sum(v) for _, v in weeks), default=0)))  # counts: whole-number ticks
+    top = ticks[-1] or 1
+    slot = (WIDTH - left - right) / max(len(weeks), 1)
+    bar_w = max(6.0, min(48.0, slot * 0.6))
+    columns = []
+    for i, (label, values) in enumerate(weeks):
+        x = left + i * slot + (slot - bar_w) / 2
+        y = top_pad + plot_h
+        parts = []
+        for k, value in enumerate(values):
+            h = plot_h * value / top
+            y -= h
+            if value:
+                parts.append({"x": round(x, 1), "y": round(y, 1), "w": round(bar_w, 1), "h": round(h, 1), "k": k})
+        columns.append(
+            {
+                "label": label,
+                "cx": round(x + bar_w / 2, 1),
+                "parts": parts,
+                "total": f"{sum(values):g}",
+                "ty": round(y - 4, 1),
+                "show_label": len(weeks) <= 16 or i % -(-len(weeks) // 16) == 0,
+            }
+        )
+    return {
+        "width": WIDTH,
+        "height": height + 64,
+        "left": left,
+        "right": WIDTH - right,
+        "bottom": top_pad + plot_h,
+        "columns": columns,
+        "series": [{"name": name, "k": k, "x": left + k * 220} for k, name in enumerate(series)],
+        "axis_label": axis_label,
+        "ticks": [{"y": round(top_pad + plot_h * (1 - t / top), 1), "text": f"{t:g}"} for t in ticks],
+    }

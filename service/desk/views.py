@@ -71,8 +71,8 @@ def _session_user() -> tuple[dict | None, str | None]:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths under /desk (no open redirect)."""
-    if target and target.startswith("/desk") and not urlsplit(target).netloc and "\\" not in target:
+    """Only same-site paths under /desk or /monev (no open redirect)."""
+    if target and target.startswith(("/desk", "/monev")) and not urlsplit(target).netloc and "\\" not in target:
         return target
     return url_for("desk.queue")
 
@@ -118,6 +118,13 @@ def current_user():
 def reads_audit() -> bool:
     user = current_user()
     return user is not None and may_read_audit(user["caller"])
+
+
+@desk.app_template_global()
+def sees_monev() -> bool:
+    """Whether the menu shows Monev: any signed-in account (what it shows is scoped by ``service.monev``)."""
+    user = current_user()
+    return user is not None and user["caller"].account is not None
 
 
 @desk.app_template_global()

@@ -29,6 +29,9 @@ ROUTES = {
     ("/desk/pengaduan/<complaint_id>/keputusan", "POST"): "decide",
     ("/desk/ringkasan", "GET"): "read",
     ("/healthz", "GET"): "public",
+    ("/monev", "GET"): "signed_in",
+    ("/monev.xlsx", "GET"): "signed_in",
+    ("/monev/<region_slug>", "GET"): "signed_in",
     ("/invocations", "POST"): "public",
     ("/openapi.json", "GET"): "public",
     ("/ping", "GET"): "public",
@@ -45,6 +48,8 @@ ROUTES = {
     ("/v1/feedback", "POST"): "decide",
     ("/v1/forwards", "GET"): "read",
     ("/v1/model", "GET"): "public",
+    ("/v1/monev", "GET"): "signed_in",
+    ("/v1/monev.xlsx", "GET"): "signed_in",
     ("/v1/queue", "GET"): "read",
     ("/v1/regions", "GET"): "signed_in",
     ("/v1/regions/<region>/complaints", "POST"): "decide",
@@ -102,6 +107,9 @@ EXPECTED = {
     ("desk_region", "decide"): _row(
         (404, 404), (403, 403), (403, 403), (OK, OK), (OK, OK), (403, 403), (SIGNIN, SIGNIN)
     ),
+    ("desk_monev_region", "signed_in"): _row(
+        (OK, OK), (OK, 404), (404, OK), (OK, 404), (404, OK), (OK, 404), (SIGNIN, SIGNIN)
+    ),
     ("desk", "public"): ALL_OK,
     ("desk", "signed_in"): _row(*[(OK, OK)] * 6, (SIGNIN, SIGNIN)),
     ("desk", "supervise"): _row((OK, OK), (OK, OK), (OK, OK), (404, 404), (404, 404), (404, 404), (SIGNIN, SIGNIN)),
@@ -109,7 +117,9 @@ EXPECTED = {
 
 
 def _where(rule: str, region_route: bool) -> str:
-    if rule.startswith("/desk") or rule == "/":
+    if rule.startswith("/monev/"):
+        return "desk_monev_region"  # Monev's region page: the region's name in the URL, the account's regions within
+    if rule.startswith(("/desk", "/monev")) or rule == "/":
         if not region_route:
             return "desk"
         return "desk_complaint" if "<complaint_id>" in rule else "desk_region"
@@ -164,6 +174,7 @@ def _classify(client, resp, desk: bool):
 def _request(client, rule: str, method: str, region: str, complaint: str, headers: dict):
     path = (
         rule.replace("<region>", region)
+        .replace("<region_slug>", region)
         .replace("<complaint_id>", complaint)
         .replace("<lang>", "id")
         .replace("<path:filename>", "desk.css")

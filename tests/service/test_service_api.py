@@ -302,11 +302,11 @@ def test_agencies_model_and_openapi(client, demo_model):
         "/openapi.json",
     ):
         assert path in spec["paths"], path
-    # every API route the app serves is documented (the desk's HTML pages are in docs/desk.md)
+    # every API route the app serves is documented (the HTML pages of the desk and Monev are in docs/desk.md)
     served = {
         re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", r.rule)
         for r in client.application.url_map.iter_rules()
-        if r.endpoint != "static" and not r.endpoint.startswith("desk.") and r.rule != "/"
+        if r.endpoint != "static" and not r.endpoint.startswith(("desk.", "monev.")) and r.rule != "/"
     }
     assert served <= set(spec["paths"]), served - set(spec["paths"])
 

@@ -34,7 +34,7 @@ def write_base_into(model: RoutingModel, bases_root: str | Path) -> tuple[str, P
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".base-"))
     try:
         card = getattr(model, "card_", None) or {}
-        save(model, tmp / TRAINING_DIR, {k: card[k] for k in KEPT_CARD_FIELDS[2:] if k in card})
+        save(model, tmp / TRAINING_DIR, {k: card[k] for k in KEPT_CARD_FIELDS if k in card})
         written = write_base(model, tmp)
         if written != digest:  # pragma: no cover - a base's digest depends on its fields alone
             raise ModelLoadError(f"base digest changed while writing ({digest[:12]}… -> {written[:12]}…)")

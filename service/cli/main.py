@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "service.cli.promote",
     "service.cli.report",
     "service.cli.registry",
+    "service.cli.model",
 ]
 
 

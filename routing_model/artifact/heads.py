@@ -30,9 +30,11 @@ from routing_model.artifact.cards import (
 )
 from routing_model.artifact.served import SERVED_FORMAT, json_bytes, restore_head, served_parts
 from routing_model.model.predict.learned import HEAD
+from routing_model.model.predict.vectorize import ColumnCoef
 from routing_model.model.routing import RoutingModel
 
 HEAD_FILE = "head.json"
+COEF, INDEX, USED, SHAPE = ".coef", ".packed-columns", ".packed-values", ".packed-shape"  # a packed coefficient matrix's arrays
 LAYOUT = "head"
 BASES = "bases"  # DATA_DIR/bases/<digest>/
 
@@ -53,6 +55,7 @@ def write_head(model: RoutingModel, out_dir: str | Path, base_digest: str, card_
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     arrays, meta = served_parts(model, HEAD)
+    arrays = compact(arrays)
     digests = {}
     for name, array in sorted(arrays.items()):
         buffer = io.BytesIO()
@@ -68,6 +71,31 @@ def write_head(model: RoutingModel, out_dir: str | Path, base_digest: str, card_
     card = sealed_card(out, card | (card_extra or {}))
     model.card_ = card
     return card
+
+
+def compact(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The head's arrays with each linear model's coefficients kept as their non-zero columns (``ColumnCoef``):
+    a region's topic model uses about half of the base's columns, the rest is zeros."""
+    out = {}
+    for name, array in arrays.items():
+        if name.endswith(COEF):
+            packed = ColumnCoef.of(array)
+            out |= {
+                f"{name}{INDEX}": packed.index,
+                f"{name}{USED}": packed.used,
+                f"{name}{SHAPE}": np.array(packed.shape),
+            }
+        else:
+            out[name] = array
+    return out
+
+
+def expand(arrays: dict) -> dict:
+    """``compact``'s arrays as the served codecs read them (a ``ColumnCoef`` for each packed coefficient matrix)."""
+    out = {k: v for k, v in arrays.items() if not k.endswith((INDEX, USED, SHAPE))}
+    for name in [k.removesuffix(INDEX) for k in arrays if k.endswith(INDEX)]:
+        out[name] = ColumnCoef(arrays[name + INDEX], arrays[name + USED], tuple(arrays[name + SHAPE]))
+    return out
 
 
 def _write(path: Path, body: bytes) -> str:
@@ -124,7 +152,7 @@ def load_head(head_dir: str | Path, bases: str | Path | None = None, opened: Bas
         meta = json.loads((head_dir / HEAD_FILE).read_text(encoding="utf-8"))
         if meta.get("format") != SERVED_FORMAT:
             raise ValueError(f"{HEAD_FILE} is not a {SERVED_FORMAT} record")
-        model = restore_head(arrays, meta, base.fields)
+        model = restore_head(expand(arrays), meta, base.fields)
     except Exception as exc:  # numpy and json raise many types for a foreign file
         raise ModelLoadError(f"head {head_dir} could not be loaded: {exc}") from exc
     return restore_card_fields(model, card)

@@ -34,7 +34,12 @@ from routing_model.model.predict.vectorize import ColumnCoef
 from routing_model.model.routing import RoutingModel
 
 HEAD_FILE = "head.json"
-COEF, INDEX, USED, SHAPE = ".coef", ".packed-columns", ".packed-values", ".packed-shape"  # a packed coefficient matrix's arrays
+COEF, INDEX, USED, SHAPE = (
+    ".coef",
+    ".packed-columns",
+    ".packed-values",
+    ".packed-shape",
+)  # a packed coefficient matrix's arrays
 LAYOUT = "head"
 BASES = "bases"  # DATA_DIR/bases/<digest>/
 

@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from golden_suggestions import digests
 from model_helpers import REGISTRY_CSV, run_cli
 
@@ -15,8 +16,10 @@ from routing_model.artifact import persistence
 from routing_model.artifact.bases import BASE_FILE, Bases, base_digest_of, write_base
 from routing_model.artifact.cards import ModelLoadError, read_card, write_card
 from routing_model.artifact.heads import is_head_dir, load_head, write_head
+from routing_model.artifact.served import LinearScores
 from routing_model.artifact.split import split_model
 from routing_model.model.predict.learned import BASE, MODEL_STATE, PREDICTOR_STATE, served_fields
+from routing_model.model.predict.vectorize import ColumnCoef, linear_scores
 from routing_model.places.regions import find_region
 from routing_model.registry.starter import build_starter_registry
 from training.adapt import adapt_and_save, adapt_head
@@ -188,3 +191,20 @@ def test_a_head_on_the_shared_base_suggests_bit_for_bit_as_adapt(lapor_xlsx_trai
     whole = digests(persistence.load_served(tmp_path / "whole"))
     head = digests(persistence.load_served(tmp_path / "head", tmp_path / "bases"))
     assert sum(map(len, whole.values())) > 4 and head == whole
+
+
+def test_a_packed_coefficient_matrix_gives_the_dense_numbers():
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(4, 12)).astype(np.float32)
+    dense[:, [0, 3, 4, 11]] = 0.0
+    dense[2, 5] = -0.0
+    packed = ColumnCoef.of(dense)
+    assert len(packed.index) == 8 and packed.used.shape == (8, 4)
+    columns = np.array([0, 1, 3, 5, 11])
+    assert np.array_equal(packed.columns(columns), dense.T[columns])
+    assert np.array_equal(packed.toarray(), dense) and np.array_equal(packed[2, :7], dense[2, :7])
+    X = sp.csr_matrix(rng.random((3, 12)) * (rng.random((3, 12)) > 0.7))
+    model = LinearScores(packed, np.zeros(4, np.float32), np.arange(4))
+    assert np.array_equal(
+        linear_scores(model, X), linear_scores(LinearScores(dense, model.intercept_, model.classes_), X)
+    )

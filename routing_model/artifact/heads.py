@@ -21,6 +21,7 @@ import numpy as np
 
 from routing_model.artifact.bases import BASE_SCHEMA, Bases, base_digest_of, read_base_record
 from routing_model.artifact.cards import (
+    CARD_FILE,
     ModelLoadError,
     model_card,
     read_card,
@@ -45,8 +46,16 @@ BASES = "bases"  # DATA_DIR/bases/<digest>/
 
 
 def is_head_dir(model_dir: str | Path) -> bool:
-    """Whether ``model_dir`` holds a head (rather than a whole model): it has ``head.json``."""
-    return (Path(model_dir) / HEAD_FILE).is_file()
+    """Whether ``model_dir`` holds a head (rather than a whole model): it has ``head.json``, or its card says so
+    (a head that lost its ``head.json`` is then refused as a damaged head, not as a damaged whole model)."""
+    model_dir = Path(model_dir)
+    if (model_dir / HEAD_FILE).is_file():
+        return True
+    try:
+        card = json.loads((model_dir / CARD_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(card, dict) and card.get("layout") == LAYOUT
 
 
 def write_head(model: RoutingModel, out_dir: str | Path, base_digest: str, card_extra: dict | None = None) -> dict:

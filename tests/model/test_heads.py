@@ -3,13 +3,15 @@ model, and every bad base or head is refused with one line naming what is wrong.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
-from golden_suggestions import digests
+from golden_suggestions import SOURCES, canonical
 from model_helpers import REGISTRY_CSV, run_cli
 
 from routing_model.artifact import persistence
@@ -22,6 +24,7 @@ from routing_model.model.predict.learned import BASE, MODEL_STATE, PREDICTOR_STA
 from routing_model.model.predict.vectorize import ColumnCoef, linear_scores
 from routing_model.places.regions import find_region
 from routing_model.registry.starter import build_starter_registry
+from routing_model.text.validation import validate_text
 from training.adapt import adapt_and_save, adapt_head
 
 SAMARINDA, LUWU_TIMUR = "Kota Samarinda", "Kabupaten Luwu Timur"
@@ -149,6 +152,9 @@ def test_a_changed_head_file_is_refused(deployment):
     data, digest, head = deployment
     np.save(head / "prior.npy", np.ones(3))
     _refused(head, data / "bases", "prior.npy is missing or changed")
+    (head / "head.json").unlink()
+    with pytest.raises(ModelLoadError, match="head.json is missing or changed"):
+        persistence.load_served(head, data / "bases")
 
 
 def test_a_head_is_not_written_on_a_base_it_was_not_adapted_from(demo_model, lapor_model, tmp_path):
@@ -177,9 +183,41 @@ def test_model_split_command(demo_model_dir, tmp_path):
     assert again.returncode == 2 and "not empty" in again.stderr
 
 
+def _digest_all(model, texts: dict[str, list[str]]) -> dict[str, str]:
+    """Per source, one sha256 over the canonical suggestion (k=5, float.hex) of every routable shared text: LAPOR!
+    one text at a time (each reads a few columns of the topic model), the tweets in batches of 200 (which read all
+    of them): both ways the head computes its scores."""
+    out = {}
+    for name, rows in texts.items():
+        h, size = hashlib.sha256(), 1 if name == "lapor" else 200
+        for lo in range(0, len(rows), size):
+            for suggestion in model.suggest(rows[lo : lo + size], k=5):
+                h.update(canonical(suggestion).encode("utf-8") + b"\n")
+        out[name] = h.hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def shared_texts(shared_data) -> dict[str, list[str]]:
+    """Every shared text a model routes (the others are refused before any model reads them)."""
+    out = {}
+    for name, (path, column) in SOURCES.items():
+        texts = pd.read_csv(path, dtype=str, keep_default_na=False)[column].tolist()
+        out[name] = [t for t in texts if _routable(t)]
+    return out
+
+
+def _routable(text: str) -> bool:
+    try:
+        validate_text(text)
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("region", ["own", LUWU_TIMUR, SAMARINDA])
-def test_a_head_on_the_shared_base_suggests_bit_for_bit_as_adapt(lapor_xlsx_training, region, tmp_path):
+def test_a_head_on_the_shared_base_suggests_bit_for_bit_as_adapt(lapor_xlsx_training, shared_texts, region, tmp_path):
     """Every shared text, three registries: the head on the shared-data base == today's whole adapted model."""
     proc, model_dir = lapor_xlsx_training
     assert proc.returncode == 0, proc.stderr
@@ -188,9 +226,10 @@ def test_a_head_on_the_shared_base_suggests_bit_for_bit_as_adapt(lapor_xlsx_trai
     adapt_and_save(model_dir, registry, tmp_path / "whole")
     card = adapt_head(tmp_path / "bases" / digest, registry, tmp_path / "head")
     assert card["base_digest"] == digest
-    whole = digests(persistence.load_served(tmp_path / "whole"))
-    head = digests(persistence.load_served(tmp_path / "head", tmp_path / "bases"))
-    assert sum(map(len, whole.values())) > 4 and head == whole
+    assert sum(map(len, shared_texts.values())) > 10000
+    whole = _digest_all(persistence.load_served(tmp_path / "whole"), shared_texts)
+    head = _digest_all(persistence.load_served(tmp_path / "head", tmp_path / "bases"), shared_texts)
+    assert head == whole
 
 
 def test_a_packed_coefficient_matrix_gives_the_dense_numbers():

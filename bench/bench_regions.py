@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +42,8 @@ def build_deployment(shared: Path, data: Path, model: Path | None, limit: int) -
     from training.adapt import adapt_head
     from training.train import train_and_save
 
+    # scikit-learn warns once per fit about joblib's `delayed` (its own n_jobs threads): 514 fits, nothing to act on
+    warnings.filterwarnings("ignore", message=".*sklearn.utils.parallel.delayed.*")
     if model is None:
         model = data / "trained"
         started = time.perf_counter()

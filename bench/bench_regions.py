@@ -84,6 +84,7 @@ def worker(data: Path, load: int, seed: int) -> dict:
         models[head] = persistence.load_served(head, data / "bases", opened)
     load_s = time.perf_counter() - started
     rnd = random.Random(seed)
+    next(iter(models.values())).suggest([rnd.choice(texts)])  # the process's first suggestion loads word lists
     firsts = []
     for head in heads[load:][:20] or heads[-20:]:
         started = time.perf_counter()
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=514, help="regions to adapt (default: all 514)")
     ap.add_argument("--load", type=int, default=494, help="heads each worker loads before the untouched ones")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", default=None, help="write the deployment here (kept) instead of a temporary directory")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # internal: run one worker on this data dir
     args = ap.parse_args(argv)
     if args.worker:
@@ -126,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     shared = Path(args.shared)
     with tempfile.TemporaryDirectory(prefix="bench-regions-") as tmp:
-        data = Path(tmp)
+        data = Path(args.keep) if args.keep else Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
         (data / "texts.csv").write_bytes((shared / "lapor" / "kab_bandung_2021_2023.csv").read_bytes())
         started = time.perf_counter()
         digest, rows = build_deployment(shared, data, Path(args.model) if args.model else None, args.limit)

@@ -112,6 +112,26 @@ def worker(data: Path, load: int, seed: int) -> dict:
     }
 
 
+def _timed(build, shared: Path, data: Path, args) -> tuple[float, str, list[dict]]:
+    started = time.perf_counter()
+    digest, rows = build(shared, data, Path(args.model) if args.model else None, args.limit)
+    return time.perf_counter() - started, digest, rows
+
+
+def _report_deployment(data: Path, total: float, digest: str, rows: list[dict]) -> None:
+    adapt = [r["adapt_s"] for r in rows]
+    size = [r["bytes"] / 1e6 for r in rows]
+    base_mb = sum(p.stat().st_size for p in (data / "bases" / digest).glob("*.npy")) / 1e6
+    print(f"base {digest[:12]}…: {base_mb:.1f} MB of arrays (+ its training model)")
+    print(
+        f"{len(rows)} regions adapted as heads in {total:.0f} s (with the base): adapt median "
+        f"{statistics.median(adapt):.2f} s, max {max(adapt):.2f} s (CPU median "
+        f"{statistics.median(r['cpu_s'] for r in rows):.2f} s); registry median "
+        f"{statistics.median(r['registry_s'] for r in rows):.2f} s; head median {statistics.median(size):.2f} MB, "
+        f"max {max(size):.2f} MB, all heads {sum(size):.0f} MB"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default="../shared/data")
@@ -120,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--load", type=int, default=494, help="heads each worker loads before the untouched ones")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--keep", default=None, help="write the deployment here (kept) instead of a temporary directory")
+    ap.add_argument("--workers-only", action="store_true", help="with --keep DIR of an earlier run: only the workers")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # internal: run one worker on this data dir
     args = ap.parse_args(argv)
     if args.worker:
@@ -131,20 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         data = Path(args.keep) if args.keep else Path(tmp)
         data.mkdir(parents=True, exist_ok=True)
         (data / "texts.csv").write_bytes((shared / "lapor" / "kab_bandung_2021_2023.csv").read_bytes())
-        started = time.perf_counter()
-        digest, rows = build_deployment(shared, data, Path(args.model) if args.model else None, args.limit)
-        total = time.perf_counter() - started
-        adapt = [r["adapt_s"] for r in rows]
-        size = [r["bytes"] / 1e6 for r in rows]
-        base_mb = sum(p.stat().st_size for p in (data / "bases" / digest).glob("*.npy")) / 1e6
-        print(f"base {digest[:12]}…: {base_mb:.1f} MB of arrays (+ its training model)")
-        print(
-            f"{len(rows)} regions adapted as heads in {total:.0f} s (with the base): adapt median "
-            f"{statistics.median(adapt):.2f} s, max {max(adapt):.2f} s (CPU median "
-            f"{statistics.median(r['cpu_s'] for r in rows):.2f} s); registry median "
-            f"{statistics.median(r['registry_s'] for r in rows):.2f} s; head median {statistics.median(size):.2f} MB, "
-            f"max {max(size):.2f} MB, all heads {sum(size):.0f} MB"
-        )
+        if not args.workers_only:  # --workers-only: the deployment of an earlier --keep run, measured again
+            _report_deployment(data, *_timed(build_deployment, shared, data, args))
         procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "bench.bench_regions", "--worker", str(data), "--load", str(args.load)],

@@ -11,6 +11,7 @@ BENCHES = [
     "bench.bench_service",
     "bench.bench_backlog",
     "bench.bench_desk",
+    "bench.bench_regions",
 ]
 
 

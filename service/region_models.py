@@ -1,6 +1,6 @@
-"""A region's model, made from the deployment's base: the one step issue 18 replaces (a small head over a shared
-base instead of a full adapted copy). Nothing else in the deployment knows how a region's model is made: callers
-get the directory ``current`` points to, under ``DATA_DIR/regions/<slug>/models/``.
+"""A region's model, made from the deployment's base: a small head over the shared base
+(``training.adapt.adapt_head``). Nothing else in the deployment knows how a region's model is made: callers get the
+directory ``current`` points to, under ``DATA_DIR/regions/<slug>/models/``.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ def build_region_model(data_dir: str | Path, slug: str, registry_path: str | Pat
 
     Written into a temporary sibling first and renamed: a failure leaves no half-written model."""
     from routing_model.artifact.store import point
-    from training.adapt import adapt_and_save
+    from training.adapt import adapt_head
 
     _, base_dir = deployment_base(data_dir)
     root = models_dir(data_dir, slug)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".adapt.", dir=root))
     try:
-        card = adapt_and_save(base_dir, registry_path, tmp / "m", str(labeled) if labeled else None)
+        card = adapt_head(base_dir, registry_path, tmp / "m", str(labeled) if labeled else None)
         target = root / card["version"]
         os.replace(tmp / "m", target)
     finally:

@@ -11,17 +11,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
 
 from routing_model import ModelLoadError, RoutingModel
 from routing_model.artifact import persistence
+from routing_model.artifact.bases import Bases
 from routing_model.artifact.store import ModelStoreError, current_model_dir
 from routing_model.model.live_guard import WINDOW_DAYS, withdrawn_agencies
 
 from .accounts import AccountStore, slug
+from .bases import bases_dir
 from .clock import Clock
 from .complaints import ComplaintStore
 from .regions import RegionRow, RegionStore, models_dir
@@ -37,9 +41,17 @@ class ModelHolder:
     so a swap in the middle of a request never mixes two models.
     """
 
-    def __init__(self, model_dir=None, models_dir=None, model: RoutingModel | None = None, interval: float = 1.0):
+    def __init__(
+        self,
+        model_dir=None,
+        models_dir=None,
+        model: RoutingModel | None = None,
+        interval: float = 1.0,
+        load: Callable[[Path], RoutingModel] = persistence.load_served,
+    ):
         self.models_dir = Path(models_dir) if models_dir else None
         self.interval = interval
+        self._load = load  # a region's head loads on the deployment's shared bases
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -49,9 +61,9 @@ class ModelHolder:
             self.check_reload()  # a worker forked after a promotion must not serve the master's older model
         elif self.models_dir is not None:
             target = current_model_dir(self.models_dir)
-            self.model, self.model_dir = persistence.load_served(target), target
+            self.model, self.model_dir = self._load(target), target
         else:
-            self.model, self.model_dir = persistence.load_served(model_dir), Path(model_dir).resolve()
+            self.model, self.model_dir = self._load(model_dir), Path(model_dir).resolve()
         log.info("serving model %s from %s", self.model.version, self.model_dir)
 
     # -- hot reload ---------------------------------------------------------------------
@@ -67,7 +79,7 @@ class ModelHolder:
         if target == self.model_dir or target == self._failed_target:
             return False
         try:
-            model = persistence.load_served(target)
+            model = self._load(target)
         except ModelLoadError as exc:
             # keep serving the old model; try again only when the pointer moves
             self._failed_target = target
@@ -118,6 +130,8 @@ class RegionModels:
         self.data_dir = Path(data_dir)
         self.regions = regions
         self.interval = interval
+        self.bases = Bases()  # every region's head maps the same verified base arrays, once per process
+        self._load = partial(persistence.load_served, bases=bases_dir(self.data_dir), opened=self.bases)
         self._holders: dict[str, ModelHolder] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -134,7 +148,7 @@ class RegionModels:
                 row = self.regions.get(slug)
                 if row is None or row.status != "active":
                     raise RegionNotServed(slug)
-                found = ModelHolder(models_dir=models_dir(self.data_dir, slug), interval=self.interval)
+                found = ModelHolder(models_dir=models_dir(self.data_dir, slug), interval=self.interval, load=self._load)
                 self._holders[slug] = found
         return found
 

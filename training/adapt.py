@@ -10,7 +10,10 @@ from __future__ import annotations
 import time
 
 from routing_model import Registry, RoutingModel
+from routing_model.artifact.bases import Bases
+from routing_model.artifact.heads import write_head
 from routing_model.artifact.persistence import load, save
+from routing_model.artifact.split import open_for_adapt, training_model
 from routing_model.errors import DisposisiError
 
 from .labeled_data import LabeledData
@@ -67,21 +70,58 @@ def adapt_and_save(
     started = time.perf_counter()
     model = adapt_model(base, registry, data, progress=progress)
     seconds = time.perf_counter() - started
-    extra = (
-        training_card(data, data_path, registry, registry_path, seconds, model)
-        if data is not None
-        else {
-            "training_data": None,
-            "training_seconds": round(seconds, 2),
-            "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
-            "evaluation": {"held_out": model.calibration_},
-        }
-    )
-    if registry.is_inbox:  # the first door: its instances, for the deployment that serves it
-        extra["inbox"] = inbox_summary(registry)
+    extra = _adapt_card(model, registry, registry_path, data, data_path, seconds)
     extra["base_model"] = {
         "version": base_card.get("version"),
         "region": base_card.get("region"),
         "path": str(base_dir),
     }
     return save(model, out_dir, extra)
+
+
+def adapt_head(
+    base_dir,
+    registry_path,
+    out_dir,
+    data_path=None,
+    text_column="text",
+    label_column="agency",
+    date_column="date",
+    progress=None,
+    opened: Bases | None = None,
+) -> dict:
+    """`disposisi adapt` from a base directory (``DATA_DIR/bases/<digest>/``): the region's model as a head on
+    that base, written into ``out_dir`` (e.g. ``DATA_DIR/regions/<slug>/models/<version>/``); returns its card.
+    It suggests exactly as ``adapt_and_save`` from the base's model would. ``opened``: the caller's ``Bases``, so
+    adapting many regions loads the base's training model once."""
+    base = open_for_adapt(base_dir, opened)
+    source = training_model(base)
+    registry = Registry.load(registry_path)
+    data = load_labeled(data_path, registry, text_column, label_column, date_column) if data_path else None
+    started = time.perf_counter()
+    model = adapt_model(source, registry, data, progress=progress)
+    seconds = time.perf_counter() - started
+    extra = _adapt_card(model, registry, registry_path, data, data_path, seconds)
+    extra["base_model"] = {
+        "version": (source.card_ or {}).get("version"),
+        "region": (source.card_ or {}).get("region"),
+        "digest": base.digest,
+    }
+    return write_head(model, out_dir, base.digest, extra)
+
+
+def _adapt_card(model, registry, registry_path, data, data_path, seconds: float) -> dict:
+    """What an adapted model's card says of its training: the local data (or none), the registry, the time;
+    for an inbox (the first door), its instances, for the deployment that serves it."""
+    if data is not None:
+        card = training_card(data, data_path, registry, registry_path, seconds, model)
+    else:
+        card = {
+            "training_data": None,
+            "training_seconds": round(seconds, 2),
+            "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
+            "evaluation": {"held_out": model.calibration_},
+        }
+    if registry.is_inbox:
+        card["inbox"] = inbox_summary(registry)
+    return card

@@ -8,39 +8,64 @@ what each learned field brings, declared in ``learned``): a file asking for anyt
 refused as foreign. Before that, ``load`` checks the card's sha256 of the model file (a
 changed or truncated file is refused) and the library versions it was saved with.
 
-The card itself is sealed too: ``card.sha256`` holds the sha256 of the card's canonical JSON,
-and every read of a card (load, serve, promote, rollback, retrain) checks it, so figures the
-promotion gate trusts (``champion_challenger.per_row``) cannot be edited by hand unnoticed.
+The card itself is sealed too (``cards``). ``load_served`` also reads a region's head on its shared base
+(``heads``, ``bases``): the service loads either layout through it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import platform
 import tempfile
-import uuid
 import zipfile
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
+from routing_model.artifact.bases import Bases
+from routing_model.artifact.cards import (
+    CARD_DIGEST_FILE,
+    CARD_FILE,
+    FORMAT,
+    SCHEMA,
+    VERSIONED,
+    ModelLoadError,
+    card_digest,
+    check_libraries,
+    library_versions,
+    model_card,
+    read_card,
+    restore_card_fields,
+    sealed_card,
+    sha256_file,
+    verified_file,
+    write_card,
+)
+from routing_model.artifact.heads import is_head_dir, load_head
 from routing_model.artifact.served import SERVED_FILE, read_served, write_served
-from routing_model.errors import DisposisiError
-from routing_model.model.predict.learned import CARD, MODEL_STATE, PREDICTOR_STATE, skops_types
+from routing_model.model.predict.learned import MODEL_STATE, PREDICTOR_STATE, skops_types
 from routing_model.model.routing import RoutingModel
 
 MODEL_CLASS = f"{RoutingModel.__module__}.{RoutingModel.__qualname__}"
 
-FORMAT = "disposisi-model/1"
-# Bump when the saved classes gain or lose learned attributes: an older file would load and
-# then fail at prediction, so it is refused at load with a clear message instead.
-SCHEMA = 4
 MODEL_FILE = "model.skops"
-CARD_FILE = "card.json"
-CARD_DIGEST_FILE = "card.sha256"
+# Names of ``cards`` that callers have always imported from here.
+__all__ = [
+    "CARD_DIGEST_FILE",
+    "CARD_FILE",
+    "FORMAT",
+    "SCHEMA",
+    "VERSIONED",
+    "ModelLoadError",
+    "card_digest",
+    "library_versions",
+    "load",
+    "load_served",
+    "read_card",
+    "save",
+    "sha256_file",
+    "verify_model_dir",
+    "write_card",
+]
 
 # Every non-builtin type a Disposisi model file may contain beyond what skops trusts by default: the model, its
 # parameters (the registry), and what its learned fields bring (``learned``: skops trusts numpy, scipy and
@@ -58,7 +83,6 @@ TRUSTED_TYPES = frozenset(
         "builtins.set",
     }
 ) | skops_types(MODEL_STATE, PREDICTOR_STATE)
-VERSIONED = ("scikit-learn", "PySastrawi", "skops", "numpy", "scipy")
 
 # A model.skops written before the package layout of issue 16 names its types by the flat module paths of then.
 # The same types live at these paths now; such a file is read with its schema renamed (after the file's bytes
@@ -74,32 +98,6 @@ MOVED_MODULES = {
     "routing_model.preprocess": "routing_model.model.fit.preprocess",
     "routing_model.predictor": "routing_model.model.predict.predictor",
 }
-
-
-class ModelLoadError(DisposisiError, RuntimeError):
-    """The model directory cannot be trusted or used; the message says why and what to do."""
-
-
-def library_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in VERSIONED:
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
-            out[dist] = "missing"
-    return out
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
 
 
 def save(model: RoutingModel, out_dir: str | Path, card_extra: dict | None = None) -> dict:
@@ -122,138 +120,15 @@ def save(model: RoutingModel, out_dir: str | Path, card_extra: dict | None = Non
         if os.path.exists(tmp):
             os.unlink(tmp)
     served_sha = sha256_file(write_served(model, out))
-    created = datetime.now(UTC)
-    card = {
-        "format": FORMAT,
-        "schema": SCHEMA,
-        "version": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
-        "created_at": created.isoformat(timespec="seconds"),
+    card = model_card(model) | {
         "model_file": MODEL_FILE,
         "model_sha256": model_sha,
         "served_file": SERVED_FILE,
         "served_sha256": served_sha,
-        "libraries": library_versions(),
-        "labels": dict(model.label_counts_),
-        "classes": [str(c) for c in model.classes_],
-        "parameters": {
-            "target_precision": model.target_precision,
-            "holdout_share": model.holdout_share,
-            "holdout_blocks": getattr(model, "holdout_blocks", 1),
-            "min_labels": model.min_labels,
-            "random_state": model.random_state,
-            "classifier": model.classifier_.get_params(deep=False)
-            | {"registry": model.registry.source if model.registry else None},
-        },
-        "review_threshold": model.review_threshold_,
-        "review_thresholds": dict(model.review_thresholds_),
-        "small_data": bool(model.small_data_),
-        "region": _region(model),
-        "base_model": getattr(model, "base_", None),
-        "calibration": model.calibration_,
     }
-    card["parameters"]["classifier"] = {k: _jsonable(v) for k, v in card["parameters"]["classifier"].items()}
-    card.update(card_extra or {})
-    card = json.loads(json.dumps(card, ensure_ascii=False, default=_jsonable))  # what a reader will see
-    write_card(out, card)
+    card = sealed_card(out, card | (card_extra or {}))
     model.card_ = card
     return card
-
-
-def _region(model: RoutingModel) -> dict | None:
-    region = model.registry.region if model.registry is not None else None
-    return {"province": region.province, "name": region.name} if region is not None else None
-
-
-def card_digest(card: dict) -> str:
-    """sha256 of the card's canonical JSON (sorted keys, no spaces): independent of formatting."""
-    canonical = json.dumps(card, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def write_card(model_dir: str | Path, card: dict) -> None:
-    """Write ``card.json`` and its seal ``card.sha256`` (each replaced atomically, card first).
-
-    The one way to change a card: anything that edits ``card.json`` otherwise is refused at load.
-    """
-    out = Path(model_dir)
-    tmp_card = out / f".{CARD_FILE}.tmp"
-    tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp_digest = out / f".{CARD_DIGEST_FILE}.tmp"
-    tmp_digest.write_text(card_digest(card) + "\n", encoding="ascii")
-    os.replace(tmp_card, out / CARD_FILE)
-    os.replace(tmp_digest, out / CARD_DIGEST_FILE)
-
-
-def _jsonable(value):
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def read_card(model_dir: str | Path) -> dict:
-    path = Path(model_dir) / CARD_FILE
-    if not path.is_file():
-        raise ModelLoadError(f"{model_dir} is not a Disposisi model directory: {CARD_FILE} is missing")
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(card, dict) or card.get("format") != FORMAT:
-        raise ModelLoadError(
-            f"{path} is not a {FORMAT} card (format={card.get('format') if isinstance(card, dict) else None!r})"
-        )
-    _check_card_seal(Path(model_dir), card)
-    return card
-
-
-def _check_card_seal(model_dir: Path, card: dict) -> None:
-    seal = model_dir / CARD_DIGEST_FILE
-    try:
-        recorded = seal.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        raise ModelLoadError(
-            f"{seal} is missing: the card cannot be verified; retrain the model (or restore the file)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"{seal} cannot be read: {exc}") from exc
-    if card_digest(card) != recorded:
-        raise ModelLoadError(
-            f"{model_dir / CARD_FILE} was changed after the model was saved (its sha256 does not match {CARD_DIGEST_FILE}); "
-            "restore the card, or retrain the model"
-        )
-
-
-def _verified_file(model_dir: Path, card: dict, name: str, digest_key: str) -> Path:
-    """``model_dir/name``, once its sha256 matches the sealed card and the card's schema is ours."""
-    if card.get("schema") != SCHEMA:
-        raise ModelLoadError(
-            f"{model_dir} was saved by another version of Disposisi (model schema {card.get('schema')}, "
-            f"this version reads {SCHEMA}); retrain it with `disposisi train`"
-        )
-    path = model_dir / name
-    if not path.is_file():
-        raise ModelLoadError(f"{path} is missing; retrain the model with `disposisi train` (or restore the file)")
-    actual = sha256_file(path)
-    if actual != card.get(digest_key):
-        raise ModelLoadError(
-            f"{path} does not match its card (sha256 {actual[:12]}… != {str(card.get(digest_key))[:12]}…): "
-            "the file was changed or truncated; retrain or restore it"
-        )
-    return path
-
-
-def _check_libraries(card: dict, dists: tuple[str, ...]) -> None:
-    saved = card.get("libraries", {})
-    running = library_versions()
-    for dist in dists:
-        if _minor(str(saved.get(dist, ""))) != _minor(running[dist]):
-            raise ModelLoadError(
-                f"model was saved with {dist} {saved.get(dist)} but {running[dist]} is installed; "
-                "retrain it with `disposisi train` under this version"
-            )
 
 
 def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
@@ -263,9 +138,9 @@ def verify_model_dir(model_dir: str | Path) -> tuple[dict, list[str]]:
 
     model_dir = Path(model_dir)
     card = read_card(model_dir)
-    model_path = _verified_file(model_dir, card, MODEL_FILE, "model_sha256")
-    _verified_file(model_dir, card, SERVED_FILE, "served_sha256")  # what the service will load
-    _check_libraries(card, ("scikit-learn", "PySastrawi"))
+    model_path = verified_file(model_dir, card, MODEL_FILE, "model_sha256")
+    verified_file(model_dir, card, SERVED_FILE, "served_sha256")  # what the service will load
+    check_libraries(card, ("scikit-learn", "PySastrawi"))
     try:
         untrusted = set(sio.get_untrusted_types(data=skops_bytes(model_path)))
     except Exception as exc:  # skops raises many types for a foreign/corrupt file
@@ -323,21 +198,21 @@ def load(model_dir: str | Path) -> RoutingModel:
     return model
 
 
-def load_served(model_dir: str | Path) -> RoutingModel:
+def load_served(model_dir: str | Path, bases: str | Path | None = None, opened: Bases | None = None) -> RoutingModel:
     """Verify and load the served form of a model directory (``artifact.served``: arrays and JSON, no pickle, no
     scikit-learn): it suggests exactly as ``load``'s model, and cannot be trained further. The fields the card
-    keeps (``learned.CARD``) come from the card."""
+    keeps (``learned.CARD``) come from the card.
+
+    A head directory (``heads``) is loaded on its base: ``bases`` is the base directory or ``DATA_DIR/bases``
+    (default: ``bases/`` of the nearest ancestor that has the head's base), ``opened`` the caller's ``Bases``."""
     model_dir = Path(model_dir)
+    if is_head_dir(model_dir):
+        return load_head(model_dir, bases, opened)
     card = read_card(model_dir)
-    path = _verified_file(model_dir, card, SERVED_FILE, "served_sha256")
-    _check_libraries(card, ("PySastrawi",))
+    path = verified_file(model_dir, card, SERVED_FILE, "served_sha256")
+    check_libraries(card, ("PySastrawi",))
     try:
         model = read_served(path)
     except Exception as exc:  # numpy and json raise many types for a foreign file
         raise ModelLoadError(f"{path} could not be loaded: {exc}") from exc
-    for f in MODEL_STATE:
-        if f.kind == CARD:
-            value = card if f.name == "card_" else card.get(f.served_key)
-            if value is not None:  # base_ only for an adapted model
-                setattr(model, f.name, value)
-    return model
+    return restore_card_fields(model, card)

@@ -29,8 +29,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from routing_model.model.predict.learned import (
+    BASE,
     FLOATS,
     GROUPS,
+    HEAD,
     JSON,
     LINEAR,
     MENTIONS,
@@ -43,6 +45,7 @@ from routing_model.model.predict.learned import (
     STRINGS,
     VIEWS,
     Learned,
+    served_fields,
 )
 from routing_model.model.predict.predictor import AgencyPredictor, MentionIndex, PlaceView, TextView
 from routing_model.model.predict.vectorize import TermView
@@ -225,32 +228,50 @@ def _read_views(key: str, arrays: Arrays, meta: dict) -> list:
     return views
 
 
-def _write_fields(state: tuple[Learned, ...], obj, arrays: Arrays, meta: dict, own: dict | None = None) -> None:
-    """Write ``obj``'s served fields; its JSON into ``own`` (default ``meta``), a predictor's fields at the top."""
+def _write_fields(
+    state: tuple[Learned, ...], obj, arrays: Arrays, meta: dict, own: dict | None = None, part: str | None = None
+) -> None:
+    """Write ``obj``'s served fields (of ``part`` only, when given: ``learned.BASE`` or ``HEAD``); its JSON into
+    ``own`` (default ``meta``), a predictor's fields at the top."""
     for f in state:
-        if f.kind in SERVED_KINDS:
-            section = meta if own is None or f.kind == PREDICTOR else own
-            _CODECS[f.kind][0](f.served_key, getattr(obj, f.name), arrays, section)
+        if f.kind == PREDICTOR:
+            _write_predictor(f.served_key, getattr(obj, f.name), arrays, meta, part)
+        elif f in served_fields(state, part):
+            _CODECS[f.kind][0](f.served_key, getattr(obj, f.name), arrays, meta if own is None else own)
 
 
-def _read_fields(state: tuple[Learned, ...], arrays: Arrays, meta: dict, own: dict | None = None) -> dict:
-    """The served fields of ``state`` as ``_write_fields`` wrote them."""
-    return {
-        f.name: _CODECS[f.kind][1](f.served_key, arrays, meta if own is None or f.kind == PREDICTOR else own)
-        for f in state
-        if f.kind in SERVED_KINDS
-    }
+def read_fields(
+    state: tuple[Learned, ...],
+    arrays: Arrays,
+    meta: dict,
+    own: dict | None = None,
+    part: str | None = None,
+    base: dict | None = None,
+) -> dict:
+    """The served fields of ``state`` (of ``part`` only, when given) as ``_write_fields`` wrote them; ``base``: the
+    predictor's ``BASE`` fields when they were kept apart (a head's)."""
+    out = {}
+    for f in served_fields(state, part):
+        if f.kind == PREDICTOR:
+            out[f.name] = _read_predictor(f.served_key, arrays, meta, base)
+        else:
+            out[f.name] = _CODECS[f.kind][1](f.served_key, arrays, meta if own is None else own)
+    return out
 
 
-def _write_predictor(key: str, value: AgencyPredictor, arrays: Arrays, meta: dict) -> None:
+def _write_predictor(key: str, value: AgencyPredictor, arrays: Arrays, meta: dict, part: str | None = None) -> None:
     """The predictor's fields sit at the top of the served form (``key`` is not used: one predictor per file)."""
-    meta["parameters"] = {k: float(getattr(value, k)) for k in AgencyPredictor.PARAMETERS}
-    _write_fields(PREDICTOR_STATE, value, arrays, meta)
+    if part != BASE:
+        meta["parameters"] = {k: float(getattr(value, k)) for k in AgencyPredictor.PARAMETERS}
+    _write_fields(PREDICTOR_STATE, value, arrays, meta, part=part)
 
 
-def _read_predictor(key: str, arrays: Arrays, meta: dict) -> AgencyPredictor:
+def _read_predictor(key: str, arrays: Arrays, meta: dict, base: dict | None = None) -> AgencyPredictor:
+    """The predictor of a served form; ``base``: its ``BASE`` fields, read from a base directory (``heads``) when
+    the served form is a head's."""
     registry = Registry.from_csv_text(meta["registry"]["csv"], source=meta["registry"]["source"])
-    return AgencyPredictor.restore(registry, meta["parameters"], _read_fields(PREDICTOR_STATE, arrays, meta))
+    fields = read_fields(PREDICTOR_STATE, arrays, meta, part=None if base is None else HEAD)
+    return AgencyPredictor.restore(registry, meta["parameters"], {**fields, **(base or {})})
 
 
 _Writer = Callable[[str, object, Arrays, dict], None]
@@ -272,16 +293,42 @@ assert set(_CODECS) == SERVED_KINDS, "every served kind of learned.py has a writ
 
 def served_arrays(model: RoutingModel) -> dict[str, np.ndarray]:
     """Everything ``suggest`` reads of a fitted model, as named arrays (``meta``: the JSON part)."""
+    arrays, meta = served_parts(model)
+    arrays["meta"] = np.frombuffer(json_bytes(meta), dtype=np.uint8)
+    return arrays
+
+
+def served_parts(model: RoutingModel, part: str | None = None) -> tuple[Arrays, dict]:
+    """The served arrays and JSON record of a fitted model: all of it, or only its ``BASE`` or ``HEAD`` fields."""
     arrays: Arrays = {}
+    if part == BASE:
+        meta: dict = {}
+        _write_fields(MODEL_STATE, model, arrays, meta, part=BASE)
+        return arrays, meta
     meta = {
         "format": SERVED_FORMAT,
         "registry": {"csv": model.registry.to_csv(), "source": model.registry.source},
         "target_precision": model.target_precision,
         "model": {},
     }
-    _write_fields(MODEL_STATE, model, arrays, meta, own=meta["model"])
-    arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False, default=_plain).encode("utf-8"), dtype=np.uint8)
-    return arrays
+    _write_fields(MODEL_STATE, model, arrays, meta, own=meta["model"], part=part)
+    return arrays, meta
+
+
+def json_bytes(record: dict) -> bytes:
+    """A served JSON record as UTF-8 (numpy scalars as plain numbers)."""
+    return json.dumps(record, ensure_ascii=False, default=_plain).encode("utf-8")
+
+
+def base_fields(arrays: Arrays, meta: dict) -> dict:
+    """The ``BASE`` fields of a predictor, from what ``served_parts(model, BASE)`` wrote."""
+    return read_fields(PREDICTOR_STATE, arrays, meta, part=BASE)
+
+
+def restore_head(arrays: Arrays, meta: dict, base: dict) -> RoutingModel:
+    """The model of a head's arrays and JSON record (``served_parts(model, HEAD)``) on its base's fields."""
+    state = read_fields(MODEL_STATE, arrays, meta, own=meta["model"], part=HEAD, base=base)
+    return RoutingModel.restore(state, target_precision=meta["target_precision"])
 
 
 def _plain(value):
@@ -312,5 +359,5 @@ def read_served(path: Path) -> RoutingModel:
     meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
     if meta.get("format") != SERVED_FORMAT:
         raise ValueError(f"{path} is not a {SERVED_FORMAT} file")
-    state = _read_fields(MODEL_STATE, arrays, meta, own=meta["model"])
+    state = read_fields(MODEL_STATE, arrays, meta, own=meta["model"])
     return RoutingModel.restore(state, target_precision=meta["target_precision"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .common import add_out_arguments, check_out_dir
+from pathlib import Path
+
+from .common import UserError, add_out_arguments, check_out_dir
 from .train import fit_progress, model_summary
 
 
@@ -11,7 +13,19 @@ def add_parser(sub) -> None:
         "adapt",
         help="make a model for a region (its registry) from a model trained elsewhere; works with zero local labels",
     )
-    p.add_argument("--model", required=True, help="base model directory (trained with `disposisi train`, any region)")
+    p.add_argument(
+        "--model",
+        "--base",
+        dest="model",
+        required=True,
+        help="model directory trained with `disposisi train` (any region), or a base directory "
+        "(DATA_DIR/bases/<digest>, written by `disposisi model split`): from a base, --out is a small head on it",
+    )
+    p.add_argument(
+        "--head",
+        action="store_true",
+        help="write a head on the shared base (the default when --base is a base directory; needs one)",
+    )
     p.add_argument(
         "--registry", required=True, help="the new region's registry CSV (write one with `disposisi registry init`)"
     )
@@ -26,11 +40,18 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from training.adapt import adapt_and_save
+    from routing_model.artifact.bases import BASE_FILE
+    from training.adapt import adapt_and_save, adapt_head
 
     check_out_dir(args.out, args.force)
+    from_base = (Path(args.model) / BASE_FILE).is_file()
+    if args.head and not from_base:
+        raise UserError(
+            f"--head needs a base directory, and {args.model} is not one ({BASE_FILE} is missing); "
+            "make one with `disposisi model split MODEL_DIR --out BASES_DIR`"
+        )
     with fit_progress("adapt") as stage_done:
-        card = adapt_and_save(
+        card = (adapt_head if from_base else adapt_and_save)(
             args.model,
             args.registry,
             args.out,
@@ -44,6 +65,8 @@ def run(args) -> int:
     where = f"the inbox of {inbox['scope']}" if inbox else f"{region.get('name')} ({region.get('province')})"
     print(f"model {card['version']} for {where} written to {args.out}")
     print(f"  base model {card['base_model']['version']} ({(card['base_model'].get('region') or {}).get('name')})")
+    if from_base:
+        print(f"  head on base {card['base_digest']}")
     report = (card.get("training_data") or {}).get("report")
     if report:
         print(

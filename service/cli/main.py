@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "service.cli.report",
     "service.cli.registry",
     "service.cli.region",
+    "service.cli.model",
 ]
 
 

@@ -29,6 +29,11 @@ TRAINING = "training"  # in model.skops only: what training reads; prediction re
 DERIVED = "derived"  # rebuilt on load from other fields
 CARD = "card"  # on the sealed card.json (and in model.skops); restored from the card by ``load_served``
 
+# Which directory of a split model keeps a served field (``artifact.heads``): the base is what every region shares
+# (one copy per deployment, memory-mapped by every worker), the head what is a region's own.
+BASE = "base"
+HEAD = "head"
+
 SERVED_KINDS = frozenset({STRINGS, FLOATS, SPARSE, JSON, GROUPS, LINEAR, PLACES, MENTIONS, VIEWS, PREDICTOR})
 
 _NUMPY = ("numpy.ndarray", "numpy.dtype")
@@ -53,13 +58,15 @@ _FEATURES = (
 @dataclass(frozen=True)
 class Learned:
     """One learned attribute: ``name`` (trailing underscore), ``kind`` (how it is kept, above), ``key`` (its name
-    in the served form; default: ``name`` without the underscore), and ``skops_types``: the non-default types it
-    brings into ``model.skops``, which the trust list must name."""
+    in the served form; default: ``name`` without the underscore), ``skops_types``: the non-default types it
+    brings into ``model.skops``, which the trust list must name, and ``part``: ``BASE`` when every region adapted
+    from one model has the same value (kept once, in the base directory), ``HEAD`` when it is the region's own."""
 
     name: str
     kind: str
     key: str = ""
     skops_types: tuple[str, ...] = ()
+    part: str = HEAD
 
     @property
     def served_key(self) -> str:
@@ -73,7 +80,7 @@ PREDICTOR_STATE: tuple[Learned, ...] = (
     Learned("classes_", STRINGS, skops_types=_NUMPY),
     Learned("prior_", FLOATS, skops_types=_NUMPY),
     Learned("holders_", FLOATS, skops_types=_NUMPY),
-    Learned("function_codes_", STRINGS, skops_types=_NUMPY),
+    Learned("function_codes_", STRINGS, skops_types=_NUMPY, part=BASE),
     Learned(
         "mandate_matrix_",
         SPARSE,
@@ -83,7 +90,7 @@ PREDICTOR_STATE: tuple[Learned, ...] = (
     Learned("mandate_agencies_", JSON),
     Learned("groups_", GROUPS, skops_types=("builtins.tuple",)),
     Learned("topic_model_", LINEAR, key="topic", skops_types=_LINEAR),
-    Learned("function_model_", LINEAR, key="function", skops_types=_LINEAR),
+    Learned("function_model_", LINEAR, key="function", skops_types=_LINEAR, part=BASE),
     Learned(
         "place_index_",
         PLACES,
@@ -96,7 +103,7 @@ PREDICTOR_STATE: tuple[Learned, ...] = (
     ),
     Learned("mentions_", MENTIONS, skops_types=("routing_model.model.predict.predictor.MentionIndex",)),
     # model.skops keeps features_ and rebuilds views_ from it on load; the served form keeps views_
-    Learned("views_", VIEWS),
+    Learned("views_", VIEWS, part=BASE),  # vocabularies, idf, word lists (and the place view's scale)
     Learned("features_", TRAINING, skops_types=_FEATURES),
     Learned("n_features_in_", TRAINING),  # scikit-learn's; always 1 (the input is one text column)
 )
@@ -121,6 +128,11 @@ MODEL_STATE: tuple[Learned, ...] = (
 def field_names(state: tuple[Learned, ...], kinds: frozenset[str] | None = None) -> set[str]:
     """The attribute names of ``state`` (only those of ``kinds``, when given)."""
     return {f.name for f in state if kinds is None or f.kind in kinds}
+
+
+def served_fields(state: tuple[Learned, ...], part: str | None = None) -> tuple[Learned, ...]:
+    """The fields of ``state`` kept in the served form (only those of ``part``, when given)."""
+    return tuple(f for f in state if f.kind in SERVED_KINDS and (part is None or f.part == part))
 
 
 def skops_types(*states: tuple[Learned, ...]) -> frozenset[str]:

@@ -225,8 +225,45 @@ def linear_scores(model, X) -> np.ndarray:
     suggestion's time, while a complaint uses a few hundred of tens of thousands of columns.
     The sums are the same, in the same order."""
     X = sp.csr_matrix(X)
+    coef = model.coef_
     if X.nnz >= X.shape[1]:  # a big batch uses most columns: one conversion for all of it
-        return np.asarray(X @ model.coef_.T) + model.intercept_
+        return np.asarray(X @ (coef.toarray() if isinstance(coef, ColumnCoef) else coef).T) + model.intercept_
     columns, position = np.unique(X.indices, return_inverse=True)
     used = sp.csr_matrix((X.data, position.reshape(-1), X.indptr), shape=(X.shape[0], len(columns)))
-    return np.asarray(used @ np.asarray(model.coef_.T[columns], dtype=np.float64)) + model.intercept_
+    gathered = coef.columns(columns) if isinstance(coef, ColumnCoef) else coef.T[columns]
+    return np.asarray(used @ np.asarray(gathered, dtype=np.float64)) + model.intercept_
+
+
+class ColumnCoef:
+    """A (classes x features) coefficient matrix kept as its non-zero columns only: a region's topic model fitted
+    on its registry alone touches about half of the base's columns, and the others are exactly zero. Gives the
+    same numbers as the dense matrix (``columns``, ``toarray``, ``[row, cols]``); ``used`` is (columns x classes),
+    so the values of one feature are side by side (a suggestion reads a few hundred features: few pages)."""
+
+    def __init__(self, index: np.ndarray, used: np.ndarray, shape: tuple[int, int]):
+        self.index, self.used, self.shape = index, used, (int(shape[0]), int(shape[1]))
+        self.dtype = used.dtype
+
+    @classmethod
+    def of(cls, coef: np.ndarray) -> ColumnCoef:
+        keep = np.flatnonzero(np.any((coef != 0) | np.signbit(coef), axis=0))
+        return cls(keep.astype(np.int32), np.ascontiguousarray(coef[:, keep].T), coef.shape)
+
+    def columns(self, columns: np.ndarray) -> np.ndarray:
+        """``coef.T[columns]``: (len(columns) x classes)."""
+        out = np.zeros((len(columns), self.shape[0]), dtype=self.dtype)
+        if len(self.index):
+            at = np.minimum(np.searchsorted(self.index, columns), len(self.index) - 1)
+            found = self.index[at] == columns
+            out[found] = self.used[at[found]]
+        return out
+
+    def toarray(self) -> np.ndarray:
+        out = np.zeros(self.shape, dtype=self.dtype)
+        out[:, self.index] = self.used.T
+        return out
+
+    def __getitem__(self, key):
+        """``coef[row, :n]`` and the like: from the dense row(s)."""
+        rows, cols = key
+        return self.columns(np.arange(self.shape[1])[cols]).T[rows]

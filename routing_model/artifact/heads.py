@@ -1,0 +1,172 @@
+"""A head directory: a region's own part of a model, on a base named by its digest (``bases``).
+
+It holds the ``HEAD`` fields of ``learned`` (registry tables, place and mention index, the local topic model,
+temperature, function mix, thresholds, label counts) as uncompressed ``.npy`` files (memory-mapped on load) and
+``head.json`` (the JSON part), and the sealed ``card.json`` of every model directory, which adds ``layout: head``,
+``base_digest``, ``base_schema`` and each head file's sha256. ``load_head`` gives a model that suggests exactly as the
+same model saved whole (``persistence.load_served``), and refuses a head whose base is missing, changed or of
+another schema.
+
+Deployment layout: ``DATA_DIR/bases/<digest>/`` and ``DATA_DIR/regions/<slug>/models/<version>/`` (a head).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from routing_model.artifact.bases import BASE_SCHEMA, Bases, base_digest_of, read_base_record
+from routing_model.artifact.cards import (
+    CARD_FILE,
+    ModelLoadError,
+    model_card,
+    read_card,
+    restore_card_fields,
+    sealed_card,
+    sha256_file,
+)
+from routing_model.artifact.served import SERVED_FORMAT, json_bytes, restore_head, served_parts
+from routing_model.model.predict.learned import HEAD
+from routing_model.model.predict.vectorize import ColumnCoef
+from routing_model.model.routing import RoutingModel
+
+HEAD_FILE = "head.json"
+COEF, INDEX, USED, SHAPE = (
+    ".coef",
+    ".packed-columns",
+    ".packed-values",
+    ".packed-shape",
+)  # a packed coefficient matrix's arrays
+LAYOUT = "head"
+BASES = "bases"  # DATA_DIR/bases/<digest>/
+
+
+def is_head_dir(model_dir: str | Path) -> bool:
+    """Whether ``model_dir`` holds a head (rather than a whole model): it has ``head.json``, or its card says so
+    (a head that lost its ``head.json`` is then refused as a damaged head, not as a damaged whole model)."""
+    model_dir = Path(model_dir)
+    if (model_dir / HEAD_FILE).is_file():
+        return True
+    try:
+        card = json.loads((model_dir / CARD_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(card, dict) and card.get("layout") == LAYOUT
+
+
+def write_head(model: RoutingModel, out_dir: str | Path, base_digest: str, card_extra: dict | None = None) -> dict:
+    """Write ``model``'s ``HEAD`` fields into ``out_dir`` (created; files replaced) on the base ``base_digest``;
+    returns the sealed card. Refuses a model whose base fields are not that base's (it was adapted from another)."""
+    own = base_digest_of(model)
+    if own != base_digest:
+        raise ModelLoadError(
+            f"this model's shared part is base {own[:12]}…, not {base_digest[:12]}…: adapt it from that base"
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    arrays, meta = served_parts(model, HEAD)
+    arrays = compact(arrays)
+    digests = {}
+    for name, array in sorted(arrays.items()):
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        digests[f"{name}.npy"] = _write(out / f"{name}.npy", buffer.getvalue())
+    digests[HEAD_FILE] = _write(out / HEAD_FILE, json_bytes(meta))
+    card = model_card(model) | {
+        "layout": LAYOUT,
+        "base_digest": base_digest,
+        "base_schema": BASE_SCHEMA,
+        "head_files": digests,
+    }
+    card = sealed_card(out, card | (card_extra or {}))
+    model.card_ = card
+    return card
+
+
+def compact(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The head's arrays with each linear model's coefficients kept as their non-zero columns (``ColumnCoef``):
+    a region's topic model uses about half of the base's columns, the rest is zeros."""
+    out = {}
+    for name, array in arrays.items():
+        if name.endswith(COEF):
+            packed = ColumnCoef.of(array)
+            out |= {
+                f"{name}{INDEX}": packed.index,
+                f"{name}{USED}": packed.used,
+                f"{name}{SHAPE}": np.array(packed.shape),
+            }
+        else:
+            out[name] = array
+    return out
+
+
+def expand(arrays: dict) -> dict:
+    """``compact``'s arrays as the served codecs read them (a ``ColumnCoef`` for each packed coefficient matrix)."""
+    out = {k: v for k, v in arrays.items() if not k.endswith((INDEX, USED, SHAPE))}
+    for name in [k.removesuffix(INDEX) for k in arrays if k.endswith(INDEX)]:
+        out[name] = ColumnCoef(arrays[name + INDEX], arrays[name + USED], tuple(arrays[name + SHAPE]))
+    return out
+
+
+def _write(path: Path, body: bytes) -> str:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(body)
+    tmp.replace(path)
+    return hashlib.sha256(body).hexdigest()
+
+
+def find_base(card: dict, head_dir: Path, bases: str | Path | None) -> Path:
+    """The base directory of a head: ``bases`` itself when it is a base directory, else ``bases/<digest>``; without
+    ``bases``, ``<ancestor>/bases/<digest>`` of the nearest ancestor of the head that has one (the deployment's
+    ``DATA_DIR``)."""
+    digest = str(card.get("base_digest"))
+    if bases is not None:
+        given = Path(bases)
+        if (given / "base.json").is_file():
+            return given
+        candidate = given / digest
+    else:
+        candidate = next(
+            (p / BASES / digest for p in head_dir.resolve().parents if (p / BASES / digest).is_dir()),
+            head_dir / BASES / digest,
+        )
+    if not candidate.is_dir():
+        raise ModelLoadError(f"head {head_dir} needs base {digest[:12]}…, which is missing ({candidate} not found)")
+    return candidate
+
+
+def load_head(head_dir: str | Path, bases: str | Path | None = None, opened: Bases | None = None) -> RoutingModel:
+    """Verify a head and its base and load them as one served model (``suggest``/``predict_proba`` as
+    ``load_served``'s). ``bases``: the base directory or the directory of bases (``DATA_DIR/bases``); ``opened``:
+    the caller's ``Bases``, so a base is verified and mapped once per process."""
+    head_dir = Path(head_dir)
+    card = read_card(head_dir)
+    if card.get("layout") != LAYOUT:
+        raise ModelLoadError(f"{head_dir} is not a head (its card has no layout '{LAYOUT}')")
+    base_dir = find_base(card, head_dir, bases)
+    record = read_base_record(base_dir)
+    if card.get("base_schema") != BASE_SCHEMA or record.get("schema") != card.get("base_schema"):
+        raise ModelLoadError(
+            f"head {head_dir} was made for a base of schema {card.get('base_schema')}; base {base_dir} has schema "
+            f"{record.get('schema')} and this version reads {BASE_SCHEMA}: adapt the region again"
+        )
+    base = (opened if opened is not None else Bases()).get(base_dir, str(card["base_digest"]))
+    arrays = {}
+    for name, expected in sorted(card.get("head_files", {}).items()):
+        path = head_dir / name
+        if not path.is_file() or sha256_file(path) != expected:
+            raise ModelLoadError(f"head {head_dir}: {name} is missing or changed (sha256 mismatch); adapt it again")
+        if name.endswith(".npy"):
+            arrays[name.removesuffix(".npy")] = np.load(path, mmap_mode="r", allow_pickle=False)
+    try:
+        meta = json.loads((head_dir / HEAD_FILE).read_text(encoding="utf-8"))
+        if meta.get("format") != SERVED_FORMAT:
+            raise ValueError(f"{HEAD_FILE} is not a {SERVED_FORMAT} record")
+        model = restore_head(expand(arrays), meta, base.fields)
+    except Exception as exc:  # numpy and json raise many types for a foreign file
+        raise ModelLoadError(f"head {head_dir} could not be loaded: {exc}") from exc
+    return restore_card_fields(model, card)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -123,44 +124,52 @@ class RegionNotServed(LookupError):
 
 class RegionModels:
     """The models of a deployment's regions: each loaded when first asked for (only for the slug of an active row of
-    ``regions``; the path is DATA_DIR's, never a request's), kept, and switched when its ``current`` moves, by the
-    same ``ModelHolder.check_reload`` the one-model service uses, from one watcher thread for all regions."""
+    ``regions``; the path is DATA_DIR's, never a request's), kept while recently used, and switched when its
+    ``current`` moves, by the same ``ModelHolder.check_reload`` the one-model service uses, from one watcher thread.
 
-    def __init__(self, data_dir, regions: RegionStore, interval: float = 1.0):
+    At most ``kept`` regions stay loaded: the least recently asked is dropped when another is loaded (a request
+    holds its model itself, so dropping never disturbs one). A region's head is small and its base is mapped once
+    per process, so loading one again costs tens of milliseconds; a worker's memory stays bounded however many
+    regions the deployment serves."""
+
+    def __init__(self, data_dir, regions: RegionStore, interval: float = 1.0, kept: int = 128):
         self.data_dir = Path(data_dir)
         self.regions = regions
         self.interval = interval
+        self.kept = kept
         self.bases = Bases()  # every region's head maps the same verified base arrays, once per process
         self._load = partial(persistence.load_served, bases=bases_dir(self.data_dir), opened=self.bases)
-        self._holders: dict[str, ModelHolder] = {}
+        self._holders: OrderedDict[str, ModelHolder] = OrderedDict()  # least recently asked first
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def holder(self, slug: str) -> ModelHolder:
-        """The holder of an active region's model (loaded now if no request needed it before)."""
-        found = self._holders.get(slug)
-        if found is not None:
-            return found
+        """The holder of an active region's model (loaded now if no recent request needed it)."""
         with self._lock:
             found = self._holders.get(slug)
-            if found is None:
-                row = self.regions.get(slug)
-                if row is None or row.status != "active":
-                    raise RegionNotServed(slug)
-                found = ModelHolder(models_dir=models_dir(self.data_dir, slug), interval=self.interval, load=self._load)
-                self._holders[slug] = found
+            if found is not None:
+                self._holders.move_to_end(slug)
+                return found
+            row = self.regions.get(slug)
+            if row is None or row.status != "active":
+                raise RegionNotServed(slug)
+            found = ModelHolder(models_dir=models_dir(self.data_dir, slug), interval=self.interval, load=self._load)
+            self._holders[slug] = found
+            while len(self._holders) > self.kept:
+                self._holders.popitem(last=False)
         return found
 
     def model(self, slug: str) -> RoutingModel:
         return self.holder(slug).model
 
     def loaded(self) -> dict[str, ModelHolder]:
-        return dict(self._holders)
+        with self._lock:
+            return dict(self._holders)
 
     def check_reload(self) -> int:
         """Follow every loaded region's ``current``; how many switched."""
-        return sum(holder.check_reload() for holder in list(self._holders.values()))
+        return sum(holder.check_reload() for holder in self.loaded().values())
 
     def start(self) -> None:
         if self._thread is not None:
@@ -199,7 +208,9 @@ class ServiceState:
         self.region_models: RegionModels | None = None
         try:
             if self.deployment:
-                self.region_models = RegionModels(config["DATA_DIR"], self.regions, config["RELOAD_INTERVAL"])
+                self.region_models = RegionModels(
+                    config["DATA_DIR"], self.regions, config["RELOAD_INTERVAL"], config["REGION_MODELS_KEPT"]
+                )
             else:
                 self.models = ModelHolder(
                     model_dir=config.get("MODEL_FROM") or config.get("MODEL_DIR"),

@@ -35,6 +35,36 @@ from .store import FeedbackStore
 log = logging.getLogger(__name__)
 
 
+class Watcher:
+    """A daemon thread that calls ``check`` every ``interval`` seconds until stopped; an error is logged, never
+    fatal. Started once the app serves (gunicorn's ``post_worker_init``), so a forked worker starts its own."""
+
+    def __init__(self, check: Callable[[], object], interval: float, name: str):
+        self.check, self.interval, self.name = check, interval, name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - the watcher must never die
+                log.exception("%s: check failed", self.name)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
 class ModelHolder:
     """The model being served. ``.model`` is swapped atomically after a new one is fully loaded.
 
@@ -53,8 +83,7 @@ class ModelHolder:
         self.models_dir = Path(models_dir) if models_dir else None
         self.interval = interval
         self._load = load  # a region's head loads on the deployment's shared bases
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher = Watcher(self.check_reload, interval, "disposisi-model-reload")
         self.last_error: str | None = None
         self._failed_target: Path | None = None
         if model is not None:  # preloaded (gunicorn master, tests)
@@ -98,24 +127,11 @@ class ModelHolder:
         self.last_error = message
 
     def start(self) -> None:
-        if self.models_dir is None or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="disposisi-model-reload", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check_reload()
-            except Exception:  # noqa: BLE001 - the watcher must never die
-                log.exception("model reload check failed")
+        if self.models_dir is not None:
+            self._watcher.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._watcher.stop()
 
 
 class RegionNotServed(LookupError):
@@ -141,8 +157,7 @@ class RegionModels:
         self._load = partial(persistence.load_served, bases=bases_dir(self.data_dir), opened=self.bases)
         self._holders: OrderedDict[str, ModelHolder] = OrderedDict()  # least recently asked first
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher = Watcher(self.check_reload, interval, "disposisi-region-reload")
 
     def holder(self, slug: str) -> ModelHolder:
         """The holder of an active region's model (loaded now if no recent request needed it)."""
@@ -172,24 +187,10 @@ class RegionModels:
         return sum(holder.check_reload() for holder in self.loaded().values())
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="disposisi-region-reload", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check_reload()
-            except Exception:  # noqa: BLE001 - the watcher must never die
-                log.exception("region model reload check failed")
+        self._watcher.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._watcher.stop()
 
 
 class ServiceState:

@@ -69,19 +69,28 @@ def build_deployment(shared: Path, data: Path, model: Path | None, limit: int) -
     return digest, rows
 
 
-def worker(data: Path, load: int, seed: int) -> dict:
-    """One worker: load ``load`` heads, then the first suggestion of an untouched region, then 2-in-flight p99."""
+def worker(data: Path, load: int, seed: int, kept: int) -> dict:
+    """One worker: ask for ``load`` regions, keeping the ``kept`` most recent loaded (the service's
+    ``DISPOSISI_REGION_MODELS_KEPT``), then the first suggestion of an untouched region, then 2-in-flight p99 over the
+    loaded ones."""
     import random
+    from collections import OrderedDict
 
     from routing_model.artifact import persistence
     from routing_model.artifact.bases import Bases
 
     heads = sorted((data / "regions").glob("*/models/v1"))
     texts = [r["text"] for r in csv.DictReader(open(data / "texts.csv", encoding="utf-8")) if len(r["text"]) > 40]
-    opened, models = Bases(), {}
+    opened, models = Bases(), OrderedDict()
+
+    def keep(head, model) -> None:
+        models[head] = model
+        while len(models) > kept:
+            models.popitem(last=False)
+
     started = time.perf_counter()
     for head in heads[:load]:
-        models[head] = persistence.load_served(head, data / "bases", opened)
+        keep(head, persistence.load_served(head, data / "bases", opened))
     load_s = time.perf_counter() - started
     rnd = random.Random(seed)
     next(iter(models.values())).suggest([rnd.choice(texts)])  # the process's first suggestion loads word lists
@@ -91,7 +100,7 @@ def worker(data: Path, load: int, seed: int) -> dict:
         model = persistence.load_served(head, data / "bases", opened)
         model.suggest([rnd.choice(texts)])
         firsts.append((time.perf_counter() - started) * 1000)
-        models[head] = model
+        keep(head, model)
 
     def one(_):
         model = models[rnd.choice(list(models))]
@@ -139,12 +148,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=514, help="regions to adapt (default: all 514)")
     ap.add_argument("--load", type=int, default=494, help="heads each worker loads before the untouched ones")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--kept", type=int, default=128, help="regions a worker keeps loaded (DISPOSISI_REGION_MODELS_KEPT); 514: all"
+    )
     ap.add_argument("--keep", default=None, help="write the deployment here (kept) instead of a temporary directory")
     ap.add_argument("--workers-only", action="store_true", help="with --keep DIR of an earlier run: only the workers")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # internal: run one worker on this data dir
     args = ap.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(Path(args.worker), args.load, args.workers)), flush=True)
+        print(json.dumps(worker(Path(args.worker), args.load, args.workers, args.kept)), flush=True)
         sys.stdin.readline()  # stay alive until every worker is measured (PSS shares pages among live ones)
         return
     shared = Path(args.shared)
@@ -156,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
             _report_deployment(data, *_timed(build_deployment, shared, data, args))
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "bench.bench_regions", "--worker", str(data), "--load", str(args.load)],
+                [sys.executable, "-m", "bench.bench_regions", "--worker", str(data), "--load", str(args.load)]
+                + ["--kept", str(args.kept)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -169,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
             proc.communicate("\n")
         for i, (figures, mem) in enumerate(zip(results, memories)):
             print(
-                f"worker {i}: {figures['loaded']} heads (loaded {args.load} in {figures['load_s']:.1f} s), "
+                f"worker {i}: {figures['loaded']} heads kept (asked for {args.load} in {figures['load_s']:.1f} s), "
                 f"RSS {mem.rss:.0f} MB, PSS {mem.pss:.0f} MB, scikit-learn imported: {figures['sklearn_imported']}; first suggestion of an untouched "
                 f"region median {figures['first_ms_median']:.0f} ms (max {figures['first_ms_max']:.0f}); "
                 f"2 in flight p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"

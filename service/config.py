@@ -31,6 +31,7 @@ DEFAULTS: dict = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "MAX_BATCH": 1000,
     "RELOAD_INTERVAL": 1.0,  # seconds between checks of MODELS_DIR/current
+    "REGION_MODELS_KEPT": 128,  # a worker keeps the heads of this many recently asked regions loaded (the base is shared)
     "LIVE_GUARD_REFRESH": 60.0,  # seconds between re-reads of recent feedback by the live guard (routing_model/model/live_guard.py)
     # the admins' desk (docs/desk.md)
     "VIEWER_TOKENS": "",  # comma-separated tokens that may look at the desk and the queue but not decide
@@ -55,6 +56,7 @@ _INTS = (
     "SESSION_MINUTES",
     "MAX_UPLOAD_BYTES",
     "LEARN_AFTER_DECISIONS",
+    "REGION_MODELS_KEPT",
 )
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

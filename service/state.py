@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -34,6 +35,36 @@ from .store import FeedbackStore
 log = logging.getLogger(__name__)
 
 
+class Watcher:
+    """A daemon thread that calls ``check`` every ``interval`` seconds until stopped; an error is logged, never
+    fatal. Started once the app serves (gunicorn's ``post_worker_init``), so a forked worker starts its own."""
+
+    def __init__(self, check: Callable[[], object], interval: float, name: str):
+        self.check, self.interval, self.name = check, interval, name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - the watcher must never die
+                log.exception("%s: check failed", self.name)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
 class ModelHolder:
     """The model being served. ``.model`` is swapped atomically after a new one is fully loaded.
 
@@ -52,8 +83,7 @@ class ModelHolder:
         self.models_dir = Path(models_dir) if models_dir else None
         self.interval = interval
         self._load = load  # a region's head loads on the deployment's shared bases
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher = Watcher(self.check_reload, interval, "disposisi-model-reload")
         self.last_error: str | None = None
         self._failed_target: Path | None = None
         if model is not None:  # preloaded (gunicorn master, tests)
@@ -97,24 +127,11 @@ class ModelHolder:
         self.last_error = message
 
     def start(self) -> None:
-        if self.models_dir is None or self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="disposisi-model-reload", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check_reload()
-            except Exception:  # noqa: BLE001 - the watcher must never die
-                log.exception("model reload check failed")
+        if self.models_dir is not None:
+            self._watcher.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._watcher.stop()
 
 
 class RegionNotServed(LookupError):
@@ -123,64 +140,57 @@ class RegionNotServed(LookupError):
 
 class RegionModels:
     """The models of a deployment's regions: each loaded when first asked for (only for the slug of an active row of
-    ``regions``; the path is DATA_DIR's, never a request's), kept, and switched when its ``current`` moves, by the
-    same ``ModelHolder.check_reload`` the one-model service uses, from one watcher thread for all regions."""
+    ``regions``; the path is DATA_DIR's, never a request's), kept while recently used, and switched when its
+    ``current`` moves, by the same ``ModelHolder.check_reload`` the one-model service uses, from one watcher thread.
 
-    def __init__(self, data_dir, regions: RegionStore, interval: float = 1.0):
+    At most ``kept`` regions stay loaded: the least recently asked is dropped when another is loaded (a request
+    holds its model itself, so dropping never disturbs one). A region's head is small and its base is mapped once
+    per process, so loading one again costs tens of milliseconds; a worker's memory stays bounded however many
+    regions the deployment serves."""
+
+    def __init__(self, data_dir, regions: RegionStore, interval: float = 1.0, kept: int = 128):
         self.data_dir = Path(data_dir)
         self.regions = regions
         self.interval = interval
+        self.kept = kept
         self.bases = Bases()  # every region's head maps the same verified base arrays, once per process
         self._load = partial(persistence.load_served, bases=bases_dir(self.data_dir), opened=self.bases)
-        self._holders: dict[str, ModelHolder] = {}
+        self._holders: OrderedDict[str, ModelHolder] = OrderedDict()  # least recently asked first
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._watcher = Watcher(self.check_reload, interval, "disposisi-region-reload")
 
     def holder(self, slug: str) -> ModelHolder:
-        """The holder of an active region's model (loaded now if no request needed it before)."""
-        found = self._holders.get(slug)
-        if found is not None:
-            return found
+        """The holder of an active region's model (loaded now if no recent request needed it)."""
         with self._lock:
             found = self._holders.get(slug)
-            if found is None:
-                row = self.regions.get(slug)
-                if row is None or row.status != "active":
-                    raise RegionNotServed(slug)
-                found = ModelHolder(models_dir=models_dir(self.data_dir, slug), interval=self.interval, load=self._load)
-                self._holders[slug] = found
+            if found is not None:
+                self._holders.move_to_end(slug)
+                return found
+            row = self.regions.get(slug)
+            if row is None or row.status != "active":
+                raise RegionNotServed(slug)
+            found = ModelHolder(models_dir=models_dir(self.data_dir, slug), interval=self.interval, load=self._load)
+            self._holders[slug] = found
+            while len(self._holders) > self.kept:
+                self._holders.popitem(last=False)
         return found
 
     def model(self, slug: str) -> RoutingModel:
         return self.holder(slug).model
 
     def loaded(self) -> dict[str, ModelHolder]:
-        return dict(self._holders)
+        with self._lock:
+            return dict(self._holders)
 
     def check_reload(self) -> int:
         """Follow every loaded region's ``current``; how many switched."""
-        return sum(holder.check_reload() for holder in list(self._holders.values()))
+        return sum(holder.check_reload() for holder in self.loaded().values())
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="disposisi-region-reload", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check_reload()
-            except Exception:  # noqa: BLE001 - the watcher must never die
-                log.exception("region model reload check failed")
+        self._watcher.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._watcher.stop()
 
 
 class ServiceState:
@@ -199,7 +209,9 @@ class ServiceState:
         self.region_models: RegionModels | None = None
         try:
             if self.deployment:
-                self.region_models = RegionModels(config["DATA_DIR"], self.regions, config["RELOAD_INTERVAL"])
+                self.region_models = RegionModels(
+                    config["DATA_DIR"], self.regions, config["RELOAD_INTERVAL"], config["REGION_MODELS_KEPT"]
+                )
             else:
                 self.models = ModelHolder(
                     model_dir=config.get("MODEL_FROM") or config.get("MODEL_DIR"),

@@ -64,18 +64,8 @@ def adapt_and_save(
 ) -> dict:
     """The `disposisi adapt` job; returns the saved model card."""
     base = load(base_dir)
-    base_card = base.card_
-    registry = Registry.load(registry_path)
-    data = load_labeled(data_path, registry, text_column, label_column, date_column) if data_path else None
-    started = time.perf_counter()
-    model = adapt_model(base, registry, data, progress=progress)
-    seconds = time.perf_counter() - started
-    extra = _adapt_card(model, registry, registry_path, data, data_path, seconds)
-    extra["base_model"] = {
-        "version": base_card.get("version"),
-        "region": base_card.get("region"),
-        "path": str(base_dir),
-    }
+    columns = (text_column, label_column, date_column)
+    model, extra = _adapted(base, {"path": str(base_dir)}, registry_path, data_path, columns, progress)
     return save(model, out_dir, extra)
 
 
@@ -95,19 +85,22 @@ def adapt_head(
     It suggests exactly as ``adapt_and_save`` from the base's model would. ``opened``: the caller's ``Bases``, so
     adapting many regions loads the base's training model once."""
     base = open_for_adapt(base_dir, opened)
-    source = training_model(base)
+    columns = (text_column, label_column, date_column)
+    model, extra = _adapted(training_model(base), {"digest": base.digest}, registry_path, data_path, columns, progress)
+    return write_head(model, out_dir, base.digest, extra)
+
+
+def _adapted(source: RoutingModel, where: dict, registry_path, data_path, columns, progress):
+    """(model, card fields): ``source`` adapted to the registry (and the labeled file); ``where`` says how the card
+    names the base (its path, or its digest in a deployment)."""
     registry = Registry.load(registry_path)
-    data = load_labeled(data_path, registry, text_column, label_column, date_column) if data_path else None
+    data = load_labeled(data_path, registry, *columns) if data_path else None
     started = time.perf_counter()
     model = adapt_model(source, registry, data, progress=progress)
-    seconds = time.perf_counter() - started
-    extra = _adapt_card(model, registry, registry_path, data, data_path, seconds)
-    extra["base_model"] = {
-        "version": (source.card_ or {}).get("version"),
-        "region": (source.card_ or {}).get("region"),
-        "digest": base.digest,
-    }
-    return write_head(model, out_dir, base.digest, extra)
+    extra = _adapt_card(model, registry, registry_path, data, data_path, time.perf_counter() - started)
+    card = source.card_ or {}
+    extra["base_model"] = {"version": card.get("version"), "region": card.get("region"), **where}
+    return model, extra
 
 
 def _adapt_card(model, registry, registry_path, data, data_path, seconds: float) -> dict:

@@ -332,3 +332,34 @@ def test_a_provinces_supervisor_reads_the_audit_rows_of_its_regions(c, deploymen
     xlsx = c.get("/v1/audit.xlsx", headers=auth(tokens["sup-kaltim"]))
     frame = pd.read_excel(io.BytesIO(xlsx.data))
     assert list(frame["Subjek"]) == ["S-0"]
+
+
+def test_a_worker_keeps_only_the_recently_asked_regions_loaded(deployment):
+    """REGION_MODELS_KEPT bounds a worker's memory: the least recently asked region is dropped and loaded again,
+    on the same mapped base, when asked; a request that already holds a dropped model keeps using it."""
+    from region_helpers import ENV_ADMIN
+
+    from service import create_app
+
+    data_dir, _ = deployment
+    app = create_app(
+        {"DEPLOYMENT": True, "DATA_DIR": str(data_dir), "ADMIN_TOKENS": ENV_ADMIN, "REGION_MODELS_KEPT": 1}
+    )
+    try:
+        models = app.extensions["disposisi"].region_models
+        bandung = models.model(BANDUNG)
+        assert list(models.loaded()) == [BANDUNG]
+        samarinda = models.model(SAMARINDA)
+        assert list(models.loaded()) == [SAMARINDA]  # Bandung dropped
+        text = "jalan rusak parah di desa kami mohon segera diperbaiki"
+        assert bandung.suggest([text])[0].agencies  # the dropped model still answers for whoever holds it
+        again = models.model(BANDUNG)
+        assert again is not bandung and list(models.loaded()) == [BANDUNG]
+        assert again.suggest([text])[0].agencies == bandung.suggest([text])[0].agencies
+        assert again.classifier_.views_ is bandung.classifier_.views_  # the base is mapped once, not loaded again
+        assert samarinda.version != again.version
+        c = app.test_client()
+        r = c.post(f"/v1/regions/{SAMARINDA}/suggest", json={"text": text})
+        assert r.status_code == 200 and list(models.loaded()) == [SAMARINDA]
+    finally:
+        app.extensions["disposisi"].close()

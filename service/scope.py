@@ -102,7 +102,7 @@ def current_caller() -> Caller:
 
 
 def _in_desk() -> bool:
-    return request.blueprint == "desk"
+    return "desk" in request.blueprints  # the desk and the blueprints nested in it (the operator's pages)
 
 
 def _bearer() -> Caller:

@@ -57,6 +57,25 @@ def job_label(state: str) -> str:
     return str(JOB_LABELS.get(state, state))
 
 
+@operator.app_template_global()
+def inbox_forward(item: dict) -> dict | None:
+    """On a complaint of an inbox region: ``{"slug", "name"}`` of the served region whose government is the first
+    suggested instance ("Pemerintah Kota Semarang" -> ``kota-semarang``), for the one-click forward; else None."""
+    from ..accounts import slug as slug_of
+    from ..scope import current_region
+
+    st = current_state()
+    here = st.regions.get(current_region().slug) if current_region().slug else None
+    if here is None or here.kind != "inbox" or item.get("status") != "open" or not item.get("suggestions"):
+        return None
+    top = str(item["suggestions"][0].get("agency") or "")
+    if not top.startswith("Pemerintah "):
+        return None
+    key = slug_of(top.removeprefix("Pemerintah "))
+    name = st.served().get(key)
+    return {"slug": key, "name": name} if name and key != here.slug else None
+
+
 # -- what the pages share ------------------------------------------------------------------------------
 def _jobs() -> JobStore:
     st = current_state()

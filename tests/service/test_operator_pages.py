@@ -362,3 +362,12 @@ def test_every_form_needs_its_csrf_token(app):
         resp = client.post(path, data={"name": "Kabupaten Luwu Timur", "confirm": "1"})
         assert resp.status_code == 400 and "CSRF" in resp.text, path
     assert app.extensions["disposisi"].regions.get(LUWU) is None
+
+
+def test_the_pages_are_indonesian_first_and_english_through_the_catalogue(app):
+    client = _client(app, "opa")
+    assert "Latih sekarang" in client.get("/desk/operator/").text
+    client.get("/desk/bahasa/en")
+    page = client.get("/desk/operator/")
+    assert "Train now" in page.text and "This deployment's regions" in page.text and "Latih sekarang" not in page.text
+    assert "Choose the region" in client.get("/desk/operator/wilayah/baru").text

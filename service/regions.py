@@ -124,7 +124,7 @@ class RegionStore:
                     regions.insert().values(
                         slug=key,
                         name=region.name,
-                        province=slug(region.province),
+                        province=slug(region.province) if region.province else None,
                         kind=kind,
                         status=status,
                         base_digest=base_digest,

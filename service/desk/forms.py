@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
 class PasswordSignInForm(FlaskForm):
@@ -38,3 +38,57 @@ class DecisionForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """Undo and sign-out: nothing but the CSRF token."""
+
+
+# -- the operator's pages (service/desk/operator.py) ---------------------------------------------------
+class RegionChoiceForm(FlaskForm):
+    name = StringField(
+        _l("Nama wilayah (kabupaten atau kota)"),
+        validators=[DataRequired(_l("Isi nama wilayah.")), Length(max=200)],
+    )
+    province = StringField(_l("Provinsi (bila nama wilayah belum cukup)"), validators=[Optional(), Length(max=100)])
+
+
+class AgenciesForm(FlaskForm):
+    source = RadioField(
+        _l("Daftar instansi"),
+        choices=[
+            ("standard", _l("Perangkat daerah standar")),
+            ("names", _l("Daftar nama instansi (teks UTF-8, satu nama per baris)")),
+            ("export", _l("Ekspor LAPOR! (.xlsx atau .csv dengan kolom Instansi Terdisposisi)")),
+        ],
+        default="standard",
+    )
+    file = FileField(_l("Berkas"))
+
+
+class NewAccountForm(FlaskForm):
+    """An account, from the accounts page (any role) or the setup's last step (admin or viewer of one region)."""
+
+    username = StringField(_l("Nama pengguna"), validators=[DataRequired(_l("Isi nama pengguna.")), Length(max=64)])
+    password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Isi kata sandi.")), Length(max=256)])
+    password2 = PasswordField(
+        _l("Ulangi kata sandi"),
+        validators=[DataRequired(_l("Ulangi kata sandi.")), EqualTo("password", _l("Kedua kata sandi tidak sama."))],
+    )
+    role = SelectField(
+        _l("Peran"),
+        choices=[
+            ("admin", _l("admin")),
+            ("viewer", _l("pemantau")),
+            ("supervisor", _l("pengawas")),
+            ("operator", _l("operator")),
+        ],
+        default="admin",
+    )
+    regions = StringField(_l("Wilayah (slug, pisahkan dengan koma)"), validators=[Optional(), Length(max=2000)])
+    province = StringField(_l("Provinsi (untuk pengawas)"), validators=[Optional(), Length(max=100)])
+
+
+class ConfirmForm(FlaskForm):
+    """A one-click action that must say it means it (learn now, roll back, activate)."""
+
+    confirm = HiddenField()
+
+    def confirmed(self) -> bool:
+        return self.validate() and self.confirm.data == "1"

@@ -32,10 +32,12 @@ from . import charts
 from .forms import DecisionForm, EmptyForm, PasswordSignInForm, SignInForm, UploadForm
 from .highlight import segments
 from .i18n import LANGUAGES, select_locale
+from .operator import operator
 
 desk = Blueprint(
     "desk", __name__, url_prefix="/desk", template_folder="templates", static_folder="static", static_url_path="/static"
 )
+desk.register_blueprint(operator)  # the operator's pages, under /desk/operator
 PUBLIC = {"desk.sign_in", "desk.static", "desk.language"}
 ACTION_LABELS = {
     "accepted": _l("Diterima"),

@@ -24,6 +24,24 @@ ROUTES = {
     ("/desk/keluar", "POST"): "signed_in",
     ("/desk/masuk", "GET"): "public",
     ("/desk/masuk", "POST"): "public",
+    ("/desk/operator/", "GET"): "supervise",
+    ("/desk/operator/akun", "GET"): "operate",
+    ("/desk/operator/akun", "POST"): "operate",
+    ("/desk/operator/akun/<username>/nonaktifkan", "POST"): "operate",
+    ("/desk/operator/akun/<username>/token", "POST"): "operate",
+    ("/desk/operator/wilayah/<slug>/admin", "GET"): "operate",
+    ("/desk/operator/wilayah/<slug>/admin", "POST"): "operate",
+    ("/desk/operator/wilayah/<slug>/aktifkan", "POST"): "operate",
+    ("/desk/operator/wilayah/<slug>/instansi", "GET"): "operate",
+    ("/desk/operator/wilayah/<slug>/instansi", "POST"): "operate",
+    ("/desk/operator/wilayah/<slug>/kembalikan", "GET"): "operate",
+    ("/desk/operator/wilayah/<slug>/kembalikan", "POST"): "operate",
+    ("/desk/operator/wilayah/<slug>/latih", "POST"): "operate",
+    ("/desk/operator/wilayah/<slug>/status", "GET"): "operate",
+    ("/desk/operator/wilayah/<slug>/tinjau", "GET"): "operate",
+    ("/desk/operator/wilayah/<slug>/tinjau", "POST"): "operate",
+    ("/desk/operator/wilayah/baru", "GET"): "operate",
+    ("/desk/operator/wilayah/baru", "POST"): "operate",
     ("/desk/pengaduan/<complaint_id>", "GET"): "read",
     ("/desk/pengaduan/<complaint_id>/batal", "POST"): "decide",
     ("/desk/pengaduan/<complaint_id>/keputusan", "POST"): "decide",
@@ -113,6 +131,7 @@ EXPECTED = {
     ("desk", "public"): ALL_OK,
     ("desk", "signed_in"): _row(*[(OK, OK)] * 6, (SIGNIN, SIGNIN)),
     ("desk", "supervise"): _row((OK, OK), (OK, OK), (OK, OK), (404, 404), (404, 404), (404, 404), (SIGNIN, SIGNIN)),
+    ("desk", "operate"): _row((OK, OK), *[(404, 404)] * 5, (SIGNIN, SIGNIN)),
 }
 
 
@@ -177,6 +196,8 @@ def _request(client, rule: str, method: str, region: str, complaint: str, header
         .replace("<region_slug>", region)
         .replace("<complaint_id>", complaint)
         .replace("<lang>", "id")
+        .replace("<slug>", region)
+        .replace("<username>", "nobody-here")  # an unknown account: a real one would be deactivated mid-table
         .replace("<path:filename>", "desk.css")
     )
     if method == "GET":

@@ -48,6 +48,7 @@ MODEL_DIR_FILES = (
     CARD_FILE,
     CARD_DIGEST_FILE,
 )  # what a promoted (whole) model directory holds, nothing else
+INCOMING = ".incoming"  # suffix of a model being copied into a models directory, never pointed to
 METRICS = ("top1", "top3")
 MIN_FAIR_ROWS = 30
 # the slow stages of promote(), each reported to its ``progress`` callback once: new model
@@ -318,6 +319,8 @@ def _promote_locked(
 
     # everything checked: copy in, then switch the pointers
     models_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in models_dir.glob(f".*{INCOMING}"):  # a copy a killed promotion left (we hold the lock)
+        shutil.rmtree(leftover, ignore_errors=True)
     target = models_dir / version
     if new_dir.resolve().parent != models_dir.resolve() or new_dir.resolve().name != version:
         if target.exists():
@@ -325,8 +328,7 @@ def _promote_locked(
             if not same_model(existing, card):
                 raise PromotionError(f"{target} already exists and holds a different model")
         else:
-            tmp = models_dir / f".{version}.incoming"
-            shutil.rmtree(tmp, ignore_errors=True)
+            tmp = models_dir / f".{version}{INCOMING}"
             tmp.mkdir()
             for name in model_files(card):  # only the model: never training texts or other files beside it
                 link_or_copy((new_dir / name).resolve(), tmp / name)

@@ -5,7 +5,8 @@ enters another's model. The challenger is written by ``retrain`` (atomically, in
 ``.candidates`` directory of the region's models directory, never served); the gate of
 ``disposisi promote`` decides on rows neither model saw; promotion is ``promote()``: the
 ``current`` pointer switched under the models directory's lock. A job killed at any point leaves
-``current`` where it was: the champion keeps serving, and the next job clears what was left.
+``current`` where it was: the champion keeps serving, and the next job clears what was left. A region's model
+that is a head on the deployment's base is adapted again from that base and promoted as a head on it.
 Decisions naming agencies the region no longer has are counted and skipped. A region removed
 while its job runs ends the job ``failed`` before anything is promoted.
 """
@@ -24,6 +25,7 @@ from routing_model.artifact.store import current_model_dir
 from routing_model.errors import DisposisiError
 from routing_model.io.feedback_schema import LABEL_ACTIONS
 
+from .bases import bases_dir
 from .db import as_utc, create_engine, feedback, regions
 from .job_runner import JobContext
 from .jobs import JobOutcome
@@ -124,7 +126,8 @@ def _train_judge_promote(engine, context, job, champion, models_dir, registry, o
     promoted = False
     try:
         if is_adapted(read_card(champion)):  # a region adapted from a base: adapt again, with its decisions
-            card = readapt(champion, out, context.database_url, registry, slug, data_out)
+            bases = bases_dir(context.data_dir) if slug else None  # a region's head is on DATA_DIR/bases/<digest>
+            card = readapt(champion, out, context.database_url, registry, slug, data_out, bases=bases)
         else:
             card = retrain(
                 champion,

@@ -21,6 +21,7 @@ import numpy as np
 
 from routing_model.artifact.bases import BASE_SCHEMA, Bases, base_digest_of, read_base_record
 from routing_model.artifact.cards import (
+    CARD_DIGEST_FILE,
     CARD_FILE,
     ModelLoadError,
     model_card,
@@ -56,6 +57,12 @@ def is_head_dir(model_dir: str | Path) -> bool:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
     return isinstance(card, dict) and card.get("layout") == LAYOUT
+
+
+def head_dir_files(card: dict) -> tuple[str, ...]:
+    """What a head directory holds, by its sealed card (its arrays, ``head.json``, the card and its digest): all a
+    promotion copies, never anything left beside it."""
+    return (*sorted(card.get("head_files") or {}), CARD_FILE, CARD_DIGEST_FILE)
 
 
 def write_head(model: RoutingModel, out_dir: str | Path, base_digest: str, card_extra: dict | None = None) -> dict:

@@ -63,6 +63,7 @@ __all__ = [
     "read_card",
     "save",
     "sha256_file",
+    "verify_model",
     "verify_model_dir",
     "write_card",
 ]
@@ -196,6 +197,15 @@ def load(model_dir: str | Path) -> RoutingModel:
         raise ModelLoadError(f"{model_path} holds a {type(model).__name__}, not a RoutingModel")
     model.card_ = card
     return model
+
+
+def verify_model(model_dir: str | Path, bases: str | Path | None = None) -> dict:
+    """Refuse a model directory that would not load, of either layout, before it is promoted or rolled back to; its
+    card. A whole model is loaded as training would (``load``); a head as the service would (``load_served``: every
+    head file's digest, and its base, found in ``bases`` or ``DATA_DIR/bases`` above it)."""
+    if is_head_dir(model_dir):
+        return load_served(model_dir, bases).card_
+    return load(model_dir).card_
 
 
 def load_served(model_dir: str | Path, bases: str | Path | None = None, opened: Bases | None = None) -> RoutingModel:

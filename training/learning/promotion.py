@@ -24,7 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from routing_model.artifact.persistence import CARD_DIGEST_FILE, CARD_FILE, MODEL_FILE, SERVED_FILE, load, read_card
+from routing_model.artifact.heads import LAYOUT, head_dir_files
+from routing_model.artifact.persistence import (
+    CARD_DIGEST_FILE,
+    CARD_FILE,
+    MODEL_FILE,
+    SERVED_FILE,
+    read_card,
+    verify_model,
+)
 from routing_model.artifact.store import CURRENT, PREVIOUS, point, switch_lock
 from routing_model.errors import DisposisiError
 from routing_model.registry.agencies import DEFAULT_REGISTRY, Registry
@@ -39,12 +47,24 @@ MODEL_DIR_FILES = (
     SERVED_FILE,
     CARD_FILE,
     CARD_DIGEST_FILE,
-)  # what a promoted model directory holds, nothing else
+)  # what a promoted (whole) model directory holds, nothing else
+INCOMING = ".incoming"  # suffix of a model being copied into a models directory, never pointed to
 METRICS = ("top1", "top3")
 MIN_FAIR_ROWS = 30
 # the slow stages of promote(), each reported to its ``progress`` callback once: new model
 # loaded (and checked against the registry), gate decided (bootstrap), copied and verified, switched
 PROMOTE_STAGES = ("load", "gate", "copy", "switch")
+
+
+def model_files(card: dict) -> tuple[str, ...]:
+    """The files of a model directory that a promotion copies: a whole model's, or a head's own (by its card)."""
+    return head_dir_files(card) if card.get("layout") == LAYOUT else MODEL_DIR_FILES
+
+
+def same_model(a: dict, b: dict) -> bool:
+    """Two cards seal the same model files (a whole model's file, or a head's files on the same base)."""
+    keys = ("model_sha256", "head_files", "base_digest")
+    return all(a.get(k) == b.get(k) for k in keys) and any(a.get(k) for k in keys)
 
 
 def link_or_copy(source: Path, target: Path) -> None:
@@ -244,7 +264,7 @@ def promote(
         raise PromotionError("--force needs --reason TEXT (it is recorded in promotions.jsonl)")
     if models_dir.exists() and not models_dir.is_dir():
         raise PromotionError(f"{models_dir} is not a directory")
-    card = load(new_dir).card_  # ModelLoadError: not a (trustworthy) model
+    card = verify_model(new_dir)  # ModelLoadError: not a (trustworthy) model, or a head without its base
     registry = Registry.load(registry_path)
     problems = check_label_set(card, registry)
     if problems:
@@ -299,20 +319,21 @@ def _promote_locked(
 
     # everything checked: copy in, then switch the pointers
     models_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in models_dir.glob(f".*{INCOMING}"):  # a copy a killed promotion left (we hold the lock)
+        shutil.rmtree(leftover, ignore_errors=True)
     target = models_dir / version
     if new_dir.resolve().parent != models_dir.resolve() or new_dir.resolve().name != version:
         if target.exists():
             existing = read_card(target)
-            if existing.get("model_sha256") != card.get("model_sha256"):
+            if not same_model(existing, card):
                 raise PromotionError(f"{target} already exists and holds a different model")
         else:
-            tmp = models_dir / f".{version}.incoming"
-            shutil.rmtree(tmp, ignore_errors=True)
+            tmp = models_dir / f".{version}{INCOMING}"
             tmp.mkdir()
-            for name in MODEL_DIR_FILES:  # only the model: never training texts or other files beside it
+            for name in model_files(card):  # only the model: never training texts or other files beside it
                 link_or_copy((new_dir / name).resolve(), tmp / name)
             os.replace(tmp, target)
-        load(target)  # verify the copy
+        verify_model(target)  # verify the copy
     else:
         target = new_dir.resolve()
     done("copy")
@@ -375,7 +396,7 @@ def _rollback_locked(models_dir: Path, by: str | None, reason: str | None) -> di
     if not previous.exists():
         raise PromotionError(f"{models_dir} has no previous model to roll back to")
     old, back = current.resolve(), previous.resolve()
-    load(back)  # refuse to switch to something unloadable
+    verify_model(back)  # refuse to switch to something unloadable (a head: its base too)
     point(models_dir, CURRENT, back)
     point(models_dir, PREVIOUS, old)
     entry = {

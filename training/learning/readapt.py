@@ -7,23 +7,32 @@ again from the same base (its card's ``base_model.path``), with the region's lab
 records: the newest slice of those rows is held out, a challenger adapted without it is scored
 against the champion on it, and the final challenger is adapted on everything. The card carries
 the same ``champion_challenger`` block, so the gate of ``disposisi promote`` judges it unchanged.
+
+A region of a deployment is a *head* on the deployment's shared base (``artifact.heads``): its champion is scored as
+the service serves it (``load_served``), the challenger is adapted from the base's training model (the base named by
+the head's digest, in ``DATA_DIR/bases``) and written as a head on that same base.
 """
 
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from routing_model import Registry
-from routing_model.artifact.persistence import load
+from routing_model import ModelLoadError, Registry, RoutingModel
+from routing_model.artifact.bases import Bases
+from routing_model.artifact.heads import LAYOUT, find_base, write_head
+from routing_model.artifact.persistence import load, load_served, read_card, save
+from routing_model.artifact.split import open_for_adapt, training_model
 from routing_model.text.cleaning import mask_personal_data
 from training.adapt import adapt_model
 from training.fingerprints import fingerprints, pack
 
 from .feedback import load_feedback
 from .retrain import (
+    ModelWriter,
     RetrainError,
     _as_training_frame,
     _check_outputs,
@@ -36,8 +45,38 @@ from .retrain import (
 
 
 def is_adapted(card: dict) -> bool:
-    """The model was made by ``disposisi adapt`` (it names its base)."""
-    return bool((card.get("base_model") or {}).get("path"))
+    """The model was made by ``disposisi adapt``: it names its base model's directory, or it is a head on a base."""
+    return bool((card.get("base_model") or {}).get("path")) or card.get("layout") == LAYOUT
+
+
+def champion_and_base(model_dir: Path, bases=None) -> tuple[RoutingModel, RoutingModel, ModelWriter]:
+    """The champion (as scored), the model to adapt the challenger from, and how the challenger is written: a whole
+    model beside its base's path, or a head on the champion's own base (``bases``: ``DATA_DIR/bases`` or the base
+    directory; default: ``bases/`` above the head)."""
+    card = read_card(model_dir)
+    if card.get("layout") != LAYOUT:
+        base_path = card["base_model"]["path"]
+        if not Path(base_path).is_dir():
+            raise RetrainError(f"the base {base_path} that {model_dir} was adapted from is missing; restore it")
+        return load(model_dir), load(base_path), save
+    digest = str(card.get("base_digest"))
+    try:
+        base_dir = find_base(card, model_dir, bases)
+    except ModelLoadError:
+        where = Path(bases) / digest if bases is not None else f"bases/{digest}"
+        raise RetrainError(
+            f"the base {digest} that {model_dir} is a head on is missing ({where} not found); restore it"
+        ) from None
+    opened = Bases()
+    champion = load_served(model_dir, base_dir, opened)  # every head file's digest and the base checked
+    base = open_for_adapt(base_dir, opened)
+    if base.digest != digest:
+        raise RetrainError(f"{base_dir} holds base {base.digest}, not the base {digest} that {model_dir} is a head on")
+    return champion, training_model(base), partial(_write_head, digest=digest)
+
+
+def _write_head(model: RoutingModel, out_dir: Path, card_extra: dict, digest: str) -> dict:
+    return write_head(model, out_dir, digest, card_extra)
 
 
 def _own_rows(card: dict) -> pd.DataFrame | None:
@@ -58,17 +97,15 @@ def readapt(
     feedback_region: str | None = None,
     training_data_out=None,
     seed: int = 0,
+    bases=None,
 ) -> dict:
-    """A challenger adapted again from the champion's base with the region's decisions; returns its card."""
+    """A challenger adapted again from the champion's base with the region's decisions; returns its card.
+    ``bases``: where a head champion's base is (``DATA_DIR/bases``; default: ``bases/`` above the head)."""
     out_dir = Path(out_dir)
     data_out = Path(training_data_out) if training_data_out else default_training_data_path(out_dir)
     _check_outputs(out_dir, data_out)
-    champion = load(model_dir)
+    champion, base, writer = champion_and_base(Path(model_dir), bases)
     card = champion.card_
-    base_path = card["base_model"]["path"]
-    if not Path(base_path).is_dir():
-        raise RetrainError(f"the base {base_path} that {model_dir} was adapted from is missing; restore it")
-    base = load(base_path)
     registry = Registry.load(registry_path)
     fb = load_feedback(feedback, registry, skip_unknown=True, region=feedback_region)
     parts = [p for p in (_own_rows(card),) if p is not None]
@@ -111,7 +148,7 @@ def readapt(
         "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
         "evaluation": {"held_out": final.calibration_},
     }
-    return _write_atomically(final, card_extra, table, out_dir, data_out)
+    return _write_atomically(final, card_extra, table, out_dir, data_out, writer)
 
 
 def _subset(data, keep):

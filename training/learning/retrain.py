@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,8 @@ from training.labeled_data import LabeledData, prepare_labeled
 from training.train import file_sha256
 
 from .feedback import FeedbackLabels, load_feedback
+
+ModelWriter = Callable[[RoutingModel, Path, dict], dict]  # writes a model directory, returns its card
 
 HOLDOUT_SHARE = 0.20
 TRAINING_DATA_SUFFIX = ".training-data.csv"
@@ -261,8 +264,11 @@ def _comparison(champion, card: dict, challenger, train_cmp, slice_, rule, cut, 
     }
 
 
-def _write_atomically(final, card_extra: dict, table: pd.DataFrame, out_dir: Path, data_out: Path) -> dict:
-    """The model directory and the training data file appear together, complete, or not at all."""
+def _write_atomically(
+    final, card_extra: dict, table: pd.DataFrame, out_dir: Path, data_out: Path, writer: ModelWriter = save
+) -> dict:
+    """The model directory and the training data file appear together, complete, or not at all. ``writer`` writes
+    the model into a directory and returns its card (``save``: a whole model; a head on its base: ``write_head``)."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     data_out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}-"))
@@ -271,7 +277,7 @@ def _write_atomically(final, card_extra: dict, table: pd.DataFrame, out_dir: Pat
     try:
         table.to_csv(tmp_data, index=False)
         card_extra["training_data"]["file_sha256"] = file_sha256(tmp_data)
-        new_card = save(final, tmp, card_extra)
+        new_card = writer(final, tmp, card_extra)
         if out_dir.exists():
             out_dir.rmdir()  # empty (checked before training)
         os.replace(tmp_data, data_out)

@@ -30,6 +30,7 @@ from . import sla
 from .accounts import write_audit
 from .db import as_utc, complaints, duplicates, feedback, iso_z
 from .duplicates import WINDOW_DAYS, Doc, find_duplicates
+from .search import search_clause
 from .store import FeedbackInput, FeedbackStore
 
 if TYPE_CHECKING:  # imported where dates are parsed or a table is written: a serving worker should not
@@ -414,15 +415,9 @@ class ComplaintStore:
             where.append(complaints.c.needs_review.is_(True))
         if agency:
             where.append(complaints.c.agency == agency)
-        if q and q.strip():
-            needle = f"%{q.strip().lower()}%"
-            where.append(
-                sa.or_(
-                    sa.func.lower(complaints.c.text).like(needle),
-                    sa.func.lower(complaints.c.title).like(needle),
-                    complaints.c.id.like(f"%{q.strip()}%"),
-                )
-            )
+        found = search_clause(q, self.engine.dialect.name) if q else None
+        if found is not None:
+            where.append(found)
         order = (complaints.c.due.desc(), complaints.c.id.desc())
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()

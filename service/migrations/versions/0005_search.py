@@ -1,0 +1,65 @@
+"""Text search by index: a tsvector column with GIN and a trigram index (PostgreSQL), an FTS5 table (SQLite).
+
+Revision ID: 0005_search
+Revises: 0004_regions
+Create Date: 2026-12-06
+
+The objects are outside ``service.db.metadata`` (one dialect each); ``service.search`` queries them and
+names them (``SEARCH_OBJECTS``). Existing complaints are indexed here: PostgreSQL computes the generated
+column for every row, SQLite's FTS5 table is rebuilt from ``complaints``.
+"""
+
+from alembic import op
+
+revision = "0005_search"
+down_revision = "0004_regions"
+branch_labels = None
+depends_on = None
+
+# id + title + text, as service.search describes; 'simple' only lower-cases (no Indonesian configuration)
+PG_VECTOR = (
+    "to_tsvector('simple'::regconfig, coalesce(id, '') || ' ' || coalesce(title, '') || ' ' || coalesce(text, ''))"
+)
+SQLITE_TRIGGERS = {
+    "complaints_fts_ai": "AFTER INSERT ON complaints BEGIN "
+    "INSERT INTO complaints_fts(rowid, id, title, text) VALUES (new.rowid, new.id, new.title, new.text); END",
+    "complaints_fts_ad": "AFTER DELETE ON complaints BEGIN "
+    "INSERT INTO complaints_fts(complaints_fts, rowid, id, title, text) "
+    "VALUES ('delete', old.rowid, old.id, old.title, old.text); END",
+    # a decision updates status and agency only: the index is touched when the searchable text changes
+    "complaints_fts_au": "AFTER UPDATE OF id, title, text ON complaints BEGIN "
+    "INSERT INTO complaints_fts(complaints_fts, rowid, id, title, text) "
+    "VALUES ('delete', old.rowid, old.id, old.title, old.text); "
+    "INSERT INTO complaints_fts(rowid, id, title, text) VALUES (new.rowid, new.id, new.title, new.text); END",
+}
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(f"ALTER TABLE complaints ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({PG_VECTOR}) STORED")
+        op.execute("CREATE INDEX ix_complaints_search ON complaints USING gin (search_vector)")
+        op.execute("CREATE INDEX ix_complaints_id_trgm ON complaints USING gin (id gin_trgm_ops)")
+    elif dialect == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE complaints_fts USING fts5(id, title, text, content='complaints', "
+            "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
+        )
+        for name, body in SQLITE_TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+        op.execute("INSERT INTO complaints_fts(complaints_fts) VALUES ('rebuild')")
+    else:  # pragma: no cover - the service supports these two databases only
+        raise RuntimeError(f"no text search for the {dialect} database")
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_complaints_id_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_complaints_search")
+        op.execute("ALTER TABLE complaints DROP COLUMN IF EXISTS search_vector")
+    elif dialect == "sqlite":
+        for name in SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS complaints_fts")

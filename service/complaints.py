@@ -277,7 +277,7 @@ class ComplaintStore:
 
     # -- import ---------------------------------------------------------------------------
     def import_complaints(
-        self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None
+        self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None, retry: bool = True
     ) -> ImportResult:
         """Suggest each new complaint once, with ``model`` (and the live guard's ``withdrawn``),
         and store them all in one transaction.
@@ -343,11 +343,19 @@ class ComplaintStore:
         dup_rows = [
             {"complaint_id": cid, "earlier_id": eid, "similarity": s} for cid, found in dups.items() for eid, s in found
         ]
-        with self.engine.begin() as conn:
-            for lo in range(0, len(rows), 1000):
-                conn.execute(complaints.insert(), rows[lo : lo + 1000])
-            if dup_rows:
-                conn.execute(duplicates.insert(), dup_rows)
+        try:
+            with self.engine.begin() as conn:
+                for lo in range(0, len(rows), 1000):
+                    conn.execute(complaints.insert(), rows[lo : lo + 1000])
+                if dup_rows:
+                    conn.execute(duplicates.insert(), dup_rows)
+        except sa.exc.IntegrityError:
+            if not retry:
+                raise
+            # another process stored some of these ids since we looked (two servers importing one export):
+            # nothing of ours was written; once more, and those complaints count as already stored
+            log.info("import raced another writer on the same Tracking IDs; importing again")
+            return self.import_complaints(items, model, withdrawn, retry=False)
         log.info(
             "imported %d complaints (%d already stored, %d near-duplicate links)",
             len(rows),

@@ -37,6 +37,7 @@ def iso_z(value: datetime | None) -> str | None:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+UPGRADE_LOCK_KEY = 0x44495350  # "DISP": the PostgreSQL advisory lock that serialises schema upgrades
 UPGRADE_HINT = "run `disposisi db upgrade` (same DISPOSISI_DATABASE_URL or DISPOSISI_DATA_DIR) first"
 
 __all__ = [
@@ -291,6 +292,10 @@ def upgrade(url: str, revision: str = "head") -> str:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # several `disposisi serve` processes or hosts may start at once on one database: one migrates,
+                # the others wait here and then find it at head (the lock ends with this transaction)
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             command.upgrade(_alembic_config(conn), revision)
         revision = current_revision(engine)
     except Exception as exc:

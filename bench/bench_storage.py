@@ -326,7 +326,7 @@ def measure(url: str, repeat: int = 5, seed: int = 11) -> list[dict]:
             for cid in ids:
                 ms += _timed(lambda cid=cid: queue_page(desk, conn, sample[0], q=cid[:5], status="all"), repeat)
             figures.append(_report("region search, Tracking ID fragment (5 chars)", ms, 300))
-            for q in ("blanko", ids[3]):  # a supervisor or operator searching every region
+            for q in ("blanko", "jalan", ids[3]):  # a supervisor or operator searching every region
                 ms = _timed(lambda q=q: national_search(desk, conn, q), repeat)
                 figures.append(_report(f"all regions search '{q}', open", ms, 300))
             provinces = conn.execute(

@@ -6,8 +6,9 @@ Tracking ID exactly (or, on PostgreSQL, a part of it of three characters or more
 
 The index is kept by the database (revision ``0005_search``), so no code path can forget to update it:
 - PostgreSQL: a stored generated ``tsvector`` column ``complaints.search_vector`` (the ``simple``
-  configuration: PostgreSQL has no Indonesian one, and ``simple`` only lower-cases) with a GIN index,
-  and a ``pg_trgm`` GIN index on ``complaints.id`` for Tracking ID fragments;
+  configuration: PostgreSQL has no Indonesian one, and ``simple`` only lower-cases) holding every word and its
+  prefixes of 3 to 20 letters, with a GIN index over ``(region_slug, search_vector)`` (``btree_gin``: a region's
+  search is one index scan), and a ``pg_trgm`` GIN index on ``complaints.id`` for Tracking ID fragments;
 - SQLite: an FTS5 table ``complaints_fts`` over ``complaints`` (external content, rowid = the
   complaint's rowid), kept by three triggers.
 
@@ -28,12 +29,17 @@ from .db import complaints
 
 TS_CONFIG = "simple"
 MIN_ID_FRAGMENT = 3  # pg_trgm indexes trigrams: a shorter fragment would scan every Tracking ID
+MIN_PREFIX, MAX_PREFIX = 3, 20  # the prefixes 0005_search stores for every word
 MAX_WORDS = 12  # a search is typed by a person; more words only make the query slower, never better
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # what 0005_search creates outside the metadata, per dialect: {kind: names}
 SEARCH_OBJECTS = {
-    "postgresql": {"column": {"search_vector"}, "index": {"ix_complaints_search", "ix_complaints_id_trgm"}},
+    "postgresql": {
+        "column": {"search_vector"},
+        "index": {"ix_complaints_search", "ix_complaints_id_trgm"},
+        "function": {"disposisi_prefixes"},
+    },
     "sqlite": {
         "table": {
             "complaints_fts",
@@ -58,8 +64,9 @@ def fts5_query(ws: list[str]) -> str:
 
 
 def tsquery(ws: list[str]) -> str:
-    """A ``to_tsquery`` expression: every word as a prefix lexeme, all required."""
-    return " & ".join(f"{w}:*" for w in ws)
+    """A ``to_tsquery`` expression, all words required: a word of 3 to 20 letters is looked up as it is (the
+    column stores every word's prefixes of that length, ``0005_search``), a shorter or longer one as a prefix."""
+    return " & ".join(w if MIN_PREFIX <= len(w) <= MAX_PREFIX else f"{w}:*" for w in ws)
 
 
 def search_clause(q: str, dialect: str) -> sa.ColumnElement[bool] | None:

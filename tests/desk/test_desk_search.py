@@ -23,6 +23,7 @@ ROWS = [  # (id, region, title, text)
     ("LPR-1003", "kota-samarinda", "Sampah", "Sampah menumpuk di pasar Segiri, jalan jadi bau"),
     ("LPR-2004", "kota-samarinda", None, "Lampu PJU mati di Jalan Juanda; gelap dan rawan"),
     ("LPR-2005", "kabupaten-bandung", "Rahasia", None),  # confidential: no text stored
+    ("LPR-3006", "kota-samarinda", None, "Mohon pertanggungjawabannya"),  # a word of 21 letters
 ]
 
 
@@ -73,6 +74,11 @@ def _semantics(desk: ComplaintStore) -> None:
     assert _ids(desk, "jalan") == ["LPR-1001", "LPR-1003", "LPR-2004"]  # title or text
     assert _ids(desk, "jalan rusak") == ["LPR-1001"]  # every word must match
     assert _ids(desk, "lekong") == []  # the middle of a word is not a word
+    assert _ids(desk, "je") == ["LPR-1001"]  # a prefix of two letters
+    # prefixes of 3..20 letters are stored on PostgreSQL; longer ones are searched as prefixes: all agree
+    for n in (3, 18, 20, 21):
+        assert _ids(desk, "pertanggungjawabannya"[:n]) == ["LPR-3006"], n
+    assert _ids(desk, "pertanggungjawabannyax") == []
     assert _ids(desk, "LPR-1002") == ["LPR-1002"]  # the exact Tracking ID
     assert _ids(desk, "  rahasia ") == ["LPR-2005"]  # a confidential complaint is found by its title only
     assert _ids(desk, "jalan", region="kota-samarinda") == ["LPR-1003", "LPR-2004"]  # AND the region
@@ -89,7 +95,8 @@ def _semantics(desk: ComplaintStore) -> None:
 def test_the_search_clause_quotes_every_word():
     assert words("Jalan  RUSAK, e-KTP!") == ["jalan", "rusak", "e", "ktp"]
     assert fts5_query(["jalan", "or"]) == '"jalan"* "or"*'
-    assert tsquery(["jalan", "rusak"]) == "jalan:* & rusak:*"
+    assert tsquery(["jalan", "rusak"]) == "jalan & rusak"  # looked up among the stored prefixes
+    assert tsquery(["je", "x" * 21]) == f"je:* & {'x' * 21}:*"  # outside 3..20 letters: a prefix search
     assert search_clause("   ", "sqlite") is None
     with pytest.raises(ValueError):
         search_clause("x", "mysql")

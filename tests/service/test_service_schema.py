@@ -38,6 +38,9 @@ def search_objects_missing(url: str) -> set[str]:
         found = set(inspector.get_table_names())
         found |= {i["name"] for i in inspector.get_indexes("complaints")}
         found |= {c["name"] for c in inspector.get_columns("complaints")}
+        if dialect == "postgresql":
+            with engine.connect() as conn:
+                found |= set(conn.execute(sa.text("SELECT proname FROM pg_proc")).scalars())
         if dialect == "sqlite":
             with engine.connect() as conn:
                 found |= set(conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type='trigger'")).scalars())

@@ -95,7 +95,13 @@ complaints = sa.Table(
     sa.Index("ix_complaints_received", "received_at"),
     sa.Index("ix_complaints_decided_at", "decided_at"),
     sa.Index("ix_complaints_region_status_due", "region_slug", "status", "due", "id"),
-    sa.Index("ix_complaints_region_received", "region_slug", "received_at"),
+    # a province's Monev reads its regions' complaints of a period from this index alone on PostgreSQL (0005_search)
+    sa.Index(
+        "ix_complaints_region_received_cover",
+        "region_slug",
+        "received_at",
+        postgresql_include=["status", "due", "decided_at"],
+    ),
 )
 duplicates = sa.Table(
     "complaint_duplicates",

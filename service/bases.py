@@ -43,7 +43,9 @@ def deployment_base(data_dir: str | Path) -> tuple[str, Path]:
     from routing_model.artifact.bases import BASE_FILE
 
     root = bases_dir(data_dir)
-    found = [p for p in root.iterdir() if not p.name.startswith(".") and (p / BASE_FILE).is_file()] if root.is_dir() else []
+    found = (
+        [p for p in root.iterdir() if not p.name.startswith(".") and (p / BASE_FILE).is_file()] if root.is_dir() else []
+    )
     if not found:
         raise BaseModelError(
             f"this deployment has no base model yet ({root} is empty): the first region needs --base MODEL_DIR "

@@ -31,6 +31,7 @@ from .complaint_errors import DeskError
 from .db import as_utc, complaints, duplicates, feedback, forwards, iso_z
 from .duplicates import WINDOW_DAYS, Doc, find_duplicates
 from .forwards import LAPOR_PENDING, Destinations, Target, forwards_of, move, record_forward, resolve_destination
+from .search import search_clause
 from .store import FeedbackInput, FeedbackStore
 
 if TYPE_CHECKING:  # imported where dates are parsed or a table is written: a serving worker should not
@@ -269,7 +270,12 @@ class ComplaintStore:
 
     # -- import ---------------------------------------------------------------------------
     def import_complaints(
-        self, items: list[NewComplaint], model, withdrawn: dict[str, dict] | None = None, region: str = ""
+        self,
+        items: list[NewComplaint],
+        model,
+        withdrawn: dict[str, dict] | None = None,
+        region: str = "",
+        retry: bool = True,
     ) -> ImportResult:
         """Suggest each new complaint once, with ``model`` (the model of ``region``, and the live guard's
         ``withdrawn``), and store them all in one transaction into the queue of ``region``.
@@ -337,11 +343,19 @@ class ComplaintStore:
         dup_rows = [
             {"complaint_id": cid, "earlier_id": eid, "similarity": s} for cid, found in dups.items() for eid, s in found
         ]
-        with self.engine.begin() as conn:
-            for lo in range(0, len(rows), 1000):
-                conn.execute(complaints.insert(), rows[lo : lo + 1000])
-            if dup_rows:
-                conn.execute(duplicates.insert(), dup_rows)
+        try:
+            with self.engine.begin() as conn:
+                for lo in range(0, len(rows), 1000):
+                    conn.execute(complaints.insert(), rows[lo : lo + 1000])
+                if dup_rows:
+                    conn.execute(duplicates.insert(), dup_rows)
+        except sa.exc.IntegrityError:
+            if not retry:
+                raise
+            # another process stored some of these ids since we looked (two servers importing one export):
+            # nothing of ours was written; once more, and those complaints count as already stored
+            log.info("import raced another writer on the same Tracking IDs; importing again")
+            return self.import_complaints(items, model, withdrawn, region, retry=False)
         log.info(
             "imported %d complaints (%d already stored, %d near-duplicate links)",
             len(rows),
@@ -420,15 +434,9 @@ class ComplaintStore:
             where.append(complaints.c.needs_review.is_(True))
         if agency:
             where.append(complaints.c.agency == agency)
-        if q and q.strip():
-            needle = f"%{q.strip().lower()}%"
-            where.append(
-                sa.or_(
-                    sa.func.lower(complaints.c.text).like(needle),
-                    sa.func.lower(complaints.c.title).like(needle),
-                    complaints.c.id.like(f"%{q.strip()}%"),
-                )
-            )
+        found = search_clause(q, self.engine.dialect.name) if q else None
+        if found is not None:
+            where.append(found)
         order = (complaints.c.due.desc(), complaints.c.id.desc())
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()

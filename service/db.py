@@ -37,6 +37,7 @@ def iso_z(value: datetime | None) -> str | None:
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+UPGRADE_LOCK_KEY = 0x44495350  # "DISP": the PostgreSQL advisory lock that serialises schema upgrades
 UPGRADE_HINT = "run `disposisi db upgrade` (same DISPOSISI_DATABASE_URL or DISPOSISI_DATA_DIR) first"
 
 __all__ = [
@@ -94,7 +95,6 @@ complaints = sa.Table(
     sa.Index("ix_complaints_received", "received_at"),
     sa.Index("ix_complaints_decided_at", "decided_at"),
     sa.Index("ix_complaints_region_status_due", "region_slug", "status", "due", "id"),
-    sa.Index("ix_complaints_region_received", "region_slug", "received_at"),
     # Monev reads a period's complaints from this index alone (0005_monev; service/monev.py)
     sa.Index("ix_complaints_region_received_monev", "region_slug", "received_at", "status", "due", "decided_at"),
 )
@@ -300,6 +300,10 @@ def upgrade(url: str, revision: str = "head") -> str:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # several `disposisi serve` processes or hosts may start at once on one database: one migrates,
+                # the others wait here and then find it at head (the lock ends with this transaction)
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             command.upgrade(_alembic_config(conn), revision)
         revision = current_revision(engine)
     except Exception as exc:

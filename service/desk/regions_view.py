@@ -129,7 +129,8 @@ def forward_rows(engine, region: str, limit: int = 200) -> dict[str, list[dict]]
     titles: dict[str, str | None] = {}
     if ids:
         with engine.connect() as conn:
-            titles = dict(conn.execute(sa.select(complaints.c.id, complaints.c.title).where(complaints.c.id.in_(ids))))
+            query = sa.select(complaints.c.id, complaints.c.title).where(complaints.c.id.in_(ids))
+            titles = {cid: title for cid, title in conn.execute(query)}
     for d in rows.values():
         for r in d:
             r["title"] = titles.get(r["complaint_id"])

@@ -115,9 +115,7 @@ EXPECTED = {
     ),
     ("desk_home", "read"): _row((OK, OK), *[(OK, OK)] * 5, (SIGNIN, SIGNIN)),
     ("desk_url", "read"): _row((OK, OK), (OK, 404), (404, OK), (OK, 404), (404, OK), (OK, 404), (SIGNIN, SIGNIN)),
-    ("desk_url", "decide"): _row(
-        (OK, OK), (403, 404), (404, 403), (OK, 404), (404, OK), (403, 404), (SIGNIN, SIGNIN)
-    ),
+    ("desk_url", "decide"): _row((OK, OK), (403, 404), (404, 403), (OK, 404), (404, OK), (403, 404), (SIGNIN, SIGNIN)),
     ("desk", "public"): ALL_OK,
     ("desk", "signed_in"): _row(*[(OK, OK)] * 6, (SIGNIN, SIGNIN)),
     ("desk", "supervise"): _row((OK, OK), (OK, OK), (OK, OK), (404, 404), (404, 404), (404, 404), (SIGNIN, SIGNIN)),

@@ -4,6 +4,7 @@ CSRF on (every form is posted with the token its page carries)."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -172,6 +173,42 @@ def test_a_form_without_csrf_changes_nothing(deployment_app, deployment):
     )
     assert r.status_code == 400
     assert c.get(f"/desk/wilayah/{BANDUNG}/pengaduan/B-0").status_code == 200
+
+
+def test_an_import_under_a_region_url_lands_in_that_region(deployment_app, deployment, tmp_path):
+    c = _desk(deployment_app, "opa")
+    page = c.get(f"/desk/wilayah/{SAMARINDA}/").text
+    assert f'action="/desk/wilayah/{SAMARINDA}/impor"' in page
+    body = f'Tracking ID,Isi Laporan Awal,Tanggal Laporan Masuk\nUP-1,"{TEXTS[SAMARINDA]}",{RECENT} 10:00\n'
+    r = c.post(
+        f"/desk/wilayah/{SAMARINDA}/impor",
+        data={"csrf_token": _token(page), "file": (io.BytesIO(body.encode()), "lapor.csv")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/desk/wilayah/{SAMARINDA}/")
+    shown = c.get(r.headers["Location"]).text
+    assert "1 pengaduan baru diimpor" in shown, re.findall(r"<p class=\"msg[^>]*>([^<]*)", shown)
+    assert c.get(f"/desk/wilayah/{SAMARINDA}/pengaduan/UP-1").status_code == 200
+    assert c.get(f"/desk/wilayah/{BANDUNG}/pengaduan/UP-1").status_code == 404
+
+
+def test_a_complaint_forwarded_twice_shows_its_path(deployment_app, deployment):
+    """Samarinda forwards back to Bandung what Bandung forwarded: Bandung reads both steps, oldest first."""
+    _, tokens = deployment
+    _seed(deployment_app, tokens, [ABOUT_SAMARINDA])
+    for user, here, there in (("adm-bandung", BANDUNG, SAMARINDA), ("adm-samarinda", SAMARINDA, BANDUNG)):
+        c = _desk(deployment_app, user)
+        page = c.get("/desk/pengaduan/FWD-1").text
+        r = c.post(
+            "/desk/pengaduan/FWD-1/keputusan",
+            data={"csrf_token": _token(page), "action": "not_our_authority", "destination": there},
+        )
+        assert r.status_code == 303 and "Diteruskan ke" in c.get("/desk/").text, here
+    page = _desk(deployment_app, "adm-bandung").get("/desk/pengaduan/FWD-1").text
+    notes = re.findall(r'data-forward="(\w+)">([^<]+)<', page)
+    assert [kind for kind, _ in notes] == ["earlier", "in"]
+    assert notes[0][1].startswith("Diteruskan dari Kabupaten Bandung ke Kota Samarinda oleh adm-bandung")
+    assert notes[1][1].startswith("Diteruskan dari Kota Samarinda oleh adm-samarinda")
 
 
 @pytest.mark.parametrize("lang,words", [("id", "Pilih wilayah"), ("en", "Choose a region")])

@@ -153,12 +153,13 @@ def test_a_destination_typed_by_hand_waits_for_lapor(deployment_app, deployment)
             "csrf_token": _token(page),
             "action": "not_our_authority",
             "destination": "",
-            "destination_other": "Balai Besar Wilayah Sungai Citarum",
+            "destination_other": "Balai Besar Wilayah Sungai Citarum <BBWS>",
         },
     )
     assert r.status_code == 303
     item = c.get("/desk/pengaduan/B-1").text
-    assert "Menunggu diteruskan di LAPOR! ke Balai Besar Wilayah Sungai Citarum" in item
+    assert "Menunggu diteruskan di LAPOR! ke Balai Besar Wilayah Sungai Citarum &lt;BBWS&gt;" in item
+    assert "<BBWS>" not in item  # escaped wherever it is shown
     out = c.get("/desk/diteruskan").text.split('id="forwards-out"')[1].split("</table>")[0]
     assert "menunggu diteruskan di LAPOR!" in out and 'href="/desk/pengaduan/B-1"' in out
 

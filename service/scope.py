@@ -120,6 +120,7 @@ def _not_found(slug: str | None):
         message = f"no region '{slug}' in this deployment (GET /v1/regions lists yours)"
     if _in_desk():
         exc = NotFound()
+        exc.pick_region = slug is None  # the desk answers /desk/ with its region picker instead
         exc.desk_message = (
             _("Pilih wilayah: deployment ini melayani beberapa wilayah.")
             if slug is None

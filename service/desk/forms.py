@@ -33,6 +33,9 @@ class DecisionForm(FlaskForm):
     action = HiddenField()
     agency = StringField(_l("Instansi"), validators=[Optional(), Length(max=300)])
     destination = StringField(_l("Teruskan ke (instansi atau daerah lain)"), validators=[Optional(), Length(max=300)])
+    destination_other = StringField(
+        _l("atau tulis tujuan lain yang tidak ada di daftar"), validators=[Optional(), Length(max=300)]
+    )
     duplicate_of = StringField(_l("Duplikat dari (Tracking ID)"), validators=[Optional(), Length(max=200)])
 
 

@@ -1,7 +1,13 @@
-"""The desk's pages: sign-in, the day's queue, one complaint, decisions and undo, export, overview.
+"""The desk's pages: sign-in, the day's queue, one complaint, decisions and undo, export, overview, forwards.
 
 Every POST follows post/redirect/get; errors an admin can cause come back as a message on the page
 (``flash``), never as a traceback, and change nothing.
+
+A region's pages are served twice by the same view functions (as ``service/region_api.py`` does for the API):
+``/desk/...`` means the default region (the only one of the deployment, or the only one the caller sees) and
+``/desk/wilayah/<slug>/...`` names the region; ``service/scope.py`` takes it from the URL and every link of a page
+under ``/wilayah/<slug>/`` keeps it (``_keep_region``). ``/desk/`` for a caller who sees several regions is the
+region picker.
 """
 
 from __future__ import annotations
@@ -10,7 +16,19 @@ import time
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,10 +43,10 @@ from ..audit_api import audit_xlsx_response, may_read_audit
 from ..auth import Caller, caller, role_for, token_hash
 from ..complaints import PAGE_SIZE, DeskError
 from ..complaints_api import xlsx_response
-from ..scope import current_region, scoped
+from ..scope import current_region, may_see, scoped
 from ..state import current_state
 from ..uploads import complaints_from_upload
-from . import charts
+from . import charts, regions_view
 from .forms import DecisionForm, EmptyForm, PasswordSignInForm, SignInForm, UploadForm
 from .highlight import segments
 from .i18n import LANGUAGES, select_locale
@@ -51,6 +69,12 @@ ROLE_LABELS = {
     "admin": _l("admin"),
     "viewer": _l("pemantau"),
     "token_viewer": _l("hanya melihat"),
+}
+DESTINATION_GROUPS = {
+    "served": _l("Dilayani di sini (pindah ke antrean wilayah itu)"),
+    "regions": _l("Kabupaten dan kota lain (diteruskan di LAPOR!)"),
+    "provinces": _l("Pemerintah provinsi (diteruskan di LAPOR!)"),
+    "national": _l("Instansi pusat dan nasional (diteruskan di LAPOR!)"),
 }
 # the model's warnings (Suggestion.warnings), in the order the review tag names the first that applies
 WARNING_LABELS = {
@@ -111,6 +135,38 @@ def _recorded_as() -> str:
     return g.user["caller"].recorded_as(session.get("name"))
 
 
+@desk.url_defaults
+def _keep_region(endpoint: str, values: dict) -> None:
+    """A page under ``/desk/wilayah/<slug>/`` links to the same region's pages (``region=None`` links out of it)."""
+    if endpoint in REGION_ENDPOINTS and "region" not in values and has_request_context():
+        here = (request.view_args or {}).get("region")
+        if here:
+            values["region"] = here
+
+
+@desk.app_template_global()
+def visible_regions() -> list:
+    """The served regions the signed-in caller may see (the header's switcher, the picker), by name."""
+    user = current_user()
+    if user is None:
+        return []
+    return [r for r in current_state().served_regions() if may_see(user["caller"], r)]
+
+
+@desk.app_template_global()
+def region_here():
+    """The region of this page (its ``RegionContext``), or None on a page of no region."""
+    return getattr(g, "region", None)
+
+
+def _region_names() -> dict[str, str]:
+    """slug -> name of every region this deployment has had (a forward names regions since removed too)."""
+    st = current_state()
+    names = {r.slug: r.name for r in st.regions.list()}
+    names.update({r.slug: r.name for r in st.served_regions()})
+    return names
+
+
 @desk.app_template_global()
 def current_user():
     return getattr(g, "user", None)
@@ -157,6 +213,17 @@ def _day(value):
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return format_date(value, "d MMM yyyy")
+
+
+@desk.app_template_filter("moment")
+def _moment(value):
+    """An ISO time (UTC, as stored) as the admins' local date and time."""
+    if not value:
+        return "—"
+    from datetime import datetime
+
+    at = datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(sla.LOCAL_TZ)
+    return f"{format_date(at.date(), 'd MMM yyyy')} {at:%H:%M}"
 
 
 @desk.app_template_filter("week")
@@ -304,8 +371,11 @@ def queue():
     page = store.queue(**args, per_page=PAGE_SIZE, region=region)
     statuses = [("open", _("Terbuka")), ("decided", _("Sudah diputuskan")), ("all", _("Semua"))]
     link_args = {k: v for k, v in request.args.items() if k != "page"}
+    arrived = regions_view.arrived_by_forward(store.engine, region, [i["id"] for i in page["items"]])
     return render_template(
         "desk/queue.html",
+        arrived=arrived,
+        region_names=_region_names() if arrived else {},
         page=page,
         args=args,
         statuses=statuses,
@@ -366,11 +436,22 @@ def _csrf_error(exc):
 
 @desk.errorhandler(NotFound)
 def _not_found(exc):
+    if getattr(exc, "pick_region", False) and current_user() is not None:
+        # a caller who sees several regions: /desk/ is the picker; another page without a region says to pick one
+        return _picker(200 if request.endpoint == "desk.queue" and request.method == "GET" else 404)
     return render_template(
         "desk/error.html",
         title=_("Tidak ditemukan"),
         message=getattr(exc, "desk_message", None) or _("Halaman ini tidak ada."),
     ), 404
+
+
+def _picker(status: int):
+    """ "Pilih wilayah": the regions the caller may see, each with its open and overdue complaints."""
+    st = current_state()
+    mine = visible_regions()
+    counts = regions_view.region_counts(st.store.engine, [r.slug for r in mine], st.clock.today())
+    return render_template("desk/regions.html", regions=mine, counts=counts, status=status), status
 
 
 # -- one complaint ---------------------------------------------------------------------------------
@@ -394,14 +475,20 @@ def complaint(complaint_id: str):
         and _decided_today(item, st.complaints.clock.today())
     )
     registry = region.model.registry
+    groups = regions_view.destinations(st.served(), region.slug, region.name)
+    chosen, other = regions_view.prefill(groups, item["outside_region"])
     return render_template(
         "desk/complaint.html",
         item=item,
         segments=segments(item["text"] or "", item["reasons"]),
         form=DecisionForm(
-            destination=(item["outside_region"] or {}).get("region", ""),
+            destination=chosen,
+            destination_other=other,
             duplicate_of=item["duplicates"][0]["id"] if item["duplicates"] else "",
         ),
+        destination_groups=groups,
+        group_labels=DESTINATION_GROUPS,
+        region_names=_region_names() if item["forwards"] else {},
         undo=EmptyForm(),
         can_undo=can_undo,
         agencies=[a.name for a in registry.active],
@@ -432,7 +519,7 @@ def decide(complaint_id: str):
             _recorded_as(),
             region.model.registry,
             agency=form.agency.data,
-            destination=form.destination.data,
+            destination=(form.destination_other.data or "").strip() or form.destination.data,
             duplicate_of=form.duplicate_of.data,
             region=region.slug,
             destinations=st,
@@ -444,7 +531,14 @@ def decide(complaint_id: str):
         return redirect(url_for("desk.complaint", complaint_id=complaint_id), 303)
     if item.get("forward"):
         where = item["forward"]["destination"]
-        flash(_("Pengaduan %(id)s diteruskan ke %(where)s.", id=complaint_id, where=where), "ok")
+        flash(
+            _(
+                "Diteruskan ke %(where)s: pengaduan %(id)s kini ada di antrean wilayah itu.",
+                where=where,
+                id=complaint_id,
+            ),
+            "ok",
+        )
         return redirect(url_for("desk.queue"), 303)
     d = item["decision"]
     what = action_label(d["action"]) + (
@@ -493,6 +587,14 @@ def export():
     return xlsx_response(store.export_day(day, current_region().slug), day)
 
 
+@desk.get("/diteruskan")
+@scoped("read", region=True)
+def forwarded():
+    """The region's forwards, out and in: a complaint moved away cannot be opened here any more, but its row stays."""
+    rows = regions_view.forward_rows(current_state().store.engine, current_region().slug)
+    return render_template("desk/forwards.html", rows=rows, region_names=_region_names())
+
+
 @desk.get("/audit.xlsx")
 @scoped("supervise")
 def audit_export():
@@ -528,3 +630,19 @@ def overview():
         axis_label=_("diterima sesuai saran pertama"),
     )
     return render_template("desk/overview.html", data=data, agency_chart=agency_chart, heat=heat, acceptance=acceptance)
+
+
+# -- the same region pages under /desk/wilayah/<slug>/ -------------------------------------------------
+REGION_PAGES = (
+    ("/", "GET", queue),
+    ("/impor", "POST", upload),
+    ("/pengaduan/<complaint_id>", "GET", complaint),
+    ("/pengaduan/<complaint_id>/keputusan", "POST", decide),
+    ("/pengaduan/<complaint_id>/batal", "POST", undo),
+    ("/ekspor", "GET", export),
+    ("/ringkasan", "GET", overview),
+    ("/diteruskan", "GET", forwarded),
+)
+REGION_ENDPOINTS = frozenset(f"desk.{view.__name__}" for _, _, view in REGION_PAGES)
+for _rule, _method, _view in REGION_PAGES:
+    desk.add_url_rule(f"/wilayah/<region>{_rule}", endpoint=_view.__name__, view_func=_view, methods=[_method])

@@ -82,7 +82,7 @@ def test_admin_works_through_the_queue_in_a_real_browser(served, tmp_path, share
 
         # the third: bukan wewenang, forwarded to another region
         third_id = page.url.rsplit("/", 1)[1]
-        page.fill("#destination", "Kota Bandung")
+        page.select_option("#destination", "Kota Bandung")  # a select: regions, provinces, national bodies
         with page.expect_navigation():
             page.click("#not-ours-form button[type=submit]")
         assert "Bukan wewenang" in page.inner_text(".messages")

@@ -14,12 +14,12 @@ def test_an_import_that_races_another_writer_imports_again(store, demo_model, mo
     real_window = ComplaintStore._window_docs
     raced = []
 
-    def window_then_race(self, fresh):
+    def window_then_race(self, fresh, region):
         # between our look for existing ids and our insert, the other writer stores T-2
         if not raced:
             raced.append(True)
             assert other.import_complaints([i for i in items if i.id == "T-2"], demo_model).added == 1
-        return real_window(self, fresh)
+        return real_window(self, fresh, region)
 
     monkeypatch.setattr(ComplaintStore, "_window_docs", window_then_race)
     result = store.import_complaints(items, demo_model)

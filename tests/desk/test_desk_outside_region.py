@@ -26,7 +26,9 @@ def test_outside_region_is_shown_and_used(client, desk_app, store):
     sign_in(client)
     assert "luar wilayah: Kota Samarinda" in client.get("/desk/").text
     page = client.get("/desk/pengaduan/S-1").text
-    assert 'value="Kota Samarinda"' in page  # bukan wewenang is pre-filled with the other region
+    # bukan wewenang is pre-filled with the other region (an option of the destination select)
+    assert '<option value="Kota Samarinda" selected>Pemerintah Kota Samarinda</option>' in page
+    assert page.count(" selected>") == 1
     # the API decides bukan wewenang without a destination: the region is used
     r = client.post("/v1/complaints/S-1/decision", json={"action": "not_our_authority"}, headers=ADMIN_AUTH)
     assert r.status_code == 201 and r.json["decision"]["destination"] == "Kota Samarinda"

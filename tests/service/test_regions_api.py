@@ -294,7 +294,7 @@ def test_the_desk_of_a_regions_admin_and_a_forward_from_it(deployment_app, deplo
     assert desk.get("/desk/pengaduan/S-0").status_code == 404
     r = desk.post("/desk/pengaduan/B-0/keputusan", data={"action": "not_our_authority", "destination": SAMARINDA})
     assert r.status_code == 303
-    assert "diteruskan ke Kota Samarinda" in desk.get(r.headers["Location"]).text
+    assert "Diteruskan ke Kota Samarinda" in desk.get(r.headers["Location"]).text
     moved = api.get(f"/v1/regions/{SAMARINDA}/complaints/B-0", headers=auth(tokens["adm-samarinda"]))
     assert moved.status_code == 200 and moved.json["forwards"][0]["by"] == "adm-bandung"
 

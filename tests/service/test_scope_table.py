@@ -19,6 +19,7 @@ ROUTES = {
     ("/desk/", "GET"): "read",
     ("/desk/audit.xlsx", "GET"): "supervise",
     ("/desk/bahasa/<lang>", "GET"): "public",
+    ("/desk/diteruskan", "GET"): "read",
     ("/desk/ekspor", "GET"): "read",
     ("/desk/impor", "POST"): "decide",
     ("/desk/keluar", "POST"): "signed_in",
@@ -46,6 +47,14 @@ ROUTES = {
     ("/desk/pengaduan/<complaint_id>/batal", "POST"): "decide",
     ("/desk/pengaduan/<complaint_id>/keputusan", "POST"): "decide",
     ("/desk/ringkasan", "GET"): "read",
+    ("/desk/wilayah/<region>/", "GET"): "read",
+    ("/desk/wilayah/<region>/diteruskan", "GET"): "read",
+    ("/desk/wilayah/<region>/ekspor", "GET"): "read",
+    ("/desk/wilayah/<region>/impor", "POST"): "decide",
+    ("/desk/wilayah/<region>/pengaduan/<complaint_id>", "GET"): "read",
+    ("/desk/wilayah/<region>/pengaduan/<complaint_id>/batal", "POST"): "decide",
+    ("/desk/wilayah/<region>/pengaduan/<complaint_id>/keputusan", "POST"): "decide",
+    ("/desk/wilayah/<region>/ringkasan", "GET"): "read",
     ("/healthz", "GET"): "public",
     ("/monev", "GET"): "signed_in",
     ("/monev.xlsx", "GET"): "signed_in",
@@ -104,7 +113,9 @@ def _row(*cells):
 ALL_OK = _row(*[(OK, OK)] * 7)
 # where: "api_region" (slug in the URL), "api_default" (no slug: two regions served, so none is meant), "api" (no
 # region), "desk_complaint" (the desk's default region = the caller's only one; a complaint of own/other region),
-# "desk_region" (the desk's default region, no complaint), "desk" (no region)
+# "desk_region" (the desk's default region, no complaint), "desk_home" (``/desk/``: the default region's queue, or
+# the region picker for a caller who sees several), "desk_url" (``/desk/wilayah/<slug>/...``: the region, and the
+# complaint of own/other region, named in the URL), "desk" (no region)
 EXPECTED = {
     ("api_region", "public"): ALL_OK,
     ("api_region", "read"): _row((OK, OK), (OK, 404), (404, OK), (OK, 404), (404, OK), (OK, 404), (401, 401)),
@@ -128,6 +139,9 @@ EXPECTED = {
     ("desk_monev_region", "signed_in"): _row(
         (OK, OK), (OK, 404), (404, OK), (OK, 404), (404, OK), (OK, 404), (SIGNIN, SIGNIN)
     ),
+    ("desk_home", "read"): _row((OK, OK), *[(OK, OK)] * 5, (SIGNIN, SIGNIN)),
+    ("desk_url", "read"): _row((OK, OK), (OK, 404), (404, OK), (OK, 404), (404, OK), (OK, 404), (SIGNIN, SIGNIN)),
+    ("desk_url", "decide"): _row((OK, OK), (403, 404), (404, 403), (OK, 404), (404, OK), (403, 404), (SIGNIN, SIGNIN)),
     ("desk", "public"): ALL_OK,
     ("desk", "signed_in"): _row(*[(OK, OK)] * 6, (SIGNIN, SIGNIN)),
     ("desk", "supervise"): _row((OK, OK), (OK, OK), (OK, OK), (404, 404), (404, 404), (404, 404), (SIGNIN, SIGNIN)),
@@ -141,6 +155,10 @@ def _where(rule: str, region_route: bool) -> str:
     if rule.startswith(("/desk", "/monev")) or rule == "/":
         if not region_route:
             return "desk"
+        if "<region>" in rule:
+            return "desk_url"
+        if rule == "/desk/":
+            return "desk_home"
         return "desk_complaint" if "<complaint_id>" in rule else "desk_region"
     if "<region>" in rule:
         return "api_region"

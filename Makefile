@@ -39,12 +39,15 @@ serve: $(DEMO_MODEL)/card.json
 system-packages:
 	bash scripts/system-packages
 
+# Both cores (pytest-xdist), one test file per worker at a time: a file's fixtures (its PostgreSQL, its deployment)
+# stay in one process.
+PYTEST_JOBS ?= 2
 test: install system-packages
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadfile
 
 # The suite without the tests marked slow (end-to-end runs, training on the shared data): under 2 minutes.
 test-fast: install system-packages
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadfile -m "not slow"
 
 # ruff, as pinned in pyproject.toml's dev extras and configured in its [tool.ruff]; tests/structure/test_lint.py
 # runs the same checks. `lint` runs both checks and fails if either does; `format` rewrites files.

@@ -3,12 +3,15 @@ shell (`disposisi region add` on the demo model, `disposisi account create`), a 
 SQLite file, Debian's chromium via Playwright. Bandung's admin imports a complaint about Kota Samarinda and forwards
 it (the destination pre-filled); Samarinda's admin finds it in its queue, suggested by Samarinda's model, its received
 time and due date kept; Bandung's admin sees it in its forwarded list and can no longer open it. Screenshots go to
-docs/screenshots/ (region-queue, forward, forwarded-list, region-picker, region-switcher)."""
+DISPOSISI_SCREENSHOT_DIR when set (docs/screenshots/ region-queue, forward, forwarded-list, region-picker and
+region-switcher were made so), else to a temporary directory: a test run leaves the tree as it was."""
 
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +24,7 @@ from svc_helpers import Server, disposisi_cmd
 from service.desk.browser import browser_page
 
 pytestmark = pytest.mark.slow
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("DISPOSISI_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="desk-regions-shots-"))
 PASSWORD = "sandi-meja-wilayah-2026"
 FORWARDED = "LPR-SMD-1"
 

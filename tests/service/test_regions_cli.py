@@ -46,8 +46,6 @@ def _refused(capsys, argv: list[str], *needles: str) -> str:
 
 @pytest.mark.slow
 def test_add_three_regions_and_list_them(data_dir, demo_model_dir, tmp_path, capsys):
-    from routing_model.artifact.persistence import CARD_DIGEST_FILE
-
     agencies = tmp_path / "agencies.txt"
     agencies.write_text("Dinas Kesehatan\nDinas Pekerjaan Umum dan Penataan Ruang\nKantor Urusan Serba Ada\n", "utf-8")
     assert (
@@ -59,10 +57,11 @@ def test_add_three_regions_and_list_them(data_dir, demo_model_dir, tmp_path, cap
     out = capsys.readouterr().out
     assert "registry for Kota Samarinda (Kalimantan Timur)" in out and "Kantor Urusan Serba Ada" in out  # [PERIKSA]
     assert "region kota-samarinda added (active)" in out
-    digest = (demo_model_dir / CARD_DIGEST_FILE).read_text().strip()
-    assert (data_dir / "bases" / digest / "card.json").is_file()
+    (base,) = [p for p in (data_dir / "bases").iterdir() if not p.name.startswith(".")]
+    assert (base / "base.json").is_file() and (base / "training" / "card.json").is_file()  # shared part + its model
     current = data_dir / "regions" / "kota-samarinda" / "models" / "current"
-    assert current.is_symlink() and (current / "served.npz").is_file()
+    assert current.is_symlink() and (current / "head.json").is_file()  # the region's own part, a head on the base
+    assert json.loads((current / "card.json").read_text())["base_digest"] == base.name
     # the second reuses the base; its names and labels come from a LAPOR! export
     export = tmp_path / "lapor.csv"
     rows = ["Tracking ID,Tanggal Laporan Masuk,Isi Laporan Awal,Instansi Terdisposisi"]
@@ -80,8 +79,8 @@ def test_add_three_regions_and_list_them(data_dir, demo_model_dir, tmp_path, cap
     listed = capsys.readouterr().out.splitlines()
     assert [line.split("\t")[0] for line in listed] == ["kabupaten-luwu-timur", "kota-samarinda"]
     assert _rows(data_dir) == [
-        ("kabupaten-luwu-timur", "active", digest),
-        ("kota-samarinda", "active", digest),
+        ("kabupaten-luwu-timur", "active", base.name),
+        ("kota-samarinda", "active", base.name),
     ]
     assert main(["region", "list", "--province", "Kalimantan Timur"]) == 0
     assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == ["kota-samarinda"]

@@ -97,6 +97,16 @@ def _agency_names(agencies, export) -> tuple[list[str] | None, str]:
     return None, "the standard perangkat daerah"
 
 
+def _new_home(regions, data_dir, key: str, label: str, what: str) -> Path:
+    """The directory of a region not yet in this deployment; RegionError when its row or its directory exists."""
+    if regions.get(key) is not None:
+        raise RegionError(f"{label} is already added to this deployment ({key})")
+    home = region_dir(data_dir, key)
+    if home.exists():
+        raise RegionError(f"{home} exists but no region row names it: move it away, then add the {what} again")
+    return home
+
+
 def add_region(
     regions: RegionStore,
     data_dir: str | Path,
@@ -114,11 +124,7 @@ def add_region(
 
     region = resolve(name, province)
     key = region_slug_of(region)
-    if regions.get(key) is not None:
-        raise RegionError(f"{region.name} ({region.province}) is already added to this deployment ({key})")
-    home = region_dir(data_dir, key)
-    if home.exists():
-        raise RegionError(f"{home} exists but no region row names it: move it away, then add the region again")
+    home = _new_home(regions, data_dir, key, f"{region.name} ({region.province})", "region")
     if data and not Path(data).is_file():
         raise RegionError(f"--data not found: {data}; check the path")
     names, source = _agency_names(agencies, export)
@@ -170,11 +176,7 @@ def add_inbox(
     name, found = inbox_identity(province)
     identity = SimpleNamespace(name=name, province=found)
     key = region_slug_of(identity)
-    if regions.get(key) is not None:
-        raise RegionError(f"{name} is already added to this deployment ({key})")
-    home = region_dir(data_dir, key)
-    if home.exists():
-        raise RegionError(f"{home} exists but no region row names it: move it away, then add the inbox again")
+    home = _new_home(regions, data_dir, key, name, "inbox")
     digest = install_base(data_dir, base)[0] if base else deployment_base(data_dir)[0]
     inbox = build_inbox_registry(found)
     try:

@@ -26,7 +26,6 @@ from routing_model.artifact.bases import Bases
 from routing_model.artifact.heads import LAYOUT, find_base, write_head
 from routing_model.artifact.persistence import load, load_served, read_card, save
 from routing_model.artifact.split import open_for_adapt, training_model
-from routing_model.text.cleaning import mask_personal_data
 from training.adapt import adapt_model
 from training.fingerprints import fingerprints, pack
 
@@ -41,6 +40,7 @@ from .retrain import (
     combine,
     default_training_data_path,
     holdout_mask,
+    training_record,
 )
 
 
@@ -124,22 +124,9 @@ def readapt(
     comparison = _comparison(champion, card, challenger_cmp, train_cmp, slice_, rule, cut, own_texts, seed)
     final = adapt_model(base, registry, data, random_state=seed)
     seconds = time.perf_counter() - started
-    dates = sorted(d for d in data.frame["date"] if d)
-    texts = [mask_personal_data(str(t)) for t in data.frame["text"]]
-    table = pd.DataFrame({"text": texts, "agency": data.frame["label"], "date": data.frame["date"], "source": sources})
+    table, record = training_record(data, sources, fb, excluded, data_out)
     card_extra = {
-        "training_data": {
-            "path": str(data_out.resolve()),
-            "file_sha256": None,
-            "rows_sha256": data.sha256(),
-            "rows": len(data.frame),
-            "date_range": [dates[0], dates[-1]] if dates else None,
-            "report": data.report(),
-            "columns": {"text": "text", "label": "agency", "date": "date"},
-            "sources": {k: int(v) for k, v in sources.value_counts().to_dict().items()},
-            "feedback": fb.report(),
-            "excluded_not_our_authority": excluded,
-        },
+        "training_data": record,
         "training_fingerprints": pack(fingerprints(data.texts)),
         "parent": {"version": card.get("version"), "path": str(Path(model_dir).resolve())},
         "base_model": dict(card["base_model"]),

@@ -292,6 +292,29 @@ def _write_atomically(
     return new_card
 
 
+def training_record(data, sources, fb, excluded, data_out: Path, **more) -> tuple[pd.DataFrame, dict]:
+    """The rows of the challenger's training data file (texts masked as the model masks them) and the card's
+    ``training_data`` block, with ``more`` (retrain's ``base`` and ``new_data``) before the feedback report; one
+    definition for ``retrain`` and ``readapt``."""
+    dates = sorted(d for d in data.frame["date"] if d)
+    texts = [mask_personal_data(str(t)) for t in data.frame["text"]]
+    table = pd.DataFrame({"text": texts, "agency": data.frame["label"], "date": data.frame["date"], "source": sources})
+    record = {
+        "path": str(data_out.resolve()),
+        "file_sha256": None,  # of the file as written (_write_atomically)
+        "rows_sha256": data.sha256(),
+        "rows": len(data.frame),
+        "date_range": [dates[0], dates[-1]] if dates else None,
+        "report": data.report(),
+        "columns": {"text": "text", "label": "agency", "date": "date"},
+        "sources": {k: int(v) for k, v in sources.value_counts().to_dict().items()},
+        **more,
+        "feedback": fb.report() if fb else None,
+        "excluded_not_our_authority": excluded,
+    }
+    return table, record
+
+
 def retrain(
     model_dir,
     out_dir,
@@ -360,24 +383,9 @@ def retrain(
     bar.update(1)
     bar.close()
 
-    dates = sorted(d for d in data.frame["date"] if d)
-    texts = [mask_personal_data(str(t)) for t in data.frame["text"]]  # the model masks the same way
-    table = pd.DataFrame({"text": texts, "agency": data.frame["label"], "date": data.frame["date"], "source": sources})
+    table, record = training_record(data, sources, fb, excluded, data_out, base=base_info, new_data=new_reports)
     card_extra = {
-        "training_data": {
-            "path": str(data_out.resolve()),
-            "file_sha256": None,  # of the file as written
-            "rows_sha256": data.sha256(),
-            "rows": len(data.frame),
-            "date_range": [dates[0], dates[-1]] if dates else None,
-            "report": data.report(),
-            "columns": {"text": "text", "label": "agency", "date": "date"},
-            "sources": {k: int(v) for k, v in sources.value_counts().to_dict().items()},
-            "base": base_info,
-            "new_data": new_reports,
-            "feedback": fb.report() if fb else None,
-            "excluded_not_our_authority": excluded,
-        },
+        "training_data": record,
         "training_fingerprints": pack(fingerprints(data.texts)),
         "parent": {"version": card.get("version"), "path": str(Path(model_dir).resolve())},
         "champion_challenger": comparison,

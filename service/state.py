@@ -150,12 +150,16 @@ class RegionModels:
     per process, so loading one again costs tens of milliseconds; a worker's memory stays bounded however many
     regions the deployment serves."""
 
-    def __init__(self, data_dir, regions: RegionStore, interval: float = 1.0, kept: int = 128):
+    def __init__(
+        self, data_dir, regions: RegionStore, interval: float = 1.0, kept: int = 128, bases: Bases | None = None
+    ):
         self.data_dir = Path(data_dir)
         self.regions = regions
         self.interval = interval
         self.kept = kept
-        self.bases = Bases()  # every region's head maps the same verified base arrays, once per process
+        # every region's head maps the same verified base arrays, once per process (``bases``: opened by the master
+        # before it forked, so the workers share them too)
+        self.bases = bases if bases is not None else Bases()
         self._load = partial(persistence.load_served, bases=bases_dir(self.data_dir), opened=self.bases)
         self._holders: OrderedDict[str, ModelHolder] = OrderedDict()  # least recently asked first
         self._lock = threading.Lock()
@@ -212,7 +216,11 @@ class ServiceState:
         try:
             if self.deployment:
                 self.region_models = RegionModels(
-                    config["DATA_DIR"], self.regions, config["RELOAD_INTERVAL"], config["REGION_MODELS_KEPT"]
+                    config["DATA_DIR"],
+                    self.regions,
+                    config["RELOAD_INTERVAL"],
+                    config["REGION_MODELS_KEPT"],
+                    config.get("BASES"),
                 )
             else:
                 self.models = ModelHolder(

@@ -32,7 +32,7 @@ from routing_model.artifact.cards import (
 )
 from routing_model.artifact.served import SERVED_FORMAT, json_bytes, restore_head, served_parts
 from routing_model.model.predict.learned import HEAD
-from routing_model.model.predict.vectorize import ColumnCoef
+from routing_model.model.predict.vectorize import CodedCoef, ColumnCoef
 from routing_model.model.routing import RoutingModel
 
 HEAD_FILE = "head.json"
@@ -42,6 +42,8 @@ COEF, INDEX, USED, SHAPE = (
     ".packed-values",
     ".packed-shape",
 )  # a packed coefficient matrix's arrays
+PATTERNS, PATTERN_OF, SCALES = ".coded-patterns", ".coded-pattern-of", ".coded-scales"  # a coded one's values
+BYTES, UTF8 = ".bytes", ".utf8"  # a float table of whole numbers 0..255; names as UTF-8 joined by NUL
 LAYOUT = "head"
 BASES = "bases"  # DATA_DIR/bases/<digest>/
 
@@ -95,27 +97,58 @@ def write_head(model: RoutingModel, out_dir: str | Path, base_digest: str, card_
 
 
 def compact(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The head's arrays with each linear model's coefficients kept as their non-zero columns (``ColumnCoef``):
-    a region's topic model uses about half of the base's columns, the rest is zeros."""
+    """The head's arrays in their smallest exact form: each linear model's coefficients as their non-zero columns
+    (``ColumnCoef``), as distinct 8-bit patterns when they are on 255 levels (``CodedCoef``: an adapted region's
+    topic model); a float table of whole numbers 0..255 (``holders``) as bytes; names as UTF-8. ``expand`` gives
+    back the same numbers and names."""
     out = {}
     for name, array in arrays.items():
         if name.endswith(COEF):
-            packed = ColumnCoef.of(array)
-            out |= {
-                f"{name}{INDEX}": packed.index,
-                f"{name}{USED}": packed.used,
-                f"{name}{SHAPE}": np.array(packed.shape),
-            }
+            out |= _packed(name, array)
+        elif array.dtype == np.float64 and array.size and _whole_bytes(array):
+            out[name + BYTES] = array.astype(np.uint8)
+        elif array.dtype.kind == "U" and array.ndim == 1 and array.size and not any("\0" in t for t in array):
+            out[name + UTF8] = np.frombuffer("\0".join(array.tolist()).encode("utf-8"), dtype=np.uint8)
         else:
             out[name] = array
     return out
 
 
+def _whole_bytes(array: np.ndarray) -> bool:
+    return bool(np.all((array >= 0) & (array <= 255) & (array == np.rint(array)) & ~np.signbit(array)))
+
+
+def _packed(name: str, coef: np.ndarray) -> dict[str, np.ndarray]:
+    coded = CodedCoef.coded(coef)
+    packed = coded if coded is not None else ColumnCoef.of(coef)
+    index = packed.index.astype(np.uint16) if packed.shape[1] <= np.iinfo(np.uint16).max + 1 else packed.index
+    out = {f"{name}{INDEX}": index, f"{name}{SHAPE}": np.array(packed.shape)}
+    if coded is None:
+        return out | {f"{name}{USED}": packed.used}
+    return out | {
+        f"{name}{PATTERNS}": coded.used,
+        f"{name}{PATTERN_OF}": coded.pattern_of,
+        f"{name}{SCALES}": coded.scales,
+    }
+
+
 def expand(arrays: dict) -> dict:
-    """``compact``'s arrays as the served codecs read them (a ``ColumnCoef`` for each packed coefficient matrix)."""
-    out = {k: v for k, v in arrays.items() if not k.endswith((INDEX, USED, SHAPE))}
+    """``compact``'s arrays as the served codecs read them (a ``ColumnCoef`` or ``CodedCoef`` for each packed
+    coefficient matrix, float64 tables, string arrays)."""
+    parts = (INDEX, USED, SHAPE, PATTERNS, PATTERN_OF, SCALES)
+    out = {k: v for k, v in arrays.items() if not k.endswith((*parts, BYTES, UTF8))}
     for name in [k.removesuffix(INDEX) for k in arrays if k.endswith(INDEX)]:
-        out[name] = ColumnCoef(arrays[name + INDEX], arrays[name + USED], tuple(arrays[name + SHAPE]))
+        index, shape = np.asarray(arrays[name + INDEX]), tuple(arrays[name + SHAPE])
+        if name + PATTERNS in arrays:
+            out[name] = CodedCoef(
+                index, arrays[name + PATTERNS], arrays[name + PATTERN_OF], arrays[name + SCALES], shape
+            )
+        else:
+            out[name] = ColumnCoef(index, arrays[name + USED], shape)
+    for name in [k.removesuffix(BYTES) for k in arrays if k.endswith(BYTES)]:
+        out[name] = np.asarray(arrays[name + BYTES], dtype=np.float64)
+    for name in [k.removesuffix(UTF8) for k in arrays if k.endswith(UTF8)]:
+        out[name] = np.array(bytes(arrays[name + UTF8]).decode("utf-8").split("\0"))
     return out
 
 

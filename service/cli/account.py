@@ -16,6 +16,8 @@ from __future__ import annotations
 import getpass
 import sys
 
+from service.cli.common import cli_user
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("account", help="accounts of the desk and the API: create, list, API tokens, deactivate")
@@ -82,14 +84,6 @@ def _store(args):  # service is imported here, not at the top: `disposisi --help
     return AccountStore(FeedbackStore(cfg["DATABASE_URL"], clock=cfg.get("CLOCK")))
 
 
-def _operator() -> str:
-    """Who ran the command, for the audit log."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def _read_password() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("password: ")
@@ -99,7 +93,7 @@ def _read_password() -> str:
 def run_create(args) -> int:
     store = _store(args)
     try:
-        account = store.create(args.username, _read_password(), args.role, args.region, args.province, by=_operator())
+        account = store.create(args.username, _read_password(), args.role, args.region, args.province, by=cli_user())
     finally:
         store.engine.dispose()
     where = (
@@ -116,7 +110,7 @@ def run_create(args) -> int:
 def run_token(args) -> int:
     store = _store(args)
     try:
-        token_id, token = store.issue_token(args.username, by=_operator())
+        token_id, token = store.issue_token(args.username, by=cli_user())
     finally:
         store.engine.dispose()
     print(
@@ -132,7 +126,7 @@ def run_token(args) -> int:
 def run_revoke(args) -> int:
     store = _store(args)
     try:
-        username = store.revoke_token(args.token_id, by=_operator())
+        username = store.revoke_token(args.token_id, by=cli_user())
     finally:
         store.engine.dispose()
     print(f"disposisi account revoke-token: token {args.token_id} of {username} revoked", flush=True)
@@ -155,7 +149,7 @@ def run_list(args) -> int:
 def run_deactivate(args) -> int:
     store = _store(args)
     try:
-        store.deactivate(args.username, by=_operator())
+        store.deactivate(args.username, by=cli_user())
     finally:
         store.engine.dispose()
     print(f"disposisi account deactivate: {args.username.strip().lower()} deactivated", flush=True)

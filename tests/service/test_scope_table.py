@@ -30,6 +30,7 @@ ROUTES = {
     ("/desk/operator/akun", "POST"): "operate",
     ("/desk/operator/akun/<username>/nonaktifkan", "POST"): "operate",
     ("/desk/operator/akun/<username>/token", "POST"): "operate",
+    ("/desk/operator/token/<int:token_id>/cabut", "POST"): "operate",
     ("/desk/operator/wilayah/<slug>/admin", "GET"): "operate",
     ("/desk/operator/wilayah/<slug>/admin", "POST"): "operate",
     ("/desk/operator/wilayah/<slug>/aktifkan", "POST"): "operate",
@@ -217,6 +218,7 @@ def _request(client, rule: str, method: str, region: str, complaint: str, header
         .replace("<slug>", region)
         .replace("<username>", "nobody-here")  # an unknown account: a real one would be deactivated mid-table
         .replace("<path:filename>", "desk.css")
+        .replace("<int:token_id>", "999999")  # no such token: a real one would be revoked mid-table
     )
     if method == "GET":
         return client.get(path, headers=headers)

@@ -84,3 +84,32 @@ def test_freeze_before_fork_moves_every_object_out_of_the_collectors_reach():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_master_of_a_deployment_opens_its_bases_once_for_every_worker(deployment):
+    """`serve` without --model: the master verifies and maps the deployment's base and warms up the per-process
+    tables with a region's model; a worker's app loads its regions' heads on that very base."""
+    from service import create_app
+    from service.config import load_config
+    from service.preload import PreloadedModel
+
+    data_dir, _ = deployment
+    preloaded = PreloadedModel(load_config({"DEPLOYMENT": True, "DATA_DIR": str(data_dir)}))
+    assert preloaded.model is None and len(preloaded.bases.opened) == 1
+    (base,) = preloaded.bases.opened.values()
+    app = create_app({"DEPLOYMENT": True, "DATA_DIR": str(data_dir), **preloaded.app_config()})
+    try:
+        region_models = app.extensions["disposisi"].region_models
+        assert region_models.bases is preloaded.bases
+        model = region_models.model("kota-samarinda")
+        assert model.card_["base_digest"] == base.digest and len(preloaded.bases.opened) == 1
+    finally:
+        app.extensions["disposisi"].close()
+
+
+def test_a_deployment_without_regions_yet_preloads_nothing_and_serves_later_ones(tmp_path):
+    from service.config import load_config
+    from service.preload import PreloadedModel
+
+    preloaded = PreloadedModel(load_config({"DEPLOYMENT": True, "DATA_DIR": str(tmp_path / "empty")}))
+    assert preloaded.bases.opened == {} and preloaded.app_config() == {"BASES": preloaded.bases}

@@ -46,6 +46,7 @@ from routing_model.model.predict.predictor import (
     registry_document,
     topic_of,
 )
+from routing_model.model.predict.vectorize import quantized
 from routing_model.registry.agencies import Registry
 
 
@@ -222,7 +223,7 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         self.function_model_, self.function_codes_ = base.function_model_, base.function_codes_
         reg_docs = [registry_document(a, registry.catalogue) for a in registry.active]
         read = count_texts(plain_views(self.features_), self.place_index_, texts + reg_docs, len(reg_docs))
-        self._fit_local(feature_rows(self.features_, read, fit=False), labels, weights)
+        self._fit_local(feature_rows(self.features_, read, fit=False), labels, weights, coded=True)
         return self
 
     def _training_rows(self, X, y, sample_weight) -> tuple[list[str], list[str], np.ndarray]:
@@ -289,9 +290,10 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         )
         self.function_codes_ = np.asarray(self.function_model_.classes_, dtype=object)
 
-    def _fit_local(self, X: sp.csr_matrix, labels, weights) -> None:
+    def _fit_local(self, X: sp.csr_matrix, labels, weights, coded: bool = False) -> None:
         """The local topic model and the tables around it; ``X``: rows of the complaints, then
-        of the registry documents."""
+        of the registry documents. ``coded``: its coefficients on 255 levels per column
+        (``vectorize.quantized``), as adapted regions keep them: a head of a few hundred kB."""
         registry = self.registry
         active = registry.active
         topic = {a.name: topic_of(a) for a in active}
@@ -300,6 +302,8 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         self.topic_model_ = _shrink(
             _linear_model(self.alpha, self.class_weight, self.random_state, self.n_jobs).fit(X, y, sample_weight=sw)
         )
+        if coded:
+            self.topic_model_.coef_ = quantized(self.topic_model_.coef_)
 
         self.classes_ = np.array(sorted(a.name for a in active), dtype=object)
         counts = {a.name: self.prior_smoothing for a in active}

@@ -27,6 +27,15 @@ def labeled_file(data_dir: str | Path, slug: str) -> Path | None:
     return found[0] if found else None
 
 
+def _finish(regions: RegionStore, slug: str, status: str, detail: str | None = None) -> bool:
+    """Move the region from ``adapting`` to ``status``; False when an operator removed it meanwhile (kept so)."""
+    try:
+        regions.set_status(slug, status, detail, only_from="adapting")
+    except RegionError:
+        return False
+    return True
+
+
 def run_adapt(context: JobContext, job: dict, report: Callable[[dict], None]) -> JobOutcome:
     """The handler of ``adapt`` jobs (service.job_runner): build, then mark the region active (or failed)."""
     slug = job["region_slug"]
@@ -46,10 +55,15 @@ def run_adapt(context: JobContext, job: dict, report: Callable[[dict], None]) ->
         except Exception as exc:  # noqa: BLE001 - any failure leaves the region 'failed' with its reason
             text = str(exc).strip().splitlines()
             reason = text[0] if text else type(exc).__name__
-            regions.set_status(slug, "failed", reason[:500])
+            _finish(regions, slug, "failed", reason[:500])
             return JobOutcome("failed", reason=reason)
         report({"stage": "activating", "model": target.name})
-        regions.set_status(slug, "active")
+        if not _finish(regions, slug, "active"):
+            return JobOutcome(
+                "failed",
+                {"model": target.name},
+                f"region {slug} was removed while its model was made; restore serves it",
+            )
         return JobOutcome("passed", {"model": target.name})
     finally:
         engine.dispose()

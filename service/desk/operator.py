@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..accounts import AccountError, username_key
+from ..accounts import AccountError, username_key, write_audit
 from ..jobs import JobError, JobStore
 from ..learning import runner_for
 from ..regions import RegionError, RegionRow, models_dir
@@ -121,6 +121,13 @@ def _back():
     return redirect(url_for("desk.operator.regions"), 303)
 
 
+def _audit_region(action: str, slug: str, subject: str | None, details: dict | None = None) -> None:
+    """One audit row of an operator's change to a region, with the account and the address."""
+    st = current_state()
+    with st.store.engine.begin() as conn:
+        write_audit(conn, st.clock.now(), _by(), action, subject, details, request.remote_addr, region=slug)
+
+
 def _trained(slug: str) -> dict:
     """When the region's model in service was made and on how many rows (its card), without loading it."""
     from routing_model import ModelLoadError
@@ -151,9 +158,12 @@ def _has_previous(slug: str) -> bool:
 def regions():
     st, who = current_state(), current_caller()
     jobs = _jobs()
-    rows = []
+    rows, removed = [], []
     for row in st.regions.list():
-        if row.status == "removed" or not may_see(who, row):
+        if not may_see(who, row):
+            continue
+        if row.status == "removed":
+            removed.append(row)
             continue
         served = row.status == "active"
         last = jobs.list(region=row.slug, limit=1)
@@ -172,7 +182,9 @@ def regions():
             }
         )
     operates = who.account is not None and who.account.role == "operator"
-    return render_template("desk/operator/regions.html", rows=rows, operates=operates, confirm=ConfirmForm())
+    return render_template(
+        "desk/operator/regions.html", rows=rows, removed=removed, operates=operates, confirm=ConfirmForm()
+    )
 
 
 @operator.post("/wilayah/<slug>/latih")
@@ -212,25 +224,12 @@ def rollback(slug: str):
     from training.learning.promotion import PromotionError
     from training.learning.promotion import rollback as switch_back
 
-    from ..accounts import write_audit
-
     try:
         entry = switch_back(models_dir(_data_dir(), slug), by=_by(), reason="operator's page")
     except (PromotionError, ModelStoreError) as exc:
         flash(_("Model %(name)s tidak dikembalikan: %(why)s", name=row.name, why=str(exc)), "error")
         return _back()
-    st = current_state()
-    with st.store.engine.begin() as conn:
-        write_audit(
-            conn,
-            st.clock.now(),
-            _by(),
-            "model_rollback",
-            entry.get("version"),
-            {"previous": entry.get("previous")},
-            request.remote_addr,
-            region=slug,
-        )
+    _audit_region("model_rollback", slug, entry.get("version"), {"previous": entry.get("previous")})
     flash(
         _(
             "%(name)s kembali memakai model %(v)s (sebelumnya %(old)s).",
@@ -240,6 +239,45 @@ def rollback(slug: str):
         ),
         "ok",
     )
+    return _back()
+
+
+@operator.route("/wilayah/<slug>/hapus", methods=["GET", "POST"])
+@scoped("operate")
+def remove(slug: str):
+    """Stop serving a region (after a confirmation): its complaints, decisions, registry and models are kept, a job
+    running for it stops at its next step, and it can be brought back (``restore``)."""
+    row = _row_or_back(slug)
+    if row is None or row.status == "removed":
+        return _back()
+    form = ConfirmForm()
+    if request.method == "GET":
+        served = row.status == "active"
+        open_ = current_state().complaints.queue(status="open", per_page=1, region=slug)["total"] if served else 0
+        return render_template("desk/operator/remove.html", row=row, form=form, open=open_)
+    if not form.confirmed():
+        flash(_("Konfirmasi tidak diterima; wilayah tidak dihapus."), "error")
+        return _back()
+    current_state().regions.remove(slug)
+    _audit_region("region_removed", slug, slug, {"status": row.status})
+    flash(_("%(name)s tidak dilayani lagi. Aduan, keputusan dan modelnya tetap disimpan.", name=row.name), "ok")
+    return _back()
+
+
+@operator.post("/wilayah/<slug>/pulihkan")
+@scoped("operate")
+def restore(slug: str):
+    """Bring a removed region back: served on the model it had, or back to its setup if it never had one."""
+    row = _row_or_back(slug)
+    if row is None or not ConfirmForm().confirmed():
+        return _back()
+    try:
+        row = current_state().regions.restore(slug, (models_dir(_data_dir(), slug) / "current").exists())
+    except RegionError as exc:
+        flash(_("Wilayah tidak dipulihkan: %(why)s", why=str(exc)), "error")
+        return _back()
+    _audit_region("region_restored", slug, slug, {"status": row.status})
+    flash(_("%(name)s dipulihkan (%(status)s).", name=row.name, status=status_label(row.status)), "ok")
     return _back()
 
 

@@ -1,7 +1,8 @@
 """The operator sets up a region in a real browser (Debian's chromium via Playwright) against a real `disposisi serve`
 of a deployment (real SQLite file): choose the region, upload the agency names, review the unmapped one, activate
-and watch the background adapt job finish, then see the region in the overview. Screenshots of the review step and
-the overview go to DISPOSISI_SCREENSHOT_DIR when set (docs/screenshots/operator-*.png were made so)."""
+and watch the background adapt job finish, then see the region in the overview; remove it (after a confirmation
+page) and restore it. Screenshots of the review step,
+the overview and the removal go to DISPOSISI_SCREENSHOT_DIR when set (docs/screenshots/operator-*.png were made so)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,19 @@ def test_operator_sets_up_a_region_in_the_browser(deployment, tmp_path):
             page.goto(srv.base + "/desk/operator/")
             assert LUWU in page.inner_text("#regions")
             page.screenshot(path=str(shots / "operator-regions.png"), full_page=True)
-        assert (shots / "operator-setup.png").stat().st_size > 10_000
-        assert (shots / "operator-regions.png").stat().st_size > 10_000
+            # removed (after a confirmation page), listed apart, then restored on its model
+            with page.expect_navigation():
+                page.click(f"#region-{LUWU} a.remove-region")
+            assert "Hapus wilayah: Kabupaten Luwu Timur" in page.inner_text("h1")
+            page.screenshot(path=str(shots / "operator-remove.png"), full_page=True)
+            with page.expect_navigation():
+                page.click("#confirm-remove")
+            assert "Kabupaten Luwu Timur" in page.inner_text("#removed-regions")
+            assert page.locator(f"#region-{LUWU}").count() == 0
+            with page.expect_navigation():
+                page.click(f"#removed-{LUWU} button.restore-region")
+            assert LUWU in page.inner_text("#regions") and "aktif" in page.inner_text(f"#region-{LUWU}")
+        for shot in ("operator-setup.png", "operator-regions.png", "operator-remove.png"):
+            assert (shots / shot).stat().st_size > 10_000, shot
     finally:
         srv.stop()

@@ -79,6 +79,9 @@ OPERATE = [
     ("post", "/desk/operator/akun/adm-bandung/nonaktifkan"),
     ("post", "/desk/operator/akun/adm-bandung/token"),
     ("post", "/desk/operator/token/1/cabut"),
+    ("get", f"/desk/operator/wilayah/{BANDUNG}/hapus"),
+    ("post", f"/desk/operator/wilayah/{BANDUNG}/hapus"),
+    ("post", f"/desk/operator/wilayah/{BANDUNG}/pulihkan"),
 ]
 
 
@@ -244,6 +247,64 @@ def test_an_adapt_that_fails_marks_the_region_failed_with_the_reason(app, deploy
     assert row.status == "failed" and row.status_detail
     page = client.get(f"/desk/operator/wilayah/{LUWU}/status")
     assert "gagal" in page.text and 'http-equiv="refresh"' not in page.text
+
+
+def test_a_region_removed_while_its_model_is_made_stays_removed(app, monkeypatch):
+    """The adapt job finishing after the operator removed the region does not serve it again."""
+    import service.adapt_job
+
+    client = _client(app, "opa")
+    _start_luwu(client)
+    assert client.post(f"/desk/operator/wilayah/{LUWU}/instansi", data={"source": "standard"}).status_code == 303
+    build = service.adapt_job.build_region_model
+
+    def removed_meanwhile(*args, **kwargs):
+        app.extensions["disposisi"].regions.remove(LUWU)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(service.adapt_job, "build_region_model", removed_meanwhile)
+    client.post(f"/desk/operator/wilayah/{LUWU}/aktifkan", data={"confirm": "1"})
+    _wait_jobs(app)
+    st = app.extensions["disposisi"]
+    assert st.regions.get(LUWU).status == "removed"
+    job = _jobs_of(app, LUWU)[0]
+    assert job["state"] == "failed" and "was removed while its model was made" in job["reason"]
+    assert client.post(f"/desk/operator/wilayah/{LUWU}/pulihkan", data={"confirm": "1"}).status_code == 303
+    assert st.regions.get(LUWU).status == "active"  # its model was made: restored, it is served
+
+
+def _jobs_of(app, slug: str) -> list[dict]:
+    from service.jobs import JobStore
+
+    st = app.extensions["disposisi"]
+    return JobStore(st.store.url, st.clock, engine=st.store.engine).list(region=slug)
+
+
+def test_the_operator_removes_a_region_keeps_its_data_and_restores_it(app):
+    client = _client(app, "opa")
+    st = app.extensions["disposisi"]
+    text = {"text": "Jalan di Kelurahan Baqa rusak parah mohon segera diperbaiki"}
+    assert app.test_client().post(f"/v1/regions/{SAMARINDA}/suggest", json=text).status_code == 200
+    confirm = client.get(f"/desk/operator/wilayah/{SAMARINDA}/hapus")
+    assert (
+        confirm.status_code == 200 and "Hapus wilayah: Kota Samarinda" in confirm.text and "dipulihkan" in confirm.text
+    )
+    unconfirmed = client.post(f"/desk/operator/wilayah/{SAMARINDA}/hapus", data={}, follow_redirects=True)
+    assert "wilayah tidak dihapus" in unconfirmed.text and st.regions.get(SAMARINDA).status == "active"
+    done = client.post(f"/desk/operator/wilayah/{SAMARINDA}/hapus", data={"confirm": "1"}, follow_redirects=True)
+    assert "Kota Samarinda tidak dilayani lagi" in done.text
+    assert f'id="region-{SAMARINDA}"' not in done.text and f'id="removed-{SAMARINDA}"' in done.text
+    assert st.regions.get(SAMARINDA).status == "removed"
+    assert app.test_client().post(f"/v1/regions/{SAMARINDA}/suggest", json=text).status_code == 404
+    assert client.get(f"/desk/wilayah/{SAMARINDA}/").status_code == 404
+    restored = client.post(f"/desk/operator/wilayah/{SAMARINDA}/pulihkan", data={"confirm": "1"}, follow_redirects=True)
+    assert "Kota Samarinda dipulihkan (aktif)" in restored.text and f'id="region-{SAMARINDA}"' in restored.text
+    assert app.test_client().post(f"/v1/regions/{SAMARINDA}/suggest", json=text).status_code == 200
+    again = client.post(f"/desk/operator/wilayah/{SAMARINDA}/pulihkan", data={"confirm": "1"}, follow_redirects=True)
+    assert "Wilayah tidak dipulihkan" in again.text
+    for action in ("region_removed", "region_restored"):
+        (row,) = _audit(app, action)
+        assert row.account == "opa" and row.region == SAMARINDA, action
 
 
 def test_the_status_page_refreshes_itself_while_the_job_waits(app):

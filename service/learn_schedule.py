@@ -29,6 +29,7 @@ from routing_model.artifact.persistence import read_card
 from routing_model.artifact.store import CURRENT
 from routing_model.errors import DisposisiError
 
+from .bases import BaseModelError, deployment_base
 from .clock import Clock
 from .db import create_engine, regions
 from .job_runner import JobContext, JobRunner
@@ -146,6 +147,10 @@ class Scheduler:
         now = self.clock.now()
         last = self.store.last(BASE_REGION, "base")
         if now < self._tonight(now) or (last is not None and now - last["requested_at"] < timedelta(days=every)):
+            return False
+        try:
+            deployment_base(self.context.data_dir)
+        except BaseModelError:  # a single-region deployment without bases: nothing to teach
             return False
         return count_decisions_anywhere(self.engine, last and last["requested_at"]) > 0
 

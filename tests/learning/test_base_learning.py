@@ -253,3 +253,30 @@ def test_a_region_removed_while_the_base_job_runs_is_left_and_the_others_move(de
     assert luwu["state"] == "failed" and "was removed while the base job ran" in luwu["reason"], luwu
     assert current_model_dir(_models(var, LUWU)) == champion
     assert outcome.figures["regions"][BANDUNG]["state"] == "passed"
+
+
+def test_learn_base_user_errors_are_one_line_and_exit_2(tmp_path, deployment):
+    empty = _run("learn", "--base", var=tmp_path / "empty")
+    assert empty.returncode == 2 and len(empty.stderr.strip().splitlines()) == 1, empty.stderr
+    assert "no base model yet" in empty.stderr
+    both = _run("learn", "--base", "--region", "Kabupaten Bandung", var=deployment)
+    assert both.returncode == 2 and "without --region" in both.stderr and len(both.stderr.strip().splitlines()) == 1
+    assert _job_rows(deployment) == []
+
+
+def test_a_region_does_not_learn_while_the_base_job_moves_it(deployment):
+    from service.jobs import BASE_REGION, JobStore
+
+    store = JobStore(default_sqlite_url(deployment), Clock.starting_at(TEST_NOW))
+    try:
+        base_job = store.enqueue(BASE_REGION, "base", requested_by="test")
+        assert store.claim(base_job["id"])
+        champion = current_model_dir(_models(deployment, BANDUNG))
+        learnt = _run("learn", "--region", "Kabupaten Bandung", var=deployment)
+        assert learnt.returncode == 0 and "REFUSED" in learnt.stdout, learnt.stdout + learnt.stderr
+        assert f"the base job {base_job['id']} is moving every region" in learnt.stdout
+        assert current_model_dir(_models(deployment, BANDUNG)) == champion
+        again = _run("learn", "--base", var=deployment)  # one base job at a time
+        assert again.returncode == 2 and f"already has job {base_job['id']} (base, running" in again.stderr
+    finally:
+        store.close()

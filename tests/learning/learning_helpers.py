@@ -128,3 +128,27 @@ def tree_snapshot(path: Path) -> dict:
             st = p.stat()
             out[str(p)] = (st.st_size, st.st_mtime_ns)
     return out
+
+
+def kill_at_stage(args, env: dict, job_rows, stage: str, timeout: float = 600) -> None:
+    """Start ``disposisi ARGS`` and ``kill -9`` it as soon as one of its jobs (``job_rows()``) is running at
+    progress ``stage``: what a crash mid-training or mid-promotion leaves."""
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [str(DISPOSISI), *map(str, args)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while not any(r["state"] == "running" and (r["progress"] or {}).get("stage") == stage for r in job_rows()):
+            assert proc.poll() is None, f"disposisi {args[0]} ended ({proc.returncode}) before reaching {stage}"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -20,7 +20,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 from clock_helpers import RECENT, TEST_NOW
-from learning_helpers import DISPOSISI, ROOT, demo
+from learning_helpers import DISPOSISI, ROOT, demo, kill_at_stage
 
 from routing_model.artifact import persistence
 from routing_model.artifact.heads import head_dir_files
@@ -223,29 +223,9 @@ def test_a_head_whose_base_was_removed_fails_its_job_naming_the_base_and_the_reg
 
 @pytest.mark.parametrize("stage", ["training", "promoting"])
 def test_a_head_learn_job_killed_leaves_a_complete_head_serving_and_reruns(deployment, stage):
-    import signal
-
     var, models, _ = deployment
     champion = current_model_dir(models)
-    proc = subprocess.Popen(
-        [str(DISPOSISI), "learn", "--region", "Kabupaten Bandung"],
-        cwd=ROOT,
-        env=_env(var),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 600
-    try:
-        while not any(r["state"] == "running" and (r["progress"] or {}).get("stage") == stage for r in _job_rows(var)):
-            assert proc.poll() is None, f"disposisi learn ended ({proc.returncode}) before reaching {stage}"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    kill_at_stage(["learn", "--region", "Kabupaten Bandung"], _env(var), lambda: _job_rows(var), stage)
     serving = current_model_dir(models)  # the champion, or the finished new head: complete either way
     assert persistence.load_served(serving).version == serving.name
     assert persistence.read_card(serving)["layout"] == "head"

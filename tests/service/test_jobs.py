@@ -283,3 +283,42 @@ def test_jobs_run_on_dask_when_a_scheduler_is_set(sqlite_url):
     row = store.get(job["id"])
     assert row["state"] == "failed" and not row["worker"].endswith(f":{os.getpid()}")  # another process ran it
     store.close()
+
+
+def test_the_base_learns_weekly_after_the_night_when_regions_decided_and_regions_wait_for_it(deployment):
+    from service.jobs import BASE_REGION
+
+    store, context, clock = deployment
+    runner = RecordingRunner(context)
+    scheduler = Scheduler(store, runner, LearnSchedule(datetime.strptime("02:00", "%H:%M").time(), 50, 7), clock)
+    _decide(context.database_url, "kota-samarinda", clock.now() - timedelta(hours=1))
+    assert not scheduler.base_due()  # no base in DATA_DIR/bases: a single-region deployment has nothing to teach
+    (context.region_dir("x").parent.parent / "bases" / "d1").mkdir(parents=True)
+    (context.region_dir("x").parent.parent / "bases" / "d1" / "base.json").write_text("{}", encoding="utf-8")
+    _decide(context.database_url, "", clock.now() - timedelta(hours=1))  # the deployment's own region is due too
+    first = scheduler.tick()
+    assert [(j["region_slug"], j["kind"], j["requested_by"]) for j in first] == [
+        (BASE_REGION, "base", "schedule:weekly")
+    ]
+    assert scheduler.due() == [] and scheduler.tick() == []  # no region learns while the base job moves them
+    _finish_all(store, runner.submitted)
+    assert [j["region_slug"] for j in scheduler.tick()] == [""]  # now the region
+    _finish_all(store, runner.submitted[1:])
+    clock.offset += timedelta(days=3)
+    _decide(context.database_url, "kota-samarinda", clock.now())
+    assert not scheduler.base_due()  # a week has not passed
+    clock.offset += timedelta(days=4)
+    assert scheduler.base_due()
+    never = Scheduler(store, runner, LearnSchedule(datetime.strptime("02:00", "%H:%M").time(), 50, 0), clock)
+    assert not never.base_due()
+
+
+def test_base_schedule_setting_is_checked():
+    from service.learn_schedule import ScheduleError
+
+    assert LearnSchedule.from_config({}).base_every_days == 7
+    assert LearnSchedule.from_config({"LEARN_BASE_EVERY_DAYS": "0"}).base_every_days == 0
+    with pytest.raises(ScheduleError, match="LEARN_BASE_EVERY_DAYS must be 0"):
+        LearnSchedule.from_config({"LEARN_BASE_EVERY_DAYS": "-1"})
+    with pytest.raises(ScheduleError, match="whole number of days"):
+        LearnSchedule.from_config({"LEARN_BASE_EVERY_DAYS": "weekly"})

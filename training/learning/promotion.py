@@ -114,6 +114,8 @@ def fair_rows(comparison: dict, champion_card: dict | None = None) -> tuple[np.n
     champion = unpack((champion_card or {}).get("training_fingerprints")) or unpack(
         (comparison.get("champion") or {}).get("training_fingerprints")
     )
+    if champion is not None:  # and the slice rows it saw through its base (other regions' decisions, readapt)
+        champion |= unpack((comparison.get("champion") or {}).get("seen_through_base")) or set()
     challenger = unpack((comparison.get("challenger") or {}).get("training_fingerprints"))
     if champion is None or challenger is None:
         missing = "the current model" if champion is None else "the challenger"
@@ -362,7 +364,11 @@ def gate_figures(card: dict, decision: dict) -> dict:
     cc = card.get("champion_challenger") or {}
     out = {
         "slice": {k: v for k, v in (cc.get("slice") or {}).items() if k in ("from", "to", "n", "rule")},
-        "champion": {k: v for k, v in (cc.get("champion") or {}).items() if k != "training_fingerprints"},
+        "champion": {
+            k: v
+            for k, v in (cc.get("champion") or {}).items()
+            if k not in ("training_fingerprints", "seen_through_base")
+        },
         "challenger": {k: v for k, v in (cc.get("challenger") or {}).items() if k != "training_fingerprints"},
     }
     if "counts" in decision:

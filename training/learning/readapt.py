@@ -16,6 +16,7 @@ the head's digest, in ``DATA_DIR/bases``) and written as a head on that same bas
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from routing_model.artifact.heads import LAYOUT, find_base, write_head
 from routing_model.artifact.persistence import load, load_served, read_card, save
 from routing_model.artifact.split import open_for_adapt, training_model
 from training.adapt import adapt_model
-from training.fingerprints import fingerprints, pack
+from training.fingerprints import fingerprints, pack, unpack
 
 from .feedback import load_feedback
 from .retrain import (
@@ -89,24 +90,39 @@ def _own_rows(card: dict) -> pd.DataFrame | None:
     return _as_training_frame(read_table(path), path, "base")
 
 
-def readapt(
-    model_dir,
-    out_dir,
-    feedback: str,
-    registry_path,
-    feedback_region: str | None = None,
-    training_data_out=None,
-    seed: int = 0,
-    bases=None,
-) -> dict:
-    """A challenger adapted again from the champion's base with the region's decisions; returns its card.
-    ``bases``: where a head champion's base is (``DATA_DIR/bases``; default: ``bases/`` above the head)."""
-    out_dir = Path(out_dir)
-    data_out = Path(training_data_out) if training_data_out else default_training_data_path(out_dir)
-    _check_outputs(out_dir, data_out)
-    champion, base, writer = champion_and_base(Path(model_dir), bases)
-    card = champion.card_
-    registry = Registry.load(registry_path)
+@dataclass(frozen=True)
+class NewBase:
+    """A challenger base the base job trained (``training.learning.base_retrain``): the comparison's, which learnt
+    no region's comparison slice, and the final one, written as base ``digest``; and the texts the comparison's
+    learnt from other regions (fingerprints), so the gate drops the slice rows it saw through its base."""
+
+    comparison: RoutingModel
+    final: RoutingModel
+    digest: str
+    seen_by_comparison: frozenset[str] = frozenset()
+
+
+@dataclass
+class RegionRows:
+    """A region's labeled rows as ``readapt`` learns from them: its own labeled complaints and its decisions,
+    combined, and which of them are the comparison slice (``mask``)."""
+
+    data: object  # LabeledData
+    sources: pd.Series
+    feedback: object  # FeedbackLabels
+    excluded: int
+    own_texts: pd.Series
+    mask: object
+    cut: str
+    rule: str
+
+    def slice_texts(self) -> list[str]:
+        return self.data.frame["text"][self.mask].tolist()
+
+
+def region_rows(card: dict, feedback: str, registry: Registry, feedback_region: str | None) -> RegionRows:
+    """The rows a region's challenger learns from (its own labels as its champion had them, then its decisions,
+    the latest winning) and the newest slice the comparison holds out; RetrainError when there is nothing."""
     fb = load_feedback(feedback, registry, skip_unknown=True, region=feedback_region)
     parts = [p for p in (_own_rows(card),) if p is not None]
     if len(fb.labels):
@@ -117,25 +133,71 @@ def readapt(
     if len(data.frame) == 0:
         raise RetrainError("no usable labeled complaints to learn from")
     mask, cut, rule = holdout_mask(data.frame, None)
+    own_texts = parts[0]["text"] if parts[0]["source"].iloc[0] == "base" else pd.Series([], dtype=object)
+    return RegionRows(data, sources, fb, excluded, own_texts, mask, cut, rule)
+
+
+def readapt(
+    model_dir,
+    out_dir,
+    feedback: str,
+    registry_path,
+    feedback_region: str | None = None,
+    training_data_out=None,
+    seed: int = 0,
+    bases=None,
+    onto: NewBase | None = None,
+) -> dict:
+    """A challenger adapted again from the champion's base with the region's decisions; returns its card.
+    ``bases``: where a head champion's base is (``DATA_DIR/bases``; default: ``bases/`` above the head).
+    ``onto``: adapt it from a new base instead (the base job), written as a head on that base."""
+    out_dir = Path(out_dir)
+    data_out = Path(training_data_out) if training_data_out else default_training_data_path(out_dir)
+    _check_outputs(out_dir, data_out)
+    champion, base, writer = champion_and_base(Path(model_dir), bases)
+    card = champion.card_
+    registry = Registry.load(registry_path)
+    rows = region_rows(card, feedback, registry, feedback_region)
+    data, mask = rows.data, rows.mask
+    compare_from, final_from = (onto.comparison, onto.final) if onto is not None else (base, base)
     train_cmp, slice_ = data.frame[~mask], data.frame[mask]
     started = time.perf_counter()
-    challenger_cmp = adapt_model(base, registry, _subset(data, ~mask), random_state=seed)
-    own_texts = parts[0]["text"] if parts[0]["source"].iloc[0] == "base" else pd.Series([], dtype=object)
-    comparison = _comparison(champion, card, challenger_cmp, train_cmp, slice_, rule, cut, own_texts, seed)
-    final = adapt_model(base, registry, data, random_state=seed)
+    challenger_cmp = adapt_model(compare_from, registry, _subset(data, ~mask), random_state=seed)
+    comparison = _comparison(
+        champion, card, challenger_cmp, train_cmp, slice_, rows.rule, rows.cut, rows.own_texts, seed
+    )
+    # what each model saw of the slice through its base (other regions' decisions): the gate drops those rows too;
+    # only the slice's part is recorded, so a head's card stays the size of its own rows
+    slice_prints = set(fingerprints(slice_["text"]))
+    comparison["champion"]["seen_through_base"] = pack(base_seen(base) & slice_prints)
+    through = (onto.seen_by_comparison if onto is not None else base_seen(base)) & slice_prints
+    block = comparison["challenger"]
+    block["training_fingerprints"] = pack(unpack(block["training_fingerprints"]) | through)
+    final = adapt_model(final_from, registry, data, random_state=seed)
     seconds = time.perf_counter() - started
-    table, record = training_record(data, sources, fb, excluded, data_out)
+    table, record = training_record(data, rows.sources, rows.feedback, rows.excluded, data_out)
+    base_model = dict(card["base_model"])
+    if onto is not None:
+        writer = partial(_write_head, digest=onto.digest)
+        base_card = onto.final.card_ or {}
+        base_model = {"version": base_card.get("version"), "region": base_model.get("region"), "digest": onto.digest}
     card_extra = {
         "training_data": record,
         "training_fingerprints": pack(fingerprints(data.texts)),
         "parent": {"version": card.get("version"), "path": str(Path(model_dir).resolve())},
-        "base_model": dict(card["base_model"]),
+        "base_model": base_model,
         "champion_challenger": comparison,
         "training_seconds": round(seconds, 2),
         "registry": {"path": str(registry_path), "agencies": len(registry), "active": len(registry.active)},
         "evaluation": {"held_out": final.calibration_},
     }
     return _write_atomically(final, card_extra, table, out_dir, data_out, writer)
+
+
+def base_seen(base: RoutingModel) -> frozenset[str]:
+    """Fingerprints of the other regions' texts a base learnt (its card's ``training_data.function_rows``)."""
+    rows = ((base.card_ or {}).get("training_data") or {}).get("function_rows") or {}
+    return frozenset(unpack(rows.get("fingerprints")) or ())
 
 
 def _subset(data, keep):

@@ -133,28 +133,42 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, function_rows=None):
         """Learn features, functions and the local dispatch from labeled complaints (may be none).
 
         ``X``: the texts, or their ``ReadTexts`` from ``read`` (for a subset: ``.rows``), so
         that fits on overlapping rows (held-out, then final) analyse each text only once.
+        ``function_rows``: other regions' decisions as function-labeled rows (``FunctionLabels``; with a
+        ``ReadTexts``, ``PlacedFunctionLabels`` whose extra texts were read after the labeled ones): they feed the
+        vocabularies and the function model, never the topic model. None: exactly today's fit.
         """
+        placed = function_rows
         if isinstance(X, ReadTexts):
             read = X
-            labels, weights = self._checked_labels(y, sample_weight, read.n_complaints)
+            n_extra = len(placed.extra_texts) if placed is not None else 0
+            labels, weights = self._checked_labels(y, sample_weight, read.n_complaints - n_extra)
             if read.settings != self._read_settings():
                 raise ValueError(
                     "these texts were read by a classifier with other feature settings or another registry"
                 )
         else:
             texts, labels, weights = self._training_rows(X, y, sample_weight)
+            if placed is not None:
+                placed = placed.placed(texts)
+                texts = texts + list(placed.extra_texts)
             read = self.read(texts)
+        n_read = read.n_complaints
         self.place_index_ = build_place_index(self.registry)
         self.features_ = self._build_features(read.n_documents)
         features = feature_rows(self.features_, read, fit=True)  # complaints, registry documents, function documents
         del read  # when this fit read the texts itself, their counts go now
-        self._fit_functions(features, labels, weights, list(self.registry.catalogue.codes))
-        self._fit_local(_leading_rows(features, len(labels) + len(self.registry.active)), labels, weights)
+        self._fit_functions(features, labels, weights, list(self.registry.catalogue.codes), placed)
+        n, m = len(labels), len(self.registry.active)
+        if n_read == n:
+            local = _leading_rows(features, n + m)
+        else:  # the labeled complaints and the registry documents, without the other regions' texts
+            local = features[np.concatenate([np.arange(n), np.arange(n_read, n_read + m)])]
+        self._fit_local(local, labels, weights)
         return self
 
     def read(self, X) -> ReadTexts:
@@ -252,10 +266,11 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
                 f"{', '.join(unknown[:5])}; add them to the registry or map them (aliases, replaced_by)"
             )
 
-    def _fit_functions(self, features: sp.csr_matrix, labels, weights, codes) -> None:
+    def _fit_functions(self, features: sp.csr_matrix, labels, weights, codes, extra=None) -> None:
         """The function model: complaints through their agency's functions (a merged dinas's
-        complaint counts 1/k for each of its k functions), registry rows, function documents.
-        ``features``: rows of the complaints, the registry documents, the function documents."""
+        complaint counts 1/k for each of its k functions), other regions' function rows (``extra``,
+        placed), registry rows, function documents.
+        ``features``: rows of the complaints (labeled, then extra texts), the registry documents, the function documents."""
         registry = self.registry
         known = set(codes)
         functions_of = {a.name: [c for c in a.functions if c in known] for a in registry.active}
@@ -266,6 +281,12 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
                 rows.append(i)
                 targets.append(code)
                 w.append(weights[i] / len(held))
+        if extra is not None:
+            for row, code, weight in zip(extra.rows, extra.functions, extra.weights):
+                if code in known:
+                    rows.append(int(row))
+                    targets.append(code)
+                    w.append(float(weight))
         reg_rows, reg_targets, reg_w = [], [], []
         for j, agency in enumerate(registry.active):
             held = functions_of.get(agency.name) or []
@@ -273,7 +294,8 @@ class AgencyClassifier(AgencyPredictor, ClassifierMixin, BaseEstimator):
                 reg_rows.append(j)
                 reg_targets.append(code)
                 reg_w.append(self.registry_weight / len(held))
-        n, m = len(labels), len(registry.active)
+        m = len(registry.active)
+        n = features.shape[0] - m - len(codes)  # the complaint rows: labeled, then other regions' texts
         X = features[
             np.concatenate(
                 [np.asarray(rows, np.int64), n + np.asarray(reg_rows, np.int64), np.arange(n + m, n + m + len(codes))]

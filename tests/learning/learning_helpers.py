@@ -152,3 +152,31 @@ def kill_at_stage(args, env: dict, job_rows, stage: str, timeout: float = 600) -
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def deployment_env(var: Path) -> dict:
+    """The environment of a `disposisi` command on the deployment in ``var``: the test clock, no schedule (only the
+    commands the test runs train)."""
+    import os
+
+    from clock_helpers import TEST_NOW
+
+    return {
+        **os.environ,
+        "DISPOSISI_DATA_DIR": str(var),
+        "DISPOSISI_PROGRESS": "0",
+        "DISPOSISI_CLOCK_START": TEST_NOW,
+        "DISPOSISI_LEARN_SCHEDULE": "0",
+    }
+
+
+def run_deployment(*args, var: Path) -> subprocess.CompletedProcess:
+    """`disposisi ARGS` on the deployment in ``var``, waited for."""
+    return subprocess.run(
+        [str(DISPOSISI), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+        env=deployment_env(var),
+    )

@@ -10,16 +10,14 @@ Luwu Timur (standard registry) with no decisions. Tests run on a real SQLite fil
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from clock_helpers import TEST_NOW
-from learning_helpers import DISPOSISI, ROOT, demo, kill_at_stage
+from learning_helpers import demo, deployment_env, kill_at_stage, run_deployment
 
 from routing_model.artifact import persistence
 from routing_model.artifact.store import current_model_dir
@@ -33,22 +31,6 @@ BANDUNG, LUWU = "kabupaten-bandung", "kabupaten-luwu-timur"
 GONE = "Dinas Yang Sudah Dibubarkan Kab. Bandung"  # an agency the region no longer has
 SHARED_WORD, LONE_WORD = "sintrokalu", "mevradox"  # in two of Bandung's decisions / in one
 SOCIAL_AID = "Dinas Sosial Kabupaten Bandung"
-
-
-def _env(var: Path) -> dict:
-    return {
-        **os.environ,
-        "DISPOSISI_DATA_DIR": str(var),
-        "DISPOSISI_PROGRESS": "0",
-        "DISPOSISI_CLOCK_START": TEST_NOW,
-        "DISPOSISI_LEARN_SCHEDULE": "0",
-    }
-
-
-def _run(*args, var: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(DISPOSISI), *map(str, args)], capture_output=True, text=True, timeout=900, cwd=ROOT, env=_env(var)
-    )
 
 
 def _decide(var: Path, wrong_before: str | None = None) -> int:
@@ -95,7 +77,7 @@ def template(tmp_path_factory, base_model_dir) -> Path:
         ("--region", "Kabupaten Bandung", "--base", base_model_dir, "--agencies", names),
         ("--region", "Kabupaten Luwu Timur"),
     ):
-        added = _run("region", "add", *args, var=var)
+        added = run_deployment("region", "add", *args, var=var)
         assert added.returncode == 0, added.stdout + added.stderr
     return var
 
@@ -155,7 +137,7 @@ def test_learn_base_teaches_the_base_and_moves_every_region_onto_it(deployment):
     old_base = deployment_base(var)[0]
     champions = {s: current_model_dir(_models(var, s)) for s in (BANDUNG, LUWU)}
 
-    done = _run("learn", "--base", var=var)
+    done = run_deployment("learn", "--base", var=var)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASSED: the new base is the deployment's base" in done.stdout, done.stdout
     assert "skipped 3 naming agencies it no longer has" in done.stdout
@@ -198,12 +180,12 @@ def test_learn_base_teaches_the_base_and_moves_every_region_onto_it(deployment):
     # Bandung's words are in the shared base, never in Luwu Timur's head
     assert not _files_hold(current_model_dir(_models(var, LUWU)), SHARED_WORD)
 
-    listed = _run("jobs", var=var)
+    listed = run_deployment("jobs", var=var)
     assert listed.returncode == 0 and "(the shared base)  base  passed" in listed.stdout, listed.stdout
 
     # again, with no new decision: the same base; Bandung's head saw every decision, so nothing can judge it
     heads = {s: current_model_dir(_models(var, s)) for s in (BANDUNG, LUWU)}
-    again = _run("learn", "--base", var=var)
+    again = run_deployment("learn", "--base", var=var)
     assert again.returncode == 0 and "REFUSED: the deployment keeps its base" in again.stdout, again.stdout
     second = _job_rows(var)[-1]
     assert second["figures"]["new_base"] == new_base and second["figures"]["regions"][BANDUNG]["state"] == "kept"
@@ -220,7 +202,7 @@ def test_a_region_the_gate_refuses_keeps_its_champion_and_the_base_is_not_adopte
     _decide(var, wrong_before=dates[int(0.8 * len(dates))])  # the older decisions are wrong; the held-out newest right
     old_base = deployment_base(var)[0]
     champions = {s: current_model_dir(_models(var, s)) for s in (BANDUNG, LUWU)}
-    done = _run("learn", "--base", var=var)
+    done = run_deployment("learn", "--base", var=var)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "REFUSED: the deployment keeps its base" in done.stdout, done.stdout
     (job,) = _job_rows(var)
@@ -237,12 +219,12 @@ def test_a_base_job_killed_mid_way_leaves_complete_heads_and_reruns(deployment):
 
     var = deployment
     old_base = deployment_base(var)[0]
-    kill_at_stage(["learn", "--base"], _env(var), lambda: _job_rows(var), "rederiving")
+    kill_at_stage(["learn", "--base"], deployment_env(var), lambda: _job_rows(var), "rederiving")
     assert len(_bases(var)) == 2 and deployment_base(var)[0] == old_base  # written, but not the deployment's
     for slug in (BANDUNG, LUWU):
         head = current_model_dir(_models(var, slug))
         assert persistence.load_served(head).version == head.name  # whichever base it is on, it is complete
-    again = _run("learn", "--base", var=var)
+    again = run_deployment("learn", "--base", var=var)
     assert again.returncode == 0, again.stdout + again.stderr
     states = [j["state"] for j in _job_rows(var)]
     assert states[0] == "failed" and states[-1] in ("passed", "refused")
@@ -282,10 +264,10 @@ def test_a_region_removed_while_the_base_job_runs_is_left_and_the_others_move(de
 
 
 def test_learn_base_user_errors_are_one_line_and_exit_2(tmp_path, deployment):
-    empty = _run("learn", "--base", var=tmp_path / "empty")
+    empty = run_deployment("learn", "--base", var=tmp_path / "empty")
     assert empty.returncode == 2 and len(empty.stderr.strip().splitlines()) == 1, empty.stderr
     assert "no base model yet" in empty.stderr
-    both = _run("learn", "--base", "--region", "Kabupaten Bandung", var=deployment)
+    both = run_deployment("learn", "--base", "--region", "Kabupaten Bandung", var=deployment)
     assert both.returncode == 2 and "without --region" in both.stderr and len(both.stderr.strip().splitlines()) == 1
     assert _job_rows(deployment) == []
 
@@ -298,11 +280,11 @@ def test_a_region_does_not_learn_while_the_base_job_moves_it(deployment):
         base_job = store.enqueue(BASE_REGION, "base", requested_by="test")
         assert store.claim(base_job["id"])
         champion = current_model_dir(_models(deployment, BANDUNG))
-        learnt = _run("learn", "--region", "Kabupaten Bandung", var=deployment)
+        learnt = run_deployment("learn", "--region", "Kabupaten Bandung", var=deployment)
         assert learnt.returncode == 0 and "REFUSED" in learnt.stdout, learnt.stdout + learnt.stderr
         assert f"the base job {base_job['id']} is moving every region" in learnt.stdout
         assert current_model_dir(_models(deployment, BANDUNG)) == champion
-        again = _run("learn", "--base", var=deployment)  # one base job at a time
+        again = run_deployment("learn", "--base", var=deployment)  # one base job at a time
         assert again.returncode == 2 and f"already has job {base_job['id']} (base, running" in again.stderr
     finally:
         store.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 from clock_helpers import RECENT, TEST_NOW
-from learning_helpers import DISPOSISI, ROOT, demo, kill_at_stage
+from learning_helpers import demo, deployment_env, kill_at_stage, run_deployment
 
 from routing_model.artifact import persistence
 from routing_model.artifact.heads import head_dir_files
@@ -36,22 +35,6 @@ BANDUNG = "kabupaten-bandung"
 GONE = "Dinas Yang Sudah Dibubarkan Kab. Bandung"  # an agency the region no longer has
 ADMIN, PASSWORD = "adm-bandung", "kata-sandi-uji-2026"
 TEXT = "Jalan di Desa Jelekong Kecamatan Baleendah rusak parah dan berlubang, mohon segera diperbaiki"
-
-
-def _env(var: Path) -> dict:
-    return {
-        **os.environ,
-        "DISPOSISI_DATA_DIR": str(var),
-        "DISPOSISI_PROGRESS": "0",
-        "DISPOSISI_CLOCK_START": TEST_NOW,
-        "DISPOSISI_LEARN_SCHEDULE": "0",  # only `disposisi learn` trains here
-    }
-
-
-def _run(*args, var: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(DISPOSISI), *map(str, args)], capture_output=True, text=True, timeout=900, cwd=ROOT, env=_env(var)
-    )
 
 
 def _decide(var: Path, model_version: str, gone: int = 3) -> int:
@@ -90,7 +73,7 @@ def template(tmp_path_factory, base_model_dir) -> tuple[Path, str]:
     names = home / "agencies.txt"
     names.write_text("\n".join(sorted(set(demo()["agency"]))) + "\n", encoding="utf-8")
     var = home / "var"
-    added = _run(
+    added = run_deployment(
         "region", "add", "--region", "Kabupaten Bandung", "--base", base_model_dir, "--agencies", names, var=var
     )
     assert added.returncode == 0, added.stdout + added.stderr
@@ -134,7 +117,7 @@ def test_a_head_region_learns_a_new_head_on_its_base_refuses_a_second_run_and_ro
     before = persistence.read_card(champion)
     assert before["layout"] == "head"
 
-    first = _run("learn", "--region", "Kabupaten Bandung", var=var)
+    first = run_deployment("learn", "--region", "Kabupaten Bandung", var=var)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "PASSED: the challenger is now current" in first.stdout and "skipped: 3 naming agencies" in first.stdout
     new = current_model_dir(models)
@@ -150,13 +133,15 @@ def test_a_head_region_learns_a_new_head_on_its_base_refuses_a_second_run_and_ro
     assert job["figures"]["skipped_unknown_agency"] == 3
     assert not (models / CANDIDATES).exists()
 
-    second = _run("learn", "--region", "Kabupaten Bandung", var=var)  # the champion saw all these decisions now
+    second = run_deployment(
+        "learn", "--region", "Kabupaten Bandung", var=var
+    )  # the champion saw all these decisions now
     assert second.returncode == 0, second.stdout + second.stderr
     assert "REFUSED: the champion stays current" in second.stdout and "reason: cannot compare" in second.stdout
     assert current_model_dir(models) == new
     assert [j["state"] for j in _job_rows(var)] == ["passed", "refused"]
 
-    back = _run("rollback", "--models-dir", models, "--reason", "test", var=var)
+    back = run_deployment("rollback", "--models-dir", models, "--reason", "test", var=var)
     assert back.returncode == 0, back.stdout + back.stderr
     assert current_model_dir(models) == champion and (models / PREVIOUS).resolve() == new
     assert persistence.load_served(current_model_dir(models)).version == champion.name
@@ -167,7 +152,7 @@ def test_a_running_server_switches_the_region_to_the_promoted_head(deployment, t
 
     var, models, token = deployment
     champion = current_model_dir(models)
-    env = {k: v for k, v in _env(var).items() if k.startswith("DISPOSISI_")}
+    env = {k: v for k, v in deployment_env(var).items() if k.startswith("DISPOSISI_")}
     url = None
     with ServeProcess(["--workers", "2"], tmp_path / "serve.log", env) as server:
         server.wait_ready()
@@ -184,7 +169,7 @@ def test_a_running_server_switches_the_region_to_the_promoted_head(deployment, t
             return got.json()["model_version"]
 
         assert served_version() == champion.name
-        done = _run("learn", "--region", "Kabupaten Bandung", var=var)
+        done = run_deployment("learn", "--region", "Kabupaten Bandung", var=var)
         assert done.returncode == 0 and "PASSED" in done.stdout, done.stdout + done.stderr
         new = current_model_dir(models)
         assert new != champion
@@ -208,7 +193,7 @@ def test_a_head_whose_base_was_removed_fails_its_job_naming_the_base_and_the_reg
         served = RegionModels(var, RegionStore(store))
         assert served.model(BANDUNG).version == champion.name  # loaded (its base mapped) before the base goes
         shutil.rmtree(var / "bases" / digest)
-        failed = _run("learn", "--region", "Kabupaten Bandung", var=var)
+        failed = run_deployment("learn", "--region", "Kabupaten Bandung", var=var)
         assert failed.returncode == 1, failed.stdout + failed.stderr
         assert "FAILED: the champion stays current" in failed.stdout
         (job,) = _job_rows(var)
@@ -225,13 +210,13 @@ def test_a_head_whose_base_was_removed_fails_its_job_naming_the_base_and_the_reg
 def test_a_head_learn_job_killed_leaves_a_complete_head_serving_and_reruns(deployment, stage):
     var, models, _ = deployment
     champion = current_model_dir(models)
-    kill_at_stage(["learn", "--region", "Kabupaten Bandung"], _env(var), lambda: _job_rows(var), stage)
+    kill_at_stage(["learn", "--region", "Kabupaten Bandung"], deployment_env(var), lambda: _job_rows(var), stage)
     serving = current_model_dir(models)  # the champion, or the finished new head: complete either way
     assert persistence.load_served(serving).version == serving.name
     assert persistence.read_card(serving)["layout"] == "head"
     if stage == "training":
         assert serving == champion
-    again = _run("learn", "--region", "Kabupaten Bandung", var=var)
+    again = run_deployment("learn", "--region", "Kabupaten Bandung", var=var)
     assert again.returncode == 0, again.stdout + again.stderr
     assert ("PASSED" in again.stdout) == (serving == champion)  # a promotion that finished is not repeated
     assert not (models / CANDIDATES).exists()

@@ -310,23 +310,13 @@ def load(url: str, n: int, shared: Path, seed: int = 7) -> None:
 
 
 # -- measuring ------------------------------------------------------------------------------------------
-def queue_page(desk, conn, region: str, overdue: bool = False, q: str | None = None, status: str = "open") -> dict:
-    """``ComplaintStore.queue``'s queries (count, page, duplicates, items) for one region."""
-    from service.complaints import complaints
-    from service.search import search_clause
+def queue_page(desk, conn, region: str | None, overdue: bool = False, q: str | None = None, status: str = "open"):
+    """A queue page of ``region`` (None: every region) as the desk builds it: ``ComplaintStore.queue``'s own
+    conditions and queries (count, page of 50 newest deadline first, duplicates of the page, items built)."""
+    from service.complaints import queue_conditions
 
-    c = complaints.c
-    where = [c.region_slug == region]
-    if status != "all":
-        where.append(c.status == status)
-    if overdue:
-        where += [c.status == "open", c.due < END]
-    if q:
-        where.append(search_clause(q, "postgresql"))
-    total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
-    found = conn.execute(sa.select(complaints).where(*where).order_by(c.due.desc(), c.id.desc()).limit(50)).all()
-    dups = desk._duplicates(conn, [r.id for r in found])
-    return {"total": total, "items": [desk._item(r, END, brief=True) | {"dups": dups.get(r.id, [])} for r in found]}
+    where = queue_conditions("postgresql", region, END, status=status, overdue=overdue, q=q)
+    return desk.queue_page(conn, where, END)
 
 
 def monev(engine, province: str, weeks: int) -> int:
@@ -396,17 +386,14 @@ def measure(
                 figures.append(_report("region queue, all statuses, first page", over_regions(status="all"), 200))
             for q in SEARCHES if "search" in parts else ():
                 figures.append(_report(f"region search '{q}' (all statuses)", over_regions(q=q, status="all"), 300))
-            if "search" in parts:
-                ms = []
-                for cid in ids:
-                    ms += _timed(lambda cid=cid: queue_page(desk, conn, sample[0], q=cid, status="all"), repeat)
-                figures.append(_report("region search, exact Tracking ID", ms, 300))
-                ms = []
-                for cid in ids:
-                    ms += _timed(lambda cid=cid: queue_page(desk, conn, sample[0], q=cid[:5], status="all"), repeat)
-                figures.append(_report("region search, Tracking ID fragment (5 chars)", ms, 300))
+            if "search" in parts:  # each region's own Tracking IDs, in that region: whole, first 5, last 5 digits
+                for name, part in (("exact", slice(None)), ("first 5 digits", slice(0, 5)), ("last 5", slice(2, None))):
+                    ms = []
+                    for region, cid in zip(sample, ids):
+                        ms += _timed(lambda r=region, q=cid[part]: queue_page(desk, conn, r, q=q, status="all"), repeat)
+                    figures.append(_report(f"region search, Tracking ID {name}", ms, 300))
                 for q in ("blanko", "jalan", ids[3]):  # a supervisor or operator searching every region
-                    ms = _timed(lambda q=q: national_search(desk, conn, q), repeat)
+                    ms = _timed(lambda q=q: queue_page(desk, conn, None, q=q), repeat)
                     figures.append(_report(f"all regions search '{q}', open", ms, 300))
             provinces = conn.execute(
                 sa.text(
@@ -424,16 +411,6 @@ def measure(
     finally:
         store.close()
     return figures
-
-
-def national_search(desk, conn, q: str) -> int:
-    from service.complaints import complaints
-    from service.search import search_clause
-
-    c = complaints.c
-    where = [c.status == "open", search_clause(q, "postgresql")]
-    conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
-    return len(conn.execute(sa.select(complaints).where(*where).order_by(c.due.desc(), c.id.desc()).limit(50)).all())
 
 
 def main(argv: list[str] | None = None) -> None:

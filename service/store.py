@@ -68,6 +68,13 @@ def sanitised(item: FeedbackInput) -> FeedbackInput:
     )
 
 
+def suggested_rank(suggested: list[str], chosen: str | None) -> int | None:
+    """The 1-based position of ``chosen`` among ``suggested`` (its first), None when it is not there: stored with the
+    feedback (``feedback.suggested_rank``) so Monev counts top-1 (rank 1) and top-3 (rank <= 3) without reading the
+    JSON; ``accepted_as_suggested`` / ``in_top3`` give the same answers for a deciding action."""
+    return next((k for k, s in enumerate(suggested or [], 1) if s == chosen), None) if chosen else None
+
+
 def row_to_dict(row) -> dict:
     d = dict(row._mapping)
     d["created_at"] = iso_z(d["created_at"])
@@ -121,6 +128,8 @@ class FeedbackStore:
             "confidential": bool(item.confidential),
             "suggested": list(item.suggested),
             "chosen_agency": item.chosen_agency,
+            "suggested_rank": suggested_rank(item.suggested, item.chosen_agency),
+            "first_suggested": item.suggested[0] if item.suggested else None,
             "action": item.action,
             "admin": item.admin,
             "model_version": item.model_version,

@@ -75,8 +75,13 @@ def suggested_rank(suggested: list[str], chosen: str | None) -> int | None:
     return next((k for k, s in enumerate(suggested or [], 1) if s == chosen), None) if chosen else None
 
 
+#: columns the service derives for its own reads (0007_monev_rank; Monev), not part of the record the API answers or
+#: the learning loop exports (routing_model.io.feedback_schema.COLUMNS)
+DERIVED_COLUMNS = ("suggested_rank", "first_suggested")
+
+
 def row_to_dict(row) -> dict:
-    d = dict(row._mapping)
+    d = {k: v for k, v in row._mapping.items() if k not in DERIVED_COLUMNS}
     d["created_at"] = iso_z(d["created_at"])
     d["suggested"] = list(d["suggested"] or [])
     return d

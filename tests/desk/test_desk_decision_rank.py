@@ -56,14 +56,15 @@ def test_a_decision_writes_rank_and_first_suggestion_and_undo_takes_them_back(cl
     for cid, body in decisions.items():
         r = client.post(f"/v1/complaints/{cid}/decision", json=body, headers=ADMIN_AUTH)
         assert r.status_code == 201, r.json
-    rows = _by_id(desk_app.extensions["disposisi"].store.export_rows())
+    engine = desk_app.extensions["disposisi"].store.engine
+    with engine.connect() as conn:
+        rows = _by_id(r._mapping for r in conn.execute(sa.select(feedback)))
     assert rows == {
         "T-0": (1, suggested["T-0"][0]),
         "T-1": (2, suggested["T-1"][0]),
         "T-2": (None, suggested["T-2"][0]),
     }
     assert client.post("/v1/complaints/T-1/undo", headers=ADMIN_AUTH).status_code == 200
-    engine = desk_app.extensions["disposisi"].store.engine
     with engine.connect() as conn:
         left = conn.execute(sa.select(feedback.c.complaint_id, feedback.c.suggested_rank)).all()
     assert sorted(left) == [("T-0", 1), ("T-2", None)]

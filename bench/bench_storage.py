@@ -233,9 +233,28 @@ def rows(n: int, regs: list[dict], temps: list[tuple[str, str, str]], seed: int)
 
 
 def _feedback(fid, key, cid, text, suggested, chosen, action, region, review, at, note) -> tuple:
-    """One feedback row as ``FeedbackStore.add`` writes it (``FEEDBACK_COLUMNS``)."""
+    """One feedback row as ``FeedbackStore.add`` writes it (``FEEDBACK_COLUMNS`` + ``RANK_COLUMNS``)."""
+    from service.store import suggested_rank
+
     return (fid, key, cid, text, hashlib.sha256(text.encode()).hexdigest(), False, json.dumps(suggested), chosen,
-            action, f"admin-{region[:40]}", "bench-2026.11", bool(review), note, at, region)  # fmt: skip
+            action, f"admin-{region[:40]}", "bench-2026.11", bool(review), note, at, region,
+            suggested_rank(suggested, chosen), suggested[0] if suggested else None)  # fmt: skip
+
+
+RANK_COLUMNS = ("suggested_rank", "first_suggested")  # 0007_monev_rank: copied when the schema has them
+
+
+def _feedback_columns(conn) -> tuple[str, int]:
+    """The feedback columns to COPY into and how many of each row's values: the rank columns only when the
+    database is at 0007 or later (at an older revision the upgrade's backfill computes them)."""
+    have = set(
+        conn.execute(
+            sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback'")
+        ).scalars()
+    )
+    if set(RANK_COLUMNS) <= have:
+        return f"{FEEDBACK_COLUMNS}, {', '.join(RANK_COLUMNS)}", FEEDBACK_COLUMNS.count(",") + 1 + len(RANK_COLUMNS)
+    return FEEDBACK_COLUMNS, FEEDBACK_COLUMNS.count(",") + 1
 
 
 def _drop_indexes(conn, table: str) -> list[tuple[str, str]]:
@@ -273,6 +292,7 @@ def load(url: str, n: int, shared: Path, seed: int = 7) -> None:
             ],
         )
         indexes = [ix for table in ("complaints", "feedback", "forwards") for ix in _drop_indexes(conn, table)]
+        feedback_columns, width = _feedback_columns(conn)
     engine.dispose()
     dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     t = time.perf_counter()
@@ -282,13 +302,13 @@ def load(url: str, n: int, shared: Path, seed: int = 7) -> None:
         psycopg.connect(dsn) as c2,
         psycopg.connect(dsn) as c3,
         c1.cursor().copy(f"COPY complaints ({COLUMNS}) FROM STDIN") as complaints_copy,
-        c2.cursor().copy(f"COPY feedback ({FEEDBACK_COLUMNS}) FROM STDIN") as feedback_copy,
+        c2.cursor().copy(f"COPY feedback ({feedback_columns}) FROM STDIN") as feedback_copy,
         c3.cursor().copy(f"COPY forwards ({FORWARD_COLUMNS}) FROM STDIN") as forwards_copy,
     ):
         for k, (row, fbs, fws) in enumerate(rows(n, regs, temps, seed)):
             complaints_copy.write_row(row)
             for fb in fbs:
-                feedback_copy.write_row(fb)
+                feedback_copy.write_row(fb[:width])
             for fw in fws:
                 forwards_copy.write_row(fw)
             counts[0] += len(fbs)

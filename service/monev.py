@@ -11,7 +11,8 @@ What is counted (docs/design-deployment.md, issue 17 part 5):
   deadline (``complaints.due``, 3 working days). ``overdue_now`` is every open complaint past its deadline today,
   whatever its arrival (the region's backlog). Working days are ``service.sla``'s (weekends and Indonesian holidays).
 - *top-1 / top-3*: the decisions recorded in the period (``feedback``; the denominator is every deciding action,
-  as ``/v1/stats`` counts it), via ``accepted_as_suggested`` / ``in_top3``'s rule written in SQL.
+  as ``/v1/stats`` counts it), by ``accepted_as_suggested`` / ``in_top3``'s rule over ``feedback.suggested_rank``,
+  the chosen agency's place among the suggestions stored at decision time (``0007_monev_rank``).
 - *corrections per agency*: ``corrected`` decisions, by the agency first suggested (corrected away from) and by the
   agency chosen instead (corrected to).
 - *forwards*: moves between regions of this deployment (``state == 'moved'``) in and out, and the forwards recorded
@@ -19,7 +20,7 @@ What is counted (docs/design-deployment.md, issue 17 part 5):
 
 Every query filters on the region slugs and a time range so it runs on the indexes (region_slug, received_at),
 (region_slug, status, due), (region_slug, created_at), (from_region, at), (to_region, at), and groups by region and
-day in the database: what comes back is at most regions x days rows, never one row per complaint.
+ISO week in the database: what comes back is at most regions x weeks (x lags) rows, never one row per complaint.
 """
 
 from __future__ import annotations
@@ -379,7 +380,7 @@ def _overdue_now(conn, slugs: list[str], today: date) -> list:
 
 
 def _decisions(conn, slugs: list[str], period: Period, dialect: str) -> list:
-    """Decisions in the period by region and week (its Monday): how many, first suggestion taken, one of the top three taken
+    """Decisions in the period by region and week (its Monday): how many, first suggestion taken, one of the top 3 taken
     (``accepted_as_suggested`` / ``in_top3``: a label action whose agency stood first / in the first three, from
     ``feedback.suggested_rank`` written at decision time)."""
     lo, hi = period.utc_bounds()

@@ -12,9 +12,14 @@ throw-away PostgreSQL server, at schema head (``disposisi db upgrade``), and tim
   growing trend and office hours; about 85% decided (recent ones mostly open, an old backlog of ~14% stays
   open and overdue), decided after a log-normal number of days (median ~1.5); actions accepted 68%, corrected
   20%, not our authority 8%, duplicate 4%; a quarter needs review;
-- loaded with COPY, the secondary indexes dropped first and built after (as a bulk import should), ANALYZEd.
+- feedback: one deciding record per decided complaint as ``FeedbackStore.add`` writes it (the model's top three
+  suggested; the chosen agency first for accepted, second, third or none for corrected); forwards: 3% moved from a
+  neighbour of the same province (with the neighbour's record), a LAPOR! forward per "not our authority";
+- loaded with COPY (three at once), the secondary indexes dropped first and built after (as a bulk import
+  should), ANALYZEd.
 
-Every figure is the median (and the slowest) over repeated runs on 20 regions of all sizes.
+Every figure is the median (and the slowest) over repeated runs on 20 regions of all sizes, of the service's own
+code: ``ComplaintStore.queue``'s conditions and page, ``service.monev.monev()``.
 
     python -m bench.bench_storage [--shared ../shared/data] [--rows 100000]
     nice python -m bench.bench_storage --rows 2000000 --keep /tmp/disposisi-bench-pg   # the issue's size
@@ -44,7 +49,7 @@ ACTIONS = (("accepted", 0.68), ("corrected", 0.20), ("not_our_authority", 0.08),
 COLUMNS = (
     "id, received_at, due, follow_up_due, title, text, text_sha256, confidential, source, suggestions, reasons, "
     "warnings, needs_review, model_version, agency, status, action, destination, duplicate_of, decided_at, "
-    "decided_by, imported_at, region_slug"
+    "decided_by, feedback_id, imported_at, region_slug"
 )
 SEARCHES = ("jalan", "jalan rusak", "blanko", "sampah pasar", "perbai", "banjir")
 
@@ -107,8 +112,23 @@ def regions(seed: int) -> list[dict]:
     return out
 
 
+FORWARD_MOVED = 0.03  # complaints that arrived in a neighbour's queue first and were moved here (same province)
+LAPOR_DONE_AFTER = timedelta(days=14)  # a LAPOR! forward older than this was done in LAPOR! (85 % of them)
+CORRECTED_RANK = ((2, 0.45), (3, 0.20), (None, 0.35))  # where a corrected agency stood among the suggestions
+FEEDBACK_COLUMNS = (
+    "id, idempotency_key, complaint_id, text, text_sha256, confidential, suggested, chosen_agency, action, admin, "
+    "model_version, needs_review, note, created_at, region_slug"
+)
+FORWARD_COLUMNS = "complaint_id, from_region, to_region, destination, state, by, at"
+FEEDBACK_ACTION = {"accepted": "accepted", "corrected": "corrected", "not_our_authority": "not_our_authority",
+                   "duplicate": "archived"}  # fmt: skip
+
+
 def rows(n: int, regs: list[dict], temps: list[tuple[str, str, str]], seed: int):
-    """``n`` complaint rows in the order they arrived (COPY order = physical order, as a real import)."""
+    """``n`` (complaint, feedback rows, forward rows) in the order the complaints arrived (COPY order = physical
+    order, as a real import). Feedback: one deciding record per decided complaint, as the desk writes it; a
+    complaint moved here from a neighbour also has the neighbour's ``not_our_authority`` record and a ``moved``
+    forward; a ``not_our_authority`` decision a LAPOR! forward (pending, or done when older than two weeks)."""
     from service import sla
 
     rng = np.random.default_rng(seed)
@@ -124,9 +144,16 @@ def rows(n: int, regs: list[dict], temps: list[tuple[str, str, str]], seed: int)
     open_ = rng.random(n) < 0.85 * np.exp(-age / 6) + 0.14
     delay = rng.lognormal(np.log(1.5), 1.0, n)
     action_of = rng.choice(len(ACTIONS), size=n, p=[p for _, p in ACTIONS])
+    rank_of = rng.choice(len(CORRECTED_RANK), size=n, p=[p for _, p in CORRECTED_RANK])
+    moved = rng.random(n) < FORWARD_MOVED
+    move_delay = rng.lognormal(np.log(0.3), 0.8, n)
     review = rng.random(n) < 0.25
+    neighbours = {}
+    for k, r in enumerate(regs):
+        neighbours.setdefault(r["province"], []).append(k)
     due_cache: dict[int, tuple[date, date]] = {}
     now = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
+    feedback_id = 0
     for i in range(n):
         d = int(day_of[i])
         day = first + timedelta(days=d)
@@ -134,21 +161,54 @@ def rows(n: int, regs: list[dict], temps: list[tuple[str, str, str]], seed: int)
             due_cache[d] = sla.due_dates(day)
         due, follow = due_cache[d]
         received = datetime.combine(day, datetime.min.time()) + timedelta(minutes=int(minute[i]))
+        received_utc = (received - timedelta(hours=7)).replace(tzinfo=UTC)
         reg = regs[region_of[i]]
         kec, desas = pick.choice(reg["kecamatan"])
         title, text, agency = temps[template_of[i]]
         fill = {"{K}": kec, "{D}": pick.choice(desas), "{N}": reg["name"], "{R}": reg["short"]}
+        # the model's top three: the right agency first, then two others (re-placed the same way)
+        suggested = [agency] + [temps[(template_of[i] + k) % len(temps)][2] for k in range(1, 9)]
         for key, value in fill.items():
-            text, agency = text.replace(key, value), agency.replace(key, value)
-        decided_at = (received - timedelta(hours=7)).replace(tzinfo=UTC) + timedelta(days=float(delay[i]))
+            text = text.replace(key, value)
+            suggested = [s.replace(key, value) for s in suggested]
+        suggested = list(dict.fromkeys(suggested))[:3]
+        agency = suggested[0]
+        decided_at = received_utc + timedelta(days=float(delay[i]))
         decided = not open_[i] and decided_at < now
         action = ACTIONS[action_of[i]][0] if decided else None
-        other = temps[(template_of[i] + 1) % len(temps)][2]
-        for key, value in fill.items():
-            other = other.replace(key, value)
-        top = other if action == "corrected" else agency
+        chosen = agency
+        if action == "corrected":  # the agency chosen stood lower among the suggestions, or not among them
+            rank = CORRECTED_RANK[rank_of[i]][0]
+            chosen = (
+                suggested[rank - 1] if rank and rank <= len(suggested) else temps[(template_of[i] + 9) % len(temps)][2]
+            )
+            for key, value in fill.items():
+                chosen = chosen.replace(key, value)
+            chosen = f"{chosen} (UPT)" if chosen == agency else chosen
         cid = str(5_000_000 + i)
-        yield (
+        fbs, fws = [], []
+        origin = regs[pick.choice(neighbours[reg["province"]])] if moved[i] else None
+        if origin is not None and origin is not reg:
+            at = received_utc + timedelta(days=float(move_delay[i]))
+            if at < now:
+                fws.append((cid, origin["slug"], reg["slug"], reg["name"], "moved", f"admin-{origin['slug'][:40]}", at))
+                feedback_id += 1
+                fbs.append(_feedback(feedback_id, f"forward:{cid}:{origin['slug']}:{at.isoformat()}", cid, text,
+                                     suggested, suggested[0], "not_our_authority", origin["slug"], review[i], at,
+                                     f"bukan wewenang; diteruskan ke: {reg['name']}"))  # fmt: skip
+        destination = f"Kota {pick.choice(regs)['short']}" if action == "not_our_authority" else None
+        if decided:
+            feedback_id += 1
+            note = {"not_our_authority": f"bukan wewenang; teruskan ke: {destination}",
+                    "duplicate": f"duplikat dari {5_000_000 + max(0, i - 40)}"}.get(action)  # fmt: skip
+            fbs.append(_feedback(feedback_id, f"desk:{cid}:{decided_at.isoformat()}", cid, text, suggested, chosen,
+                                 FEEDBACK_ACTION[action], reg["slug"], review[i], decided_at, note))  # fmt: skip
+            if action == "not_our_authority":
+                done = decided_at < now - LAPOR_DONE_AFTER and pick.random() < 0.85
+                fws.append((cid, reg["slug"], None, destination, "lapor_done" if done else "lapor_pending",
+                            f"admin-{reg['slug'][:40]}", decided_at))  # fmt: skip
+        confidences = (0.62, 0.21, 0.09)
+        complaint = (
             cid,
             received,
             due,
@@ -158,25 +218,67 @@ def rows(n: int, regs: list[dict], temps: list[tuple[str, str, str]], seed: int)
             hashlib.sha256(text.encode()).hexdigest(),
             False,
             json.dumps([["Tracking ID", cid]]),
-            json.dumps([{"agency": top, "confidence": 0.62}, {"agency": other, "confidence": 0.21}]),
+            json.dumps([{"agency": a, "confidence": p} for a, p in zip(suggested, confidences)]),
             "[]",
             "[]",
             bool(review[i]),
             "bench-2026.11",
-            agency,
+            chosen if action in ("accepted", "corrected") else agency,
             "decided" if decided else "open",
             action,
-            f"Kota {pick.choice(regs)['short']}" if action == "not_our_authority" else None,
+            destination,
             str(5_000_000 + max(0, i - 40)) if action == "duplicate" else None,
             decided_at if decided else None,
             f"admin-{reg['slug'][:40]}" if decided else None,
-            received.replace(tzinfo=UTC),
+            feedback_id if decided else None,
+            received_utc,
             reg["slug"],
         )
+        yield complaint, fbs, fws
+
+
+def _feedback(fid, key, cid, text, suggested, chosen, action, region, review, at, note) -> tuple:
+    """One feedback row as ``FeedbackStore.add`` writes it (``FEEDBACK_COLUMNS`` + ``RANK_COLUMNS``)."""
+    from service.store import suggested_rank
+
+    return (fid, key, cid, text, hashlib.sha256(text.encode()).hexdigest(), False, json.dumps(suggested), chosen,
+            action, f"admin-{region[:40]}", "bench-2026.11", bool(review), note, at, region,
+            suggested_rank(suggested, chosen), suggested[0] if suggested else None)  # fmt: skip
+
+
+RANK_COLUMNS = ("suggested_rank", "first_suggested")  # 0007_monev_rank: copied when the schema has them
+
+
+def _feedback_columns(conn) -> tuple[str, int]:
+    """The feedback columns to COPY into and how many of each row's values: the rank columns only when the
+    database is at 0007 or later (at an older revision the upgrade's backfill computes them)."""
+    have = set(
+        conn.execute(
+            sa.text("SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback'")
+        ).scalars()
+    )
+    if set(RANK_COLUMNS) <= have:
+        return f"{FEEDBACK_COLUMNS}, {', '.join(RANK_COLUMNS)}", FEEDBACK_COLUMNS.count(",") + 1 + len(RANK_COLUMNS)
+    return FEEDBACK_COLUMNS, FEEDBACK_COLUMNS.count(",") + 1
+
+
+def _drop_indexes(conn, table: str) -> list[tuple[str, str]]:
+    """Drop ``table``'s secondary indexes (name, definition), to build them after the COPY."""
+    found = conn.execute(
+        sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)"  # primary key, unique constraints
+        ),
+        {"t": table},
+    ).all()
+    for name, _ in found:
+        conn.execute(sa.text(f'DROP INDEX "{name}"'))
+    return found
 
 
 def load(url: str, n: int, shared: Path, seed: int = 7) -> None:
-    """Generate and COPY ``n`` complaints and the 514 regions into a database at schema head."""
+    """Generate and COPY ``n`` complaints, their feedback and forwards, and the 514 regions into a database at
+    schema head: three COPYs at once (one connection each), secondary indexes dropped before and built after."""
     import psycopg
 
     from service.db import regions as regions_table
@@ -185,7 +287,7 @@ def load(url: str, n: int, shared: Path, seed: int = 7) -> None:
     now = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE complaints, regions"))
+        conn.execute(sa.text("TRUNCATE complaints, regions, feedback, forwards RESTART IDENTITY"))
         conn.execute(
             regions_table.insert(),
             [
@@ -194,80 +296,66 @@ def load(url: str, n: int, shared: Path, seed: int = 7) -> None:
                 for r in regs
             ],
         )
-        indexes = conn.execute(
-            sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'complaints' AND indexname <> :pk"),
-            {"pk": "complaints_pkey"},
-        ).all()
-        for name, _ in indexes:
-            conn.execute(sa.text(f'DROP INDEX "{name}"'))
+        indexes = [ix for table in ("complaints", "feedback", "forwards") for ix in _drop_indexes(conn, table)]
+        feedback_columns, width = _feedback_columns(conn)
     engine.dispose()
     dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     t = time.perf_counter()
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY complaints ({COLUMNS}) FROM STDIN") as copy:
-            for k, row in enumerate(rows(n, regs, temps, seed)):
-                copy.write_row(row)
-                if k and k % 250_000 == 0:
-                    print(f"  {k:,} rows copied ({time.perf_counter() - t:.0f} s)", flush=True)
-    print(f"copied {n:,} complaints in {time.perf_counter() - t:.0f} s", flush=True)
+    counts = [0, 0]
+    with (
+        psycopg.connect(dsn) as c1,
+        psycopg.connect(dsn) as c2,
+        psycopg.connect(dsn) as c3,
+        c1.cursor().copy(f"COPY complaints ({COLUMNS}) FROM STDIN") as complaints_copy,
+        c2.cursor().copy(f"COPY feedback ({feedback_columns}) FROM STDIN") as feedback_copy,
+        c3.cursor().copy(f"COPY forwards ({FORWARD_COLUMNS}) FROM STDIN") as forwards_copy,
+    ):
+        for k, (row, fbs, fws) in enumerate(rows(n, regs, temps, seed)):
+            complaints_copy.write_row(row)
+            for fb in fbs:
+                feedback_copy.write_row(fb[:width])
+            for fw in fws:
+                forwards_copy.write_row(fw)
+            counts[0] += len(fbs)
+            counts[1] += len(fws)
+            if k and k % 250_000 == 0:
+                print(f"  {k:,} rows copied ({time.perf_counter() - t:.0f} s)", flush=True)
+    print(f"copied {n:,} complaints, {counts[0]:,} feedback, {counts[1]:,} forwards in {time.perf_counter() - t:.0f} s",
+          flush=True)  # fmt: skip
     t = time.perf_counter()
     with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT setval(pg_get_serial_sequence('feedback', 'id'), (SELECT max(id) FROM feedback))")
         for name, ddl in indexes:
             s = time.perf_counter()
             conn.execute(ddl)
             print(f"  index {name}: {time.perf_counter() - s:.0f} s", flush=True)
-        conn.execute("VACUUM ANALYZE complaints")
-        conn.execute("ANALYZE regions")
+        for table in ("complaints", "feedback", "forwards", "regions"):
+            conn.execute(f"VACUUM ANALYZE {table}")
     print(f"indexes and ANALYZE in {time.perf_counter() - t:.0f} s", flush=True)
 
 
 # -- measuring ------------------------------------------------------------------------------------------
-def queue_page(desk, conn, region: str, overdue: bool = False, q: str | None = None, status: str = "open") -> dict:
-    """``ComplaintStore.queue``'s queries (count, page, duplicates, items) for one region."""
-    from service.complaints import complaints
-    from service.search import search_clause
+def queue_page(desk, conn, region: str | None, overdue: bool = False, q: str | None = None, status: str = "open"):
+    """A queue page of ``region`` (None: every region) as the desk builds it: ``ComplaintStore.queue``'s own
+    conditions and queries (count, page of 50 newest deadline first, duplicates of the page, items built)."""
+    from service.complaints import queue_conditions
 
-    c = complaints.c
-    where = [c.region_slug == region]
-    if status != "all":
-        where.append(c.status == status)
-    if overdue:
-        where += [c.status == "open", c.due < END]
-    if q:
-        where.append(search_clause(q, "postgresql"))
-    total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
-    found = conn.execute(sa.select(complaints).where(*where).order_by(c.due.desc(), c.id.desc()).limit(50)).all()
-    dups = desk._duplicates(conn, [r.id for r in found])
-    return {"total": total, "items": [desk._item(r, END, brief=True) | {"dups": dups.get(r.id, [])} for r in found]}
+    where = queue_conditions("postgresql", region, END, status=status, overdue=overdue, q=q)
+    return desk.queue_page(conn, where, END)
 
 
-MONEV_WEEKS = sa.text("""
-SELECT c.region_slug, date_trunc('week', c.received_at) AS week, count(*) AS received,
-       count(*) FILTER (WHERE c.status = 'open') AS still_open,
-       count(*) FILTER (WHERE c.status = 'open' AND c.due < :today) AS overdue,
-       count(*) FILTER (WHERE c.status = 'decided') AS decided,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM
-           c.decided_at - (c.received_at AT TIME ZONE 'Asia/Jakarta')) / 86400.0) AS median_days
-FROM complaints c
-WHERE c.region_slug = ANY(:slugs) AND c.received_at >= :since
-GROUP BY GROUPING SETS ((c.region_slug, week), (c.region_slug))
-""")
-MONEV_BACKLOG = sa.text("""
-SELECT c.region_slug, count(*) AS open, count(*) FILTER (WHERE c.due < :today) AS overdue
-FROM complaints c
-WHERE c.region_slug = ANY(:slugs) AND c.status = 'open'
-GROUP BY c.region_slug
-""")
+def monev(engine, province: str, weeks: int) -> int:
+    """A province's Monev over ``weeks`` ISO weeks up to ``END``: ``service.monev.monev()``, what the supervisor's page
+    and ``GET /v1/monev`` run (its regions looked up as ``visible_regions`` does)."""
+    from service.monev import Period, monev, visible_regions
 
+    class Supervisor:  # what visible_regions reads of an account: a supervisor of every province
+        role, province, regions = "supervisor", None, ()
 
-def monev(conn, province: str, weeks: int) -> int:
-    """A province's Monev figures over ``weeks``: per region and week, per region, and today's backlog."""
-    since = END - timedelta(weeks=weeks)
-    # the province's regions first: with a join the planner reads every region's rows of the period by date
-    slugs = list(conn.execute(sa.text("SELECT slug FROM regions WHERE province = :p"), {"p": province}).scalars())
-    a = conn.execute(MONEV_WEEKS, {"slugs": slugs, "since": since, "today": END}).all()
-    b = conn.execute(MONEV_BACKLOG, {"slugs": slugs, "today": END}).all()
-    return len(a) + len(b)
+    monday = END - timedelta(days=END.weekday())
+    region_rows = visible_regions(engine, Supervisor(), province)
+    figures = monev(engine, region_rows, Period(monday - timedelta(weeks=weeks - 1), END), END)
+    return figures["total"]["received"]
 
 
 def _timed(fn, repeat: int) -> list[float]:
@@ -323,17 +411,14 @@ def measure(
                 figures.append(_report("region queue, all statuses, first page", over_regions(status="all"), 200))
             for q in SEARCHES if "search" in parts else ():
                 figures.append(_report(f"region search '{q}' (all statuses)", over_regions(q=q, status="all"), 300))
-            if "search" in parts:
-                ms = []
-                for cid in ids:
-                    ms += _timed(lambda cid=cid: queue_page(desk, conn, sample[0], q=cid, status="all"), repeat)
-                figures.append(_report("region search, exact Tracking ID", ms, 300))
-                ms = []
-                for cid in ids:
-                    ms += _timed(lambda cid=cid: queue_page(desk, conn, sample[0], q=cid[:5], status="all"), repeat)
-                figures.append(_report("region search, Tracking ID fragment (5 chars)", ms, 300))
+            if "search" in parts:  # each region's own Tracking IDs, in that region: whole, first 5, last 5 digits
+                for name, part in (("exact", slice(None)), ("first 5 digits", slice(0, 5)), ("last 5", slice(2, None))):
+                    ms = []
+                    for region, cid in zip(sample, ids):
+                        ms += _timed(lambda r=region, q=cid[part]: queue_page(desk, conn, r, q=q, status="all"), repeat)
+                    figures.append(_report(f"region search, Tracking ID {name}", ms, 300))
                 for q in ("blanko", "jalan", ids[3]):  # a supervisor or operator searching every region
-                    ms = _timed(lambda q=q: national_search(desk, conn, q), repeat)
+                    ms = _timed(lambda q=q: queue_page(desk, conn, None, q=q), repeat)
                     figures.append(_report(f"all regions search '{q}', open", ms, 300))
             provinces = conn.execute(
                 sa.text(
@@ -345,22 +430,12 @@ def measure(
                 if "monev" not in parts:
                     break
                 for weeks in (13, 52):
-                    monev(conn, province, weeks)
-                    ms = _timed(lambda p=province, w=weeks: monev(conn, p, w), repeat)
+                    monev(store.engine, province, weeks)
+                    ms = _timed(lambda p=province, w=weeks: monev(store.engine, p, w), repeat)
                     figures.append(_report(f"Monev {province} ({n:,}), {weeks} weeks", ms, 1000))
     finally:
         store.close()
     return figures
-
-
-def national_search(desk, conn, q: str) -> int:
-    from service.complaints import complaints
-    from service.search import search_clause
-
-    c = complaints.c
-    where = [c.status == "open", search_clause(q, "postgresql")]
-    conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
-    return len(conn.execute(sa.select(complaints).where(*where).order_by(c.due.desc(), c.id.desc()).limit(50)).all())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -243,6 +243,34 @@ def complaints_from_json(items, max_text_chars: int) -> list[NewComplaint]:
 
 
 # -- the store ---------------------------------------------------------------------------------------
+def queue_conditions(
+    dialect: str,
+    region: str | None,
+    today: date,
+    status: str = "open",
+    overdue: bool = False,
+    needs_review: bool = False,
+    agency: str | None = None,
+    q: str | None = None,
+) -> list:
+    """The WHERE conditions of a queue page (combined with AND): ``region``'s complaints (None: every region's, for
+    a deployment-wide look that no route offers yet; the benchmark measures it), by status, overdue on ``today``,
+    needing review, agency and text search (``service.search``)."""
+    where = [] if region is None else [complaints.c.region_slug == region]
+    if status != "all":
+        where.append(complaints.c.status == status)
+    if overdue:
+        where += [complaints.c.status == "open", complaints.c.due < today]
+    if needs_review:
+        where.append(complaints.c.needs_review.is_(True))
+    if agency:
+        where.append(complaints.c.agency == agency)
+    found = search_clause(q, dialect) if q else None
+    if found is not None:
+        where.append(found)
+    return where
+
+
 def _local_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=sla.LOCAL_TZ).astimezone(UTC)
     return start, start + timedelta(days=1)
@@ -425,25 +453,19 @@ class ComplaintStore:
         if page < 1 or not 1 <= per_page <= 200:
             raise DeskError("'page' must be at least 1 and 'per_page' between 1 and 200")
         today = today or self.clock.today()
-        where = [complaints.c.region_slug == region]
-        if status != "all":
-            where.append(complaints.c.status == status)
-        if overdue:
-            where += [complaints.c.status == "open", complaints.c.due < today]
-        if needs_review:
-            where.append(complaints.c.needs_review.is_(True))
-        if agency:
-            where.append(complaints.c.agency == agency)
-        found = search_clause(q, self.engine.dialect.name) if q else None
-        if found is not None:
-            where.append(found)
-        order = (complaints.c.due.desc(), complaints.c.id.desc())
+        where = queue_conditions(self.engine.dialect.name, region, today, status, overdue, needs_review, agency, q)
         with self.engine.connect() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
-            rows = conn.execute(
-                sa.select(complaints).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
-            ).all()
-            dups = self._duplicates(conn, [r.id for r in rows])
+            return self.queue_page(conn, where, today, page, per_page)
+
+    def queue_page(self, conn, where: list, today: date, page: int = 1, per_page: int = PAGE_SIZE) -> dict:
+        """The page of complaints matching ``where`` (``queue_conditions``), newest deadline first, with the total
+        and each item's duplicates: the queries the desk's queue runs (``bench/bench_storage.py`` times them)."""
+        order = (complaints.c.due.desc(), complaints.c.id.desc())
+        total = conn.execute(sa.select(sa.func.count()).select_from(complaints).where(*where)).scalar_one()
+        rows = conn.execute(
+            sa.select(complaints).where(*where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        ).all()
+        dups = self._duplicates(conn, [r.id for r in rows])
         items = []
         for row in rows:
             item = self._item(row, today, brief=True)

@@ -98,12 +98,18 @@ complaints = sa.Table(
     # Monev reads a period's complaints from this index alone (0005_monev; service/monev.py)
     sa.Index("ix_complaints_region_received_monev", "region_slug", "received_at", "status", "due", "decided_at"),
 )
-# ... and a period's decisions (PostgreSQL: INCLUDE; SQLite has none, so there the key alone)
+# What a decision was at decision time (0007_monev_rank), written by ``FeedbackStore.add``: the 1-based position of
+# the chosen agency among the suggestions (NULL: not among them) and the first suggestion, so Monev counts top-1/top-3
+# and corrections from an index instead of parsing ``suggested`` (JSON) per row. Defined here, not in
+# routing_model.io.feedback_schema: they are the service's read model, the learning loop never reads them.
+feedback.append_column(sa.Column("suggested_rank", sa.SmallInteger))
+feedback.append_column(sa.Column("first_suggested", sa.String(300)))
+# ... and a period's decisions from that index alone (PostgreSQL: INCLUDE; SQLite has none, so there the key alone)
 sa.Index(
     "ix_feedback_region_created_monev",
     feedback.c.region_slug,
     feedback.c.created_at,
-    postgresql_include=["action", "chosen_agency", "suggested"],
+    postgresql_include=["action", "suggested_rank", "first_suggested", "chosen_agency"],
 )
 duplicates = sa.Table(
     "complaint_duplicates",
@@ -263,7 +269,11 @@ def create_engine(url: str) -> sa.engine.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # psycopg 3 prepares a statement on the server after its 5th run; PostgreSQL may then plan it once for any values
+    # (a generic plan), which for a text search cannot see the words typed: a Tracking ID in a region of 30,000
+    # complaints then read every row of the region (3.5 s cold, docs/performance.md). Plan each query for its values.
+    connect_args = {"prepare_threshold": None} if parsed.get_driver_name() == "psycopg" else {}
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
 
 
 def _alembic_config(connection=None):

@@ -11,7 +11,8 @@ What is counted (docs/design-deployment.md, issue 17 part 5):
   deadline (``complaints.due``, 3 working days). ``overdue_now`` is every open complaint past its deadline today,
   whatever its arrival (the region's backlog). Working days are ``service.sla``'s (weekends and Indonesian holidays).
 - *top-1 / top-3*: the decisions recorded in the period (``feedback``; the denominator is every deciding action,
-  as ``/v1/stats`` counts it), via ``accepted_as_suggested`` / ``in_top3``'s rule written in SQL.
+  as ``/v1/stats`` counts it), by ``accepted_as_suggested`` / ``in_top3``'s rule over ``feedback.suggested_rank``,
+  the chosen agency's place among the suggestions stored at decision time (``0007_monev_rank``).
 - *corrections per agency*: ``corrected`` decisions, by the agency first suggested (corrected away from) and by the
   agency chosen instead (corrected to).
 - *forwards*: moves between regions of this deployment (``state == 'moved'``) in and out, and the forwards recorded
@@ -19,7 +20,7 @@ What is counted (docs/design-deployment.md, issue 17 part 5):
 
 Every query filters on the region slugs and a time range so it runs on the indexes (region_slug, received_at),
 (region_slug, status, due), (region_slug, created_at), (from_region, at), (to_region, at), and groups by region and
-day in the database: what comes back is at most regions x days rows, never one row per complaint.
+ISO week in the database: what comes back is at most regions x weeks (x lags) rows, never one row per complaint.
 """
 
 from __future__ import annotations
@@ -295,6 +296,14 @@ def _local_day(column, dialect: str):
     return sa.func.date(column, "+7 hours")
 
 
+def _local_week(column, dialect: str):
+    """The Monday of the ISO week of the WIB day of a stored UTC time: decisions and forwards are grouped by week in
+    the database (a year of a province is then regions x 53 rows, not regions x 365)."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.date_trunc("week", sa.func.timezone(sla.LOCAL_TZ.key, column)), sa.Date)
+    return sa.func.date(column, "+7 hours", "weekday 0", "-6 days")
+
+
 def _day(value) -> date | None:
     """A day as SQL hands it back: a date (PostgreSQL) or 'YYYY-MM-DD' text (SQLite)."""
     if value is None or isinstance(value, date):
@@ -370,24 +379,21 @@ def _overdue_now(conn, slugs: list[str], today: date) -> list:
     ).all()
 
 
-def _first_suggestion():
-    return feedback.c.suggested[0].as_string()
-
-
 def _decisions(conn, slugs: list[str], period: Period, dialect: str) -> list:
-    """Decisions in the period by region and day: how many, first suggestion taken, one of the top three taken."""
+    """Decisions in the period by region and week (its Monday): how many, first suggestion taken, one of the top 3 taken
+    (``accepted_as_suggested`` / ``in_top3``: a label action whose agency stood first / in the first three, from
+    ``feedback.suggested_rank`` written at decision time)."""
     lo, hi = period.utc_bounds()
     labels = feedback.c.action.in_(sorted(LABEL_ACTIONS))
-    chosen = feedback.c.chosen_agency
-    top3 = sa.or_(*(chosen == feedback.c.suggested[i].as_string() for i in range(3)))
-    day = _local_day(feedback.c.created_at, dialect)
+    rank = feedback.c.suggested_rank
+    day = _local_week(feedback.c.created_at, dialect)
     return conn.execute(
         sa.select(
             feedback.c.region_slug,
             day,
             sa.func.count(),
-            _count_if(sa.and_(labels, chosen == _first_suggestion())),
-            _count_if(sa.and_(labels, top3)),
+            _count_if(sa.and_(labels, rank == 1)),
+            _count_if(sa.and_(labels, rank <= 3)),
             _count_if(feedback.c.action == "corrected"),
         )
         .where(
@@ -410,7 +416,7 @@ def _corrections(conn, slugs: list[str], period: Period) -> dict[tuple[str, str]
         feedback.c.action == "corrected",
     )
     out: dict[tuple[str, str], dict[str, int]] = {}
-    for key, column in (("away", _first_suggestion()), ("to", feedback.c.chosen_agency)):
+    for key, column in (("away", feedback.c.first_suggested), ("to", feedback.c.chosen_agency)):
         rows = conn.execute(
             sa.select(feedback.c.region_slug, column, sa.func.count())
             .where(*where)
@@ -422,9 +428,10 @@ def _corrections(conn, slugs: list[str], period: Period) -> dict[tuple[str, str]
 
 
 def _forwards(conn, slugs: list[str], period: Period, dialect: str) -> tuple[list, list]:
-    """Forwards made in the period: (from region, day, state, n) and (to region, day, n) of moves into a region."""
+    """Forwards made in the period: (from region, week, state, n) and (to region, week, n) of moves into a region
+    (the week by its Monday)."""
     lo, hi = period.utc_bounds()
-    day = _local_day(forwards.c.at, dialect)
+    day = _local_week(forwards.c.at, dialect)
     out = conn.execute(
         sa.select(forwards.c.from_region, day, forwards.c.state, sa.func.count())
         .where(forwards.c.from_region.in_(slugs), forwards.c.at >= lo, forwards.c.at < hi)
@@ -461,12 +468,7 @@ def monev(engine: sa.engine.Engine, region_rows: list[dict], period: Period, tod
             decisions = _decisions(conn, slugs, period, dialect)
             corrections = _corrections(conn, slugs, period)
             out, into = _forwards(conn, slugs, period, dialect)
-        for slug_, week, open_, late, lag, n in cohort:
-            week, open_, n = _day(week), int(open_), int(n)
-            b.add(slug_, week, received=n, open=open_ * n, overdue=int(late) * n, decided=(1 - open_) * n)
-            if not open_ and lag is not None:
-                for tally in b.tallies(slug_, week):
-                    tally.lags[max(0, int(lag))] += n
+        _add_cohort(b, cohort)
         for slug_, n in backlog:
             b.add(slug_, None, overdue_now=int(n))
         for slug_, day, n, top1, top3, corrected in decisions:
@@ -503,6 +505,27 @@ def monev(engine: sa.engine.Engine, region_rows: list[dict], period: Period, tod
             )
         ],
     }
+
+
+def _add_cohort(b: _Buckets, cohort: list) -> None:
+    """The cohort's rows (region, week, open, overdue, lag, n) summed per (region, week) first, then added to its
+    tallies once: a year of a province is thousands of rows, the tallies a few hundred."""
+    sums: dict[tuple, list[int]] = {}
+    lags: dict[tuple, Counter] = {}
+    for slug_, week, open_, late, lag, n in cohort:
+        key, open_, n = (slug_, week), int(open_), int(n)
+        got = sums.setdefault(key, [0, 0, 0, 0])
+        got[0] += n
+        got[1] += open_ * n
+        got[2] += int(late) * n
+        got[3] += (1 - open_) * n
+        if not open_ and lag is not None:
+            lags.setdefault(key, Counter())[max(0, int(lag))] += n
+    for (slug_, week), (received, open_, overdue, decided) in sums.items():
+        monday = _day(week)
+        b.add(slug_, monday, received=received, open=open_, overdue=overdue, decided=decided)
+        for tally in b.tallies(slug_, monday) if (slug_, week) in lags else ():
+            tally.lags.update(lags[(slug_, week)])
 
 
 def _week(monday: date, tally: Tally) -> dict:

@@ -37,7 +37,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 SEARCH_OBJECTS = {
     "postgresql": {
         "column": {"search_vector"},
-        "index": {"ix_complaints_search", "ix_complaints_id_trgm"},
+        "index": {"ix_complaints_search", "ix_complaints_region_id_trgm"},
         "function": {"disposisi_prefixes"},
     },
     "sqlite": {

@@ -68,8 +68,20 @@ def sanitised(item: FeedbackInput) -> FeedbackInput:
     )
 
 
+def suggested_rank(suggested: list[str], chosen: str | None) -> int | None:
+    """The 1-based position of ``chosen`` among ``suggested`` (its first), None when it is not there: stored with the
+    feedback (``feedback.suggested_rank``) so Monev counts top-1 (rank 1) and top-3 (rank <= 3) without reading the
+    JSON; ``accepted_as_suggested`` / ``in_top3`` give the same answers for a deciding action."""
+    return next((k for k, s in enumerate(suggested or [], 1) if s == chosen), None) if chosen else None
+
+
+#: columns the service derives for its own reads (0007_monev_rank; Monev), not part of the record the API answers or
+#: the learning loop exports (routing_model.io.feedback_schema.COLUMNS)
+DERIVED_COLUMNS = ("suggested_rank", "first_suggested")
+
+
 def row_to_dict(row) -> dict:
-    d = dict(row._mapping)
+    d = {k: v for k, v in row._mapping.items() if k not in DERIVED_COLUMNS}
     d["created_at"] = iso_z(d["created_at"])
     d["suggested"] = list(d["suggested"] or [])
     return d
@@ -121,6 +133,8 @@ class FeedbackStore:
             "confidential": bool(item.confidential),
             "suggested": list(item.suggested),
             "chosen_agency": item.chosen_agency,
+            "suggested_rank": suggested_rank(item.suggested, item.chosen_agency),
+            "first_suggested": item.suggested[0] if item.suggested else None,
             "action": item.action,
             "admin": item.admin,
             "model_version": item.model_version,

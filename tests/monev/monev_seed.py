@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from service import sla
 from service.db import complaints, create_engine, feedback, forwards, regions
+from service.store import suggested_rank
 
 ANCHOR = date(2025, 12, 30)  # a Tuesday
 START = date(2025, 12, 15)  # Monday of ISO week 51
@@ -144,6 +145,9 @@ def seed(url: str, shift_weeks: int = 0) -> None:
                         "text_sha256": "0" * 64,
                         "suggested": suggested,
                         "chosen_agency": chosen,
+                        # as FeedbackStore.add writes them at decision time (0007_monev_rank)
+                        "suggested_rank": suggested_rank(suggested, chosen),
+                        "first_suggested": suggested[0],
                         "action": action,
                         "admin": "ani",
                         "model_version": "m1",

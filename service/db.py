@@ -98,13 +98,8 @@ complaints = sa.Table(
     # Monev reads a period's complaints from this index alone (0005_monev; service/monev.py)
     sa.Index("ix_complaints_region_received_monev", "region_slug", "received_at", "status", "due", "decided_at"),
 )
-# What a decision was at decision time (0007_monev_rank), written by ``FeedbackStore.add``: the 1-based position of
-# the chosen agency among the suggestions (NULL: not among them) and the first suggestion, so Monev counts top-1/top-3
-# and corrections from an index instead of parsing ``suggested`` (JSON) per row. Defined here, not in
-# routing_model.io.feedback_schema: they are the service's read model, the learning loop never reads them.
-feedback.append_column(sa.Column("suggested_rank", sa.SmallInteger))
-feedback.append_column(sa.Column("first_suggested", sa.String(300)))
-# ... and a period's decisions from that index alone (PostgreSQL: INCLUDE; SQLite has none, so there the key alone)
+# ... and a period's decisions, with what each was at decision time (0007_monev_rank:
+# ``feedback_schema.monev_columns``), from this index alone (PostgreSQL: INCLUDE; SQLite has none: the key alone)
 sa.Index(
     "ix_feedback_region_created_monev",
     feedback.c.region_slug,

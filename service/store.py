@@ -18,7 +18,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from routing_model.io.feedback_schema import ACTIONS, DECIDED_ACTIONS, accepted_as_suggested, in_top3
+from routing_model.io.feedback_schema import (
+    ACTIONS,
+    DECIDED_ACTIONS,
+    DERIVED_COLUMNS,
+    accepted_as_suggested,
+    in_top3,
+)
 from routing_model.model.live_guard import Outcome
 
 from . import fields
@@ -73,11 +79,6 @@ def suggested_rank(suggested: list[str], chosen: str | None) -> int | None:
     feedback (``feedback.suggested_rank``) so Monev counts top-1 (rank 1) and top-3 (rank <= 3) without reading the
     JSON; ``accepted_as_suggested`` / ``in_top3`` give the same answers for a deciding action."""
     return next((k for k, s in enumerate(suggested or [], 1) if s == chosen), None) if chosen else None
-
-
-#: columns the service derives for its own reads (0007_monev_rank; Monev), not part of the record the API answers or
-#: the learning loop exports (routing_model.io.feedback_schema.COLUMNS)
-DERIVED_COLUMNS = ("suggested_rank", "first_suggested")
 
 
 def row_to_dict(row) -> dict:

@@ -49,6 +49,15 @@ def region_columns() -> list[sa.Column]:
     return [sa.Column("region_slug", sa.String(200), nullable=False, server_default=sa.text("''"))]
 
 
+def monev_columns() -> list[sa.Column]:
+    """Added by revision 0007_monev_rank: what a decision was when it was made, written by the service
+    (``service.store.FeedbackStore.add``): the 1-based position of the chosen agency among the suggestions (NULL: not
+    among them) and the first suggestion, so Monev counts top-1/top-3 and corrections from an index instead of parsing
+    ``suggested`` (JSON) per row. Derived from ``suggested`` and ``chosen_agency``: not part of a feedback record
+    (``COLUMNS``), its export, or what the learning loop reads."""
+    return [sa.Column("suggested_rank", sa.SmallInteger), sa.Column("first_suggested", sa.String(300))]
+
+
 def feedback_constraints() -> list:
     return [sa.UniqueConstraint("idempotency_key", name="uq_feedback_idempotency_key")]
 
@@ -57,6 +66,7 @@ def feedback_constraints() -> list:
 FEEDBACK_INDEXES = (("ix_feedback_complaint_id", ["complaint_id"]), ("ix_feedback_created_at", ["created_at"]))
 
 COLUMNS = tuple(c.name for c in feedback_columns() + region_columns())
+DERIVED_COLUMNS = tuple(c.name for c in monev_columns())  # in the table, never in a record
 #: what a CSV export of the table must have for the learning loop (the rest is optional)
 REQUIRED_COLUMNS = ("complaint_id", "text", "chosen_agency", "action", "created_at")
 OPTIONAL_COLUMNS = tuple(c for c in COLUMNS if c not in REQUIRED_COLUMNS)
@@ -67,6 +77,7 @@ feedback = sa.Table(
     metadata,
     *feedback_columns(),
     *region_columns(),
+    *monev_columns(),
     *feedback_constraints(),
     *(sa.Index(name, *cols) for name, cols in FEEDBACK_INDEXES),
     sa.Index("ix_feedback_region_created", "region_slug", "created_at"),

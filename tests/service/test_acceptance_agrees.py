@@ -110,9 +110,9 @@ def test_store_migration_and_learning_share_one_schema(tmp_path):
     engine = sa.create_engine(url)
     try:
         inspector = sa.inspect(engine)
-        # the record's columns, then the two the service derives for Monev (0007_monev_rank, service/db.py), which
+        # the record's columns, then the two the service derives for Monev (0007_monev_rank, monev_columns), which
         # the record, its export and the learning loop never carry
-        assert [c["name"] for c in inspector.get_columns("feedback")] == [*schema.COLUMNS, *store.DERIVED_COLUMNS]
+        assert [c["name"] for c in inspector.get_columns("feedback")] == [*schema.COLUMNS, *schema.DERIVED_COLUMNS]
         assert {i["name"] for i in inspector.get_indexes("feedback")} == {i.name for i in schema.feedback.indexes}
     finally:
         engine.dispose()

@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 from svc_helpers import copy_model, free_port
 
+from routing_model.io.feedback_schema import DERIVED_COLUMNS
 from service.db import head_revision, upgrade
-from service.store import DERIVED_COLUMNS, FeedbackInput, FeedbackStore
+from service.store import FeedbackInput, FeedbackStore
 
 COLUMNS = {
     "id",

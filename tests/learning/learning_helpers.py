@@ -180,3 +180,16 @@ def run_deployment(*args, var: Path) -> subprocess.CompletedProcess:
         cwd=ROOT,
         env=deployment_env(var),
     )
+
+
+def job_rows(url: str) -> list[dict]:
+    """Every row of the jobs table, oldest first."""
+    import sqlalchemy as sa
+
+    from service.db import jobs
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(sa.select(jobs).order_by(jobs.c.id))]
+    engine.dispose()
+    return rows

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from clock_helpers import TEST_NOW
-from learning_helpers import demo, deployment_env, kill_at_stage, run_deployment
+from learning_helpers import demo, deployment_env, job_rows, kill_at_stage, run_deployment
 
 from routing_model.artifact import persistence
 from routing_model.artifact.store import current_model_dir
 from service.clock import Clock
-from service.db import default_sqlite_url, jobs, regions
+from service.db import default_sqlite_url, regions
 from service.store import FeedbackInput, FeedbackStore
 
 pytestmark = pytest.mark.slow
@@ -97,14 +97,6 @@ def deployment(template, tmp_path) -> Path:
     return var
 
 
-def _job_rows(var: Path) -> list[dict]:
-    engine = sa.create_engine(default_sqlite_url(var))
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(jobs).order_by(jobs.c.id))]
-    engine.dispose()
-    return rows
-
-
 def _bases(var: Path) -> set[str]:
     return {p.name for p in (var / "bases").iterdir() if not p.name.startswith(".")}
 
@@ -141,7 +133,7 @@ def test_learn_base_teaches_the_base_and_moves_every_region_onto_it(deployment):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASSED: the new base is the deployment's base" in done.stdout, done.stdout
     assert "skipped 3 naming agencies it no longer has" in done.stdout
-    (job,) = _job_rows(var)
+    (job,) = job_rows(default_sqlite_url(var))
     assert job["kind"] == "base" and job["state"] == "passed", job
     new_base = job["figures"]["new_base"]
     assert new_base != old_base and _bases(var) == {old_base, new_base}  # the old one stays while a head names it
@@ -187,7 +179,7 @@ def test_learn_base_teaches_the_base_and_moves_every_region_onto_it(deployment):
     heads = {s: current_model_dir(_models(var, s)) for s in (BANDUNG, LUWU)}
     again = run_deployment("learn", "--base", var=var)
     assert again.returncode == 0 and "REFUSED: the deployment keeps its base" in again.stdout, again.stdout
-    second = _job_rows(var)[-1]
+    second = job_rows(default_sqlite_url(var))[-1]
     assert second["figures"]["new_base"] == new_base and second["figures"]["regions"][BANDUNG]["state"] == "kept"
     assert "cannot compare the models fairly" in second["figures"]["regions"][BANDUNG]["reason"]
     assert {s: current_model_dir(_models(var, s)) for s in (BANDUNG, LUWU)} == heads
@@ -205,7 +197,7 @@ def test_a_region_the_gate_refuses_keeps_its_champion_and_the_base_is_not_adopte
     done = run_deployment("learn", "--base", var=var)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "REFUSED: the deployment keeps its base" in done.stdout, done.stdout
-    (job,) = _job_rows(var)
+    (job,) = job_rows(default_sqlite_url(var))
     result = job["figures"]["regions"][BANDUNG]
     assert job["state"] == "refused" and result["state"] == "refused", job
     assert "worse than the current model" in result["reason"] and result["bootstrap"]["top1"]["diff"] < 0
@@ -219,16 +211,16 @@ def test_a_base_job_killed_mid_way_leaves_complete_heads_and_reruns(deployment):
 
     var = deployment
     old_base = deployment_base(var)[0]
-    kill_at_stage(["learn", "--base"], deployment_env(var), lambda: _job_rows(var), "rederiving")
+    kill_at_stage(["learn", "--base"], deployment_env(var), lambda: job_rows(default_sqlite_url(var)), "rederiving")
     assert len(_bases(var)) == 2 and deployment_base(var)[0] == old_base  # written, but not the deployment's
     for slug in (BANDUNG, LUWU):
         head = current_model_dir(_models(var, slug))
         assert persistence.load_served(head).version == head.name  # whichever base it is on, it is complete
     again = run_deployment("learn", "--base", var=var)
     assert again.returncode == 0, again.stdout + again.stderr
-    states = [j["state"] for j in _job_rows(var)]
+    states = [j["state"] for j in job_rows(default_sqlite_url(var))]
     assert states[0] == "failed" and states[-1] in ("passed", "refused")
-    assert _job_rows(var)[0]["reason"] == "interrupted; rerun"
+    assert job_rows(default_sqlite_url(var))[0]["reason"] == "interrupted; rerun"
     for slug in (BANDUNG, LUWU):
         assert not (_models(var, slug) / ".candidates").exists()
 
@@ -269,7 +261,7 @@ def test_learn_base_user_errors_are_one_line_and_exit_2(tmp_path, deployment):
     assert "no base model yet" in empty.stderr
     both = run_deployment("learn", "--base", "--region", "Kabupaten Bandung", var=deployment)
     assert both.returncode == 2 and "without --region" in both.stderr and len(both.stderr.strip().splitlines()) == 1
-    assert _job_rows(deployment) == []
+    assert job_rows(default_sqlite_url(deployment)) == []
 
 
 def test_a_region_does_not_learn_while_the_base_job_moves_it(deployment):

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import pytest
 import requests
-import sqlalchemy as sa
 from clock_helpers import RECENT, TEST_NOW
-from learning_helpers import demo, deployment_env, kill_at_stage, run_deployment
+from learning_helpers import demo, deployment_env, job_rows, kill_at_stage, run_deployment
 
 from routing_model.artifact import persistence
 from routing_model.artifact.heads import head_dir_files
 from routing_model.artifact.store import PREVIOUS, current_model_dir
 from service.clock import Clock
-from service.db import default_sqlite_url, jobs
+from service.db import default_sqlite_url
 from service.learn_job import CANDIDATES
 from service.store import FeedbackInput, FeedbackStore
 
@@ -99,14 +98,6 @@ def deployment(template, tmp_path) -> tuple[Path, Path, str]:
     return var, var / "regions" / BANDUNG / "models", token
 
 
-def _job_rows(var: Path) -> list[dict]:
-    engine = sa.create_engine(default_sqlite_url(var))
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(jobs).order_by(jobs.c.id))]
-    engine.dispose()
-    return rows
-
-
 def _size(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
 
@@ -128,7 +119,7 @@ def test_a_head_region_learns_a_new_head_on_its_base_refuses_a_second_run_and_ro
     assert _size(new) < 5 * 1024 * 1024
     assert card["training_data"]["sources"] == {"feedback": card["training_data"]["rows"]}  # Bandung's only
     assert persistence.load_served(new).version == new.name  # verified on the deployment's base
-    (job,) = _job_rows(var)
+    (job,) = job_rows(default_sqlite_url(var))
     assert job["state"] == "passed" and job["figures"]["bootstrap"]["top1"]["n"] >= 30
     assert job["figures"]["skipped_unknown_agency"] == 3
     assert not (models / CANDIDATES).exists()
@@ -139,7 +130,7 @@ def test_a_head_region_learns_a_new_head_on_its_base_refuses_a_second_run_and_ro
     assert second.returncode == 0, second.stdout + second.stderr
     assert "REFUSED: the champion stays current" in second.stdout and "reason: cannot compare" in second.stdout
     assert current_model_dir(models) == new
-    assert [j["state"] for j in _job_rows(var)] == ["passed", "refused"]
+    assert [j["state"] for j in job_rows(default_sqlite_url(var))] == ["passed", "refused"]
 
     back = run_deployment("rollback", "--models-dir", models, "--reason", "test", var=var)
     assert back.returncode == 0, back.stdout + back.stderr
@@ -196,7 +187,7 @@ def test_a_head_whose_base_was_removed_fails_its_job_naming_the_base_and_the_reg
         failed = run_deployment("learn", "--region", "Kabupaten Bandung", var=var)
         assert failed.returncode == 1, failed.stdout + failed.stderr
         assert "FAILED: the champion stays current" in failed.stdout
-        (job,) = _job_rows(var)
+        (job,) = job_rows(default_sqlite_url(var))
         assert job["state"] == "failed" and len(job["reason"].splitlines()) == 1
         assert f"the base {digest}" in job["reason"] and "missing" in job["reason"], job["reason"]
         assert current_model_dir(models) == champion and not (models / CANDIDATES).exists()
@@ -210,7 +201,12 @@ def test_a_head_whose_base_was_removed_fails_its_job_naming_the_base_and_the_reg
 def test_a_head_learn_job_killed_leaves_a_complete_head_serving_and_reruns(deployment, stage):
     var, models, _ = deployment
     champion = current_model_dir(models)
-    kill_at_stage(["learn", "--region", "Kabupaten Bandung"], deployment_env(var), lambda: _job_rows(var), stage)
+    kill_at_stage(
+        ["learn", "--region", "Kabupaten Bandung"],
+        deployment_env(var),
+        lambda: job_rows(default_sqlite_url(var)),
+        stage,
+    )
     serving = current_model_dir(models)  # the champion, or the finished new head: complete either way
     assert persistence.load_served(serving).version == serving.name
     assert persistence.read_card(serving)["layout"] == "head"

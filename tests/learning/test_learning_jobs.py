@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from clock_helpers import TEST_NOW
-from learning_helpers import DISPOSISI, REGISTRY_CSV, ROOT, demo
+from learning_helpers import DISPOSISI, REGISTRY_CSV, ROOT, demo, job_rows
 
 from routing_model.artifact import persistence
 from routing_model.artifact.store import current_model_dir
 from routing_model.io.feedback_schema import feedback
 from service.clock import Clock
-from service.db import default_sqlite_url, jobs, regions, upgrade
+from service.db import default_sqlite_url, regions, upgrade
 from service.job_runner import JobContext, execute_job
 from service.jobs import INTERRUPTED, JobStore
 from service.learn_job import CANDIDATES, run_learn
@@ -89,14 +89,6 @@ def _run(*args, var: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
-def _job_rows(url: str) -> list[dict]:
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(jobs).order_by(jobs.c.id))]
-    engine.dispose()
-    return rows
-
-
 def test_learn_passes_promotes_and_a_second_run_is_refused_with_its_reason(single):
     var, models, url, n = single
     champion = current_model_dir(models)
@@ -107,7 +99,7 @@ def test_learn_passes_promotes_and_a_second_run_is_refused_with_its_reason(singl
     assert "skipped: 3 naming agencies the region no longer has" in first.stdout
     new = current_model_dir(models)
     assert new != champion and persistence.load_served(new).version == new.name  # the new model serves
-    (job,) = _job_rows(url)
+    (job,) = job_rows(url)
     assert job["state"] == "passed" and job["requested_by"] == "disposisi learn"
     assert job["figures"]["decisions_used"] == n - 3 and job["figures"]["skipped_unknown_agency"] == 3
     assert job["figures"]["bootstrap"]["top1"]["n"] >= 30  # judged on rows neither model saw
@@ -117,7 +109,7 @@ def test_learn_passes_promotes_and_a_second_run_is_refused_with_its_reason(singl
     assert second.returncode == 0, second.stdout + second.stderr
     assert "REFUSED: the champion stays current" in second.stdout and "reason: cannot compare" in second.stdout
     assert current_model_dir(models) == new
-    assert [j["state"] for j in _job_rows(url)] == ["passed", "refused"]
+    assert [j["state"] for j in job_rows(url)] == ["passed", "refused"]
     assert not (models / ".training-data" / "job-2.csv").exists()  # a refused challenger leaves nothing behind
 
     listed = _run("jobs", var=var)
@@ -138,7 +130,7 @@ def _kill_at(var: Path, models: Path, url: str, stage: str) -> dict:
     deadline = time.monotonic() + 600
     try:
         while True:
-            rows = _job_rows(url) if Path(url.removeprefix("sqlite:///")).exists() else []
+            rows = job_rows(url) if Path(url.removeprefix("sqlite:///")).exists() else []
             running = [r for r in rows if r["state"] == "running" and (r["progress"] or {}).get("stage") == stage]
             if running:
                 os.kill(proc.pid, signal.SIGKILL)
@@ -278,11 +270,11 @@ def test_serve_schedules_each_region_once_in_the_master_and_workers_follow_the_p
     with ServeProcess(["--models-dir", str(models), "--workers", "2"], tmp_path / "serve.log", env) as server:
         server.wait_ready()
         deadline = time.monotonic() + 600
-        while not any(j["state"] in ("passed", "refused", "failed") for j in _job_rows(url)):
+        while not any(j["state"] in ("passed", "refused", "failed") for j in job_rows(url)):
             assert time.monotonic() < deadline and server.proc.poll() is None, server.log()
             time.sleep(0.5)
         time.sleep(2)  # a second scheduler (a worker's) would have asked again by now
-        rows = _job_rows(url)
+        rows = job_rows(url)
         assert len(rows) == 1, rows
         (job,) = rows
         assert job["state"] == "passed" and job["requested_by"] == "schedule:decisions", job

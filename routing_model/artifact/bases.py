@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from routing_model.artifact.cards import SCHEMA, ModelLoadError, sha256_file
 from routing_model.artifact.served import base_fields, json_bytes, served_parts
+from routing_model.io.files import write_atomically
 from routing_model.model.predict.learned import BASE
 from routing_model.model.routing import RoutingModel
 
@@ -33,7 +33,8 @@ BASE_SCHEMA = 1  # bump when the base's layout changes: heads of another base sc
 TRAINING_DIR = "training"
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
+def npy_bytes(array: np.ndarray) -> bytes:
+    """An array as the bytes of its ``.npy`` file (no pickled objects)."""
     out = io.BytesIO()
     np.save(out, array, allow_pickle=False)
     return out.getvalue()
@@ -48,7 +49,7 @@ def canonical_digest(record: dict) -> str:
 def base_record(model: RoutingModel) -> tuple[dict, dict[str, bytes]]:
     """``base.json``'s record and the ``.npy`` files' bytes of a fitted model's ``BASE`` fields."""
     arrays, meta = served_parts(model, BASE)
-    files = {f"{name}.npy": _npy_bytes(array) for name, array in arrays.items()}
+    files = {f"{name}.npy": npy_bytes(array) for name, array in arrays.items()}
     record = {
         "format": BASE_FORMAT,
         "schema": BASE_SCHEMA,
@@ -70,15 +71,9 @@ def write_base(model: RoutingModel, out_dir: str | Path) -> str:
     out.mkdir(parents=True, exist_ok=True)
     record, files = base_record(model)
     for name, body in files.items():
-        _write_atomically(out / name, body)
-    _write_atomically(out / BASE_FILE, json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8"))
+        write_atomically(out / name, body)
+    write_atomically(out / BASE_FILE, json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8"))
     return canonical_digest(record)
-
-
-def _write_atomically(path: Path, body: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(body)
-    os.replace(tmp, path)
 
 
 @dataclass

@@ -12,14 +12,12 @@ Deployment layout: ``DATA_DIR/bases/<digest>/`` and ``DATA_DIR/regions/<slug>/mo
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 
-from routing_model.artifact.bases import BASE_SCHEMA, Bases, base_digest_of, read_base_record
+from routing_model.artifact.bases import BASE_SCHEMA, Bases, base_digest_of, npy_bytes, read_base_record
 from routing_model.artifact.cards import (
     CARD_DIGEST_FILE,
     CARD_FILE,
@@ -31,6 +29,7 @@ from routing_model.artifact.cards import (
     sha256_file,
 )
 from routing_model.artifact.served import SERVED_FORMAT, json_bytes, restore_head, served_parts
+from routing_model.io.files import write_atomically
 from routing_model.model.predict.learned import HEAD
 from routing_model.model.predict.vectorize import CodedCoef, ColumnCoef
 from routing_model.model.routing import RoutingModel
@@ -81,10 +80,8 @@ def write_head(model: RoutingModel, out_dir: str | Path, base_digest: str, card_
     arrays = compact(arrays)
     digests = {}
     for name, array in sorted(arrays.items()):
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-        digests[f"{name}.npy"] = _write(out / f"{name}.npy", buffer.getvalue())
-    digests[HEAD_FILE] = _write(out / HEAD_FILE, json_bytes(meta))
+        digests[f"{name}.npy"] = write_atomically(out / f"{name}.npy", npy_bytes(np.ascontiguousarray(array)))
+    digests[HEAD_FILE] = write_atomically(out / HEAD_FILE, json_bytes(meta))
     card = model_card(model) | {
         "layout": LAYOUT,
         "base_digest": base_digest,
@@ -150,13 +147,6 @@ def expand(arrays: dict) -> dict:
     for name in [k.removesuffix(UTF8) for k in arrays if k.endswith(UTF8)]:
         out[name] = np.array(bytes(arrays[name + UTF8]).decode("utf-8").split("\0"))
     return out
-
-
-def _write(path: Path, body: bytes) -> str:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(body)
-    tmp.replace(path)
-    return hashlib.sha256(body).hexdigest()
 
 
 def find_base(card: dict, head_dir: Path, bases: str | Path | None) -> Path:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from routing_model.errors import DisposisiError
+from routing_model.io.files import write_atomically
 
 
 class RegistryCommandError(DisposisiError):
@@ -43,19 +42,6 @@ def add_parser(sub) -> None:
     check.add_argument("path", help="registry CSV")
     check.add_argument("--functions", help="functions CSV (default: the packaged one)")
     check.set_defaults(func=run_check)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file in the same directory, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def print_starter_summary(region, starter, source: str, out) -> None:

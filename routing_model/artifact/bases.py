@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routing_model.artifact.cards import SCHEMA, ModelLoadError, sha256_file
+from routing_model.artifact.cards import SCHEMA, ModelLoadError, read_json_file, sha256_file
 from routing_model.artifact.served import base_fields, json_bytes, served_parts
 from routing_model.io.files import write_atomically
 from routing_model.model.predict.learned import BASE
@@ -89,13 +89,7 @@ class OpenBase:
 
 def read_base_record(base_dir: Path) -> dict:
     """``base.json`` of a base directory, or a one-line ``ModelLoadError`` saying it is not one."""
-    path = base_dir / BASE_FILE
-    if not path.is_file():
-        raise ModelLoadError(f"{base_dir} is not a base directory: {BASE_FILE} is missing")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(f"{path} is not valid JSON: {exc}") from exc
+    record = read_json_file(base_dir / BASE_FILE, f"{base_dir} is not a base directory: {BASE_FILE} is missing")
     if not isinstance(record, dict) or record.get("format") != BASE_FORMAT:
         raise ModelLoadError(f"{base_dir} is not a base directory: {BASE_FILE} is not a {BASE_FORMAT} record")
     return record

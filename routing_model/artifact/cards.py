@@ -131,14 +131,20 @@ def _jsonable(value):
         return str(value)
 
 
-def read_card(model_dir: str | Path) -> dict:
-    path = Path(model_dir) / CARD_FILE
+def read_json_file(path: Path, missing: str):
+    """The JSON value in ``path``; a one-line ``ModelLoadError``: ``missing`` when there is no such file, or that
+    it is not valid JSON."""
     if not path.is_file():
-        raise ModelLoadError(f"{model_dir} is not a Disposisi model directory: {CARD_FILE} is missing")
+        raise ModelLoadError(missing)
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"{path} is not valid JSON: {exc}") from exc
+
+
+def read_card(model_dir: str | Path) -> dict:
+    path = Path(model_dir) / CARD_FILE
+    card = read_json_file(path, f"{model_dir} is not a Disposisi model directory: {CARD_FILE} is missing")
     if not isinstance(card, dict) or card.get("format") != FORMAT:
         raise ModelLoadError(
             f"{path} is not a {FORMAT} card (format={card.get('format') if isinstance(card, dict) else None!r})"

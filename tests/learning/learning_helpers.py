@@ -170,15 +170,11 @@ def deployment_env(var: Path) -> dict:
     }
 
 
-def run_deployment(*args, var: Path) -> subprocess.CompletedProcess:
-    """`disposisi ARGS` on the deployment in ``var``, waited for."""
+def run_deployment(*args, var: Path | None = None) -> subprocess.CompletedProcess:
+    """`disposisi ARGS` on the deployment in ``var`` (None: this process's environment), waited for."""
+    env = deployment_env(var) if var is not None else None
     return subprocess.run(
-        [str(DISPOSISI), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-        env=deployment_env(var),
+        [str(DISPOSISI), *map(str, args)], capture_output=True, text=True, timeout=900, cwd=ROOT, env=env
     )
 
 

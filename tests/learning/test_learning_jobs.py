@@ -8,17 +8,14 @@ the demo complaints from 2023-10 on, which it never saw, so the gate can compare
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from clock_helpers import TEST_NOW
-from learning_helpers import DISPOSISI, REGISTRY_CSV, ROOT, demo, job_rows
+from learning_helpers import REGISTRY_CSV, demo, deployment_env, job_rows, kill_at_stage, run_deployment
 
 from routing_model.artifact import persistence
 from routing_model.artifact.store import current_model_dir
@@ -69,30 +66,15 @@ def single(tmp_path, base_model_dir):
     var, models = tmp_path / "var", tmp_path / "models"
     url = default_sqlite_url(var)
     upgrade(url)
-    assert _run("promote", base_model_dir, "--models-dir", models).returncode == 0
+    assert run_deployment("promote", base_model_dir, "--models-dir", models).returncode == 0
     n = _decisions(url, "", Clock.starting_at(TEST_NOW))
     return var, models, url, n
-
-
-def _env(var: Path) -> dict:
-    return {**os.environ, "DISPOSISI_DATA_DIR": str(var), "DISPOSISI_PROGRESS": "0", "DISPOSISI_CLOCK_START": TEST_NOW}
-
-
-def _run(*args, var: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(DISPOSISI), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-        env=_env(var) if var else None,
-    )
 
 
 def test_learn_passes_promotes_and_a_second_run_is_refused_with_its_reason(single):
     var, models, url, n = single
     champion = current_model_dir(models)
-    first = _run("learn", "--models-dir", models, var=var)
+    first = run_deployment("learn", "--models-dir", models, var=var)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "PASSED: the challenger is now current" in first.stdout
     assert "top1: current" in first.stdout and "P(worse)=" in first.stdout
@@ -105,51 +87,32 @@ def test_learn_passes_promotes_and_a_second_run_is_refused_with_its_reason(singl
     assert job["figures"]["bootstrap"]["top1"]["n"] >= 30  # judged on rows neither model saw
     assert not (models / CANDIDATES).exists() and (models / ".training-data" / f"job-{job['id']}.csv").is_file()
 
-    second = _run("learn", "--models-dir", models, var=var)  # the same decisions again: the champion saw them all
+    second = run_deployment(
+        "learn", "--models-dir", models, var=var
+    )  # the same decisions again: the champion saw them all
     assert second.returncode == 0, second.stdout + second.stderr
     assert "REFUSED: the champion stays current" in second.stdout and "reason: cannot compare" in second.stdout
     assert current_model_dir(models) == new
     assert [j["state"] for j in job_rows(url)] == ["passed", "refused"]
     assert not (models / ".training-data" / "job-2.csv").exists()  # a refused challenger leaves nothing behind
 
-    listed = _run("jobs", var=var)
+    listed = run_deployment("jobs", var=var)
     assert listed.returncode == 0 and "passed" in listed.stdout and "refused" in listed.stdout
-    bad = _run("learn", "--region", "Bandung", var=var)  # ambiguous: Kabupaten or Kota
+    bad = run_deployment("learn", "--region", "Bandung", var=var)  # ambiguous: Kabupaten or Kota
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
 
 
-def _kill_at(var: Path, models: Path, url: str, stage: str) -> dict:
-    """Start `disposisi learn`, SIGKILL it as soon as its job reports ``stage``; the job's row."""
-    proc = subprocess.Popen(
-        [str(DISPOSISI), "learn", "--models-dir", str(models)],
-        cwd=ROOT,
-        env=_env(var),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 600
-    try:
-        while True:
-            rows = job_rows(url) if Path(url.removeprefix("sqlite:///")).exists() else []
-            running = [r for r in rows if r["state"] == "running" and (r["progress"] or {}).get("stage") == stage]
-            if running:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=30)
-                return running[-1]
-            assert proc.poll() is None, f"disposisi learn ended ({proc.returncode}) before reaching {stage}"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+def _rows_if_any(url: str) -> list[dict]:
+    """The jobs rows, once `disposisi learn` has created the database."""
+    return job_rows(url) if Path(url.removeprefix("sqlite:///")).exists() else []
 
 
 @pytest.mark.parametrize("stage", ["training", "promoting"])
 def test_kill_9_leaves_the_champion_serving_and_the_job_rerunnable(single, stage):
     var, models, url, _ = single
     champion = current_model_dir(models)
-    killed = _kill_at(var, models, url, stage)
+    kill_at_stage(["learn", "--models-dir", models], deployment_env(var), lambda: _rows_if_any(url), stage)
+    (killed,) = [r for r in job_rows(url) if r["state"] == "running"]
     # whatever was half-written, `current` names a complete model: the champion, or the finished new one
     serving = current_model_dir(models)
     assert persistence.load_served(serving).version == serving.name
@@ -158,12 +121,12 @@ def test_kill_9_leaves_the_champion_serving_and_the_job_rerunnable(single, stage
     store = JobStore(url, Clock.starting_at(TEST_NOW))
     try:
         assert store.get(killed["id"])["state"] == "running"  # until someone looks
-        listed = _run("jobs", var=var)  # any command that opens the jobs recovers them
+        listed = run_deployment("jobs", var=var)  # any command that opens the jobs recovers them
         assert listed.returncode == 0 and "failed" in listed.stdout and INTERRUPTED in listed.stdout
         assert store.get(killed["id"])["reason"] == INTERRUPTED
     finally:
         store.close()
-    again = _run("learn", "--models-dir", models, var=var)
+    again = run_deployment("learn", "--models-dir", models, var=var)
     assert again.returncode == 0, again.stdout + again.stderr
     assert ("PASSED" in again.stdout) == (serving == champion)  # a promotion that finished is not repeated
     assert not (models / CANDIDATES).exists()  # what the killed job left was cleared
@@ -178,7 +141,9 @@ def _bandung(var: Path, champion_dir: Path) -> tuple[str, Path, Clock]:
     region_dir = var / "regions" / BANDUNG
     region_dir.mkdir(parents=True)
     shutil.copy(REGISTRY_CSV, region_dir / "registry.csv")
-    promoted = _run("promote", champion_dir, "--models-dir", region_dir / "models", "--registry", REGISTRY_CSV)
+    promoted = run_deployment(
+        "promote", champion_dir, "--models-dir", region_dir / "models", "--registry", REGISTRY_CSV
+    )
     assert promoted.returncode == 0, promoted.stderr
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -195,12 +160,12 @@ def _bandung(var: Path, champion_dir: Path) -> tuple[str, Path, Clock]:
 
 def test_a_region_adapted_from_a_base_learns_by_adapting_again_with_its_decisions(tmp_path, base_model_dir):
     adapted = tmp_path / "adapted"
-    made = _run("adapt", "--model", base_model_dir, "--registry", REGISTRY_CSV, "--out", adapted)
+    made = run_deployment("adapt", "--model", base_model_dir, "--registry", REGISTRY_CSV, "--out", adapted)
     assert made.returncode == 0, made.stderr
     var = tmp_path / "var"
     url, models, _ = _bandung(var, adapted)
     champion = current_model_dir(models)
-    done = _run("learn", "--region", "Kabupaten Bandung", var=var)
+    done = run_deployment("learn", "--region", "Kabupaten Bandung", var=var)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASSED" in done.stdout and "skipped: 3 naming agencies" in done.stdout
     new = current_model_dir(models)
@@ -235,7 +200,7 @@ def test_a_region_removed_while_its_job_runs_promotes_nothing(tmp_path, base_mod
         assert current_model_dir(region_dir / "models") == champion
         assert not (region_dir / "models" / CANDIDATES).exists()
         # removed before it starts: a clear one-line refusal
-        refused = _run("learn", "--region", "Kabupaten Bandung", var=var)
+        refused = run_deployment("learn", "--region", "Kabupaten Bandung", var=var)
         assert refused.returncode == 2 and "was removed" in refused.stderr
     finally:
         store.close()
@@ -252,7 +217,7 @@ def test_serve_schedules_each_region_once_in_the_master_and_workers_follow_the_p
     var, models = tmp_path / "var", tmp_path / "models"
     url = default_sqlite_url(var)
     upgrade(url)
-    assert _run("promote", base_model_dir, "--models-dir", models).returncode == 0
+    assert run_deployment("promote", base_model_dir, "--models-dir", models).returncode == 0
     champion = current_model_dir(models)
     clock = Clock.starting_at(TEST_NOW)
     card = read_card(champion)

@@ -412,9 +412,11 @@ class AccountStore:
         subject: str | None = None,
         details: dict | None = None,
         address: str | None = None,
+        region: str | None = None,
     ) -> None:
+        """One audit row in its own transaction (``write_audit``'s fields; ``region``: the slug acted in)."""
         with self.engine.begin() as conn:
-            write_audit(conn, self.clock.now(), account, action, subject, details, address)
+            write_audit(conn, self.clock.now(), account, action, subject, details, address, region)
 
     def audit_page(self, page: int = 1, per_page: int = 100, regions: list[str] | None = None) -> dict:
         """The audit log, newest first (in the order written: worker clocks need not agree to the millisecond);

@@ -141,7 +141,9 @@ def _set_served(args, remove: bool) -> int:
             row = regions.remove(row.slug)
         else:
             row = regions.restore(row.slug, (models_dir(cfg["DATA_DIR"], row.slug) / "current").exists())
-        AccountStore(store).audit(cli_user(), "region_removed" if remove else "region_restored", row.slug)
+        AccountStore(store).audit(
+            cli_user(), "region_removed" if remove else "region_restored", row.slug, region=row.slug
+        )
     finally:
         store.close()
     print(f"region {row.slug} ({row.name}) {row.status}", flush=True)

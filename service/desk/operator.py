@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..accounts import AccountError, username_key, write_audit
+from ..accounts import AccountError, username_key
 from ..jobs import JobError, JobStore
 from ..learning import runner_for
 from ..regions import RegionError, RegionRow, models_dir
@@ -123,9 +123,7 @@ def _back():
 
 def _audit_region(action: str, slug: str, subject: str | None, details: dict | None = None) -> None:
     """One audit row of an operator's change to a region, with the account and the address."""
-    st = current_state()
-    with st.store.engine.begin() as conn:
-        write_audit(conn, st.clock.now(), _by(), action, subject, details, request.remote_addr, region=slug)
+    current_state().accounts.audit(_by(), action, subject, details, request.remote_addr, region=slug)
 
 
 def _trained(slug: str) -> dict:

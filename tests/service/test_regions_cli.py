@@ -177,9 +177,9 @@ def test_remove_stops_serving_a_region_keeps_everything_and_restore_serves_it_ag
         app.extensions["disposisi"].close()
     audit = sa.create_engine(f"sqlite:///{data_dir / 'disposisi.sqlite3'}")
     with audit.connect() as conn:
-        actions = conn.execute(sa.text("SELECT action, subject FROM audit WHERE action LIKE 'region_%'")).all()
+        actions = conn.execute(sa.text("SELECT action, subject, region FROM audit WHERE action LIKE 'region_%'")).all()
     audit.dispose()
     assert [tuple(a) for a in actions][-2:] == [
-        ("region_removed", "kota-samarinda"),
-        ("region_restored", "kota-samarinda"),
+        ("region_removed", "kota-samarinda", "kota-samarinda"),
+        ("region_restored", "kota-samarinda", "kota-samarinda"),
     ]
